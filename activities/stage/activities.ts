@@ -1,0 +1,96 @@
+// Temporal activities of the generic stage and of dataset import.
+import { existsSync, promises as fsp } from 'node:fs';
+import { Context } from '@temporalio/activity';
+import type { Config } from '../../domain/config';
+import type { DatasetRef } from '../../domain/dataset';
+import { shardFileName } from '../../domain/dataset';
+import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/stage';
+import { importJsonl, type ImportResult } from '../datasets/import';
+import type { DatasetStore } from '../datasets/store';
+import type { OperationRegistry } from '../operations';
+import { processShard, type ProcessShardInput, type ShardProgress } from './process-shard';
+import { ShardWork } from './shard-work';
+
+export interface StageActivityDeps {
+  config: Config;
+  store: DatasetStore;
+  operations: OperationRegistry;
+}
+
+export interface FinalizeStageInput {
+  stage: string;
+  operation: string;
+  params?: unknown;
+  input: DatasetRef;
+  output: string;
+}
+
+export interface FinalizeStageResult {
+  output: DatasetRef;
+  rejects: string[];
+  counts: StageCounts;
+}
+
+export interface ImportDatasetInput {
+  files: string[];
+  name: string;
+  shardSize: number;
+}
+
+export function createStageActivities(deps: StageActivityDeps) {
+  const { store, operations, config } = deps;
+  return {
+    /** Task queues of this deployment, so workflows started from the UI or a schedule need not know them. */
+    async describeDeployment(): Promise<{ taskQueues: Config['taskQueues'] }> {
+      return { taskQueues: config.taskQueues };
+    },
+
+    async importDataset(input: ImportDatasetInput): Promise<ImportResult> {
+      const ctx = Context.current();
+      return importJsonl(store, { ...input, onProgress: (lines) => ctx.heartbeat({ lines }) });
+    },
+
+    async processShard(input: ProcessShardInput): Promise<ShardResult> {
+      const ctx = Context.current();
+      const last = ctx.info.heartbeatDetails as ShardProgress | undefined;
+      return processShard(
+        {
+          store,
+          operations,
+          attempt: ctx.info.attempt,
+          signal: ctx.cancellationSignal,
+          heartbeat: (progress) => ctx.heartbeat(progress),
+          lastHeartbeat: last,
+          log: (message) => ctx.log.info(message),
+        },
+        input,
+      );
+    },
+
+    /** Writes the output manifest once every shard is done; idempotent. */
+    async finalizeStage(input: FinalizeStageInput): Promise<FinalizeStageResult> {
+      const outputDir = store.datasetDir(input.output);
+      const shards = [];
+      const rejects: string[] = [];
+      let counts = { ...ZERO_COUNTS };
+      for (let shard = 0; shard < input.input.shards; shard++) {
+        const work = new ShardWork(outputDir, shard);
+        if (!existsSync(work.donePath)) throw new Error(`stage ${input.stage}: shard ${shard} is not done`);
+        const result = JSON.parse(await fsp.readFile(work.donePath, 'utf8')) as ShardResult;
+        counts = addCounts(counts, result.counts);
+        shards.push(await store.shardInfo(input.output, shardFileName(shard), result.counts.rows));
+        if (result.counts.rejected + result.counts.failed > 0) rejects.push(store.relative(work.rejectsPath));
+      }
+      const output = await store.writeManifest(input.output, shards, {
+        stage: input.stage,
+        operation: input.operation,
+        params: input.params ?? null,
+        input: input.input,
+        counts,
+      });
+      return { output, rejects, counts };
+    },
+  };
+}
+
+export type StageActivities = ReturnType<typeof createStageActivities>;

@@ -1,0 +1,168 @@
+// Maps an item operation over one shard with bounded concurrency, recording each finished item as it finishes,
+// resuming after a crash from what earlier attempts recorded, and writing the output shard atomically at the end.
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/stage';
+import type { DatasetRef, RejectRecord } from '../../domain/dataset';
+import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
+import { DatasetStore, parseRecordLine } from '../datasets/store';
+import type { OperationRegistry } from '../operations';
+import { isRetryLater } from '../operations/types';
+import { ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
+
+export interface ProcessShardInput {
+  stage: string;
+  operation: string;
+  params?: unknown;
+  input: DatasetRef;
+  shard: number;
+  /** Output dataset name. */
+  output: string;
+  itemConcurrency: number;
+}
+
+export interface ShardProgress {
+  /** Items finished in this shard, counting those resumed from earlier attempts. */
+  done: number;
+  total: number;
+  resumed: number;
+  attempt: number;
+}
+
+export interface ProcessShardEnv {
+  store: DatasetStore;
+  operations: OperationRegistry;
+  attempt: number;
+  signal: AbortSignal;
+  heartbeat: (progress: ShardProgress) => void;
+  /** The last heartbeat of an earlier attempt, if any (a hint; the attempt files are the record). */
+  lastHeartbeat?: ShardProgress;
+  log?: (message: string) => void;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+export async function processShard(env: ProcessShardEnv, input: ProcessShardInput): Promise<ShardResult> {
+  const { store } = env;
+  const work = new ShardWork(store.datasetDir(input.output), input.shard);
+  if (existsSync(work.donePath)) {
+    // Finished before, but the completion did not reach Temporal (e.g. the worker died right after).
+    return JSON.parse(await fsp.readFile(work.donePath, 'utf8')) as ShardResult;
+  }
+  const operation = env.operations(input.operation);
+  const params = operation.parseParams(input.params);
+  const manifest = await store.readManifest(input.input);
+  const inputPath = store.shardPath(manifest, input.shard);
+  const total = manifest.shards[input.shard]!.items;
+
+  const finished = await work.finished();
+  const resumed = finished.size;
+  if (env.lastHeartbeat && env.lastHeartbeat.done > resumed) {
+    env.log?.(`shard ${input.shard}: last heartbeat said ${env.lastHeartbeat.done} done, attempt files hold ${resumed}`);
+  }
+  let done = resumed;
+  env.heartbeat({ done, total, resumed, attempt: env.attempt });
+
+  const appender = await LineAppender.open(work.attemptPath(env.attempt));
+  const record = (r: ItemRecord) => {
+    appender.append(JSON.stringify(r));
+    done++;
+    env.heartbeat({ done, total, resumed, attempt: env.attempt });
+  };
+
+  let stopError: unknown;
+  const stopped = () => stopError !== undefined || env.signal.aborted;
+  const inflight = new Set<Promise<void>>();
+
+  const handle = async (line: number, text: string): Promise<void> => {
+    const parsed = parseRecordLine({ line, text, offset: 0, length: 0, terminated: true });
+    if (!parsed.ok) return record({ line, outcome: 'rejected', reason: parsed.reason, raw: text.slice(0, 10_000) });
+    const item = parsed.value as Record<string, unknown>;
+    const sourceId = typeof item.id === 'string' || typeof item.id === 'number' ? String(item.id) : `${manifest.name}/${input.shard}:${line}`;
+    try {
+      const outcome = await operation.run(item, params, { stage: input.stage, sourceId, shard: input.shard, line, attempt: env.attempt, signal: env.signal });
+      if ('reject' in outcome) record({ line, outcome: 'rejected', reason: outcome.reject, record: item });
+      else record({ line, outcome: 'kept', rows: outcome.rows });
+    } catch (err) {
+      if (env.signal.aborted) return; // cancelled: not finished, not recorded
+      if (isRetryLater(err)) {
+        stopError ??= err;
+        return;
+      }
+      record({ line, outcome: 'failed', reason: errorMessage(err), record: item });
+    }
+  };
+
+  try {
+    for await (const l of readLines(inputPath)) {
+      if (finished.has(l.line)) continue;
+      if (stopped()) break;
+      while (inflight.size >= input.itemConcurrency) await Promise.race(inflight);
+      if (stopped()) break;
+      const p: Promise<void> = handle(l.line, l.text).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    await Promise.all(inflight);
+  } finally {
+    await appender.close();
+  }
+  if (env.signal.aborted) throw env.signal.reason ?? new Error('shard cancelled');
+  if (stopError !== undefined) throw stopError;
+
+  const counts = await mergeShard(work, input, manifest.name);
+  const result: ShardResult = { shard: input.shard, counts, resumed, attempt: env.attempt };
+  await writeFileAtomic(work.donePath, JSON.stringify(result));
+  await work.cleanUp();
+  return result;
+}
+
+/** Writes the output and rejects files in input order from the attempt files; returns the shard's counts. */
+async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: string): Promise<StageCounts> {
+  const locations = await work.finished();
+  const lines = [...locations.keys()].sort((a, b) => a - b);
+  const handles = new Map<string, fsp.FileHandle>();
+  let counts: StageCounts = { ...ZERO_COUNTS };
+  const rejects: string[] = [];
+  const readRecord = async (loc: RecordLocation): Promise<ItemRecord> => {
+    let fh = handles.get(loc.file);
+    if (!fh) handles.set(loc.file, (fh = await fsp.open(loc.file, 'r')));
+    const buf = Buffer.allocUnsafe(loc.length);
+    await fh.read(buf, 0, loc.length, loc.offset);
+    return JSON.parse(buf.toString('utf8')) as ItemRecord;
+  };
+  async function* rows(): AsyncGenerator<string> {
+    for (const line of lines) {
+      const r = await readRecord(locations.get(line)!);
+      if (r.outcome === 'kept') {
+        counts = addCounts(counts, { items: 1, kept: 1, rows: r.rows.length, rejected: 0, failed: 0 });
+        for (const row of r.rows) yield JSON.stringify(row) + '\n';
+      } else {
+        counts = addCounts(counts, { items: 1, kept: 0, rows: 0, rejected: r.outcome === 'rejected' ? 1 : 0, failed: r.outcome === 'failed' ? 1 : 0 });
+        const reject: RejectRecord = {
+          kind: r.outcome,
+          stage: input.stage,
+          reason: r.reason,
+          source: { dataset: inputName, shard: input.shard, line: r.line, sourceId: (r.record as { id?: string } | undefined)?.id },
+          record: r.record,
+          raw: r.raw,
+        };
+        rejects.push(JSON.stringify(reject) + '\n');
+      }
+    }
+  }
+  try {
+    await writeFileAtomic(work.outputPath, rows());
+    if (rejects.length > 0) await writeFileAtomic(work.rejectsPath, rejects.join(''));
+    else await fsp.rm(work.rejectsPath, { force: true });
+  } finally {
+    for (const fh of handles.values()) await fh.close();
+  }
+  return counts;
+}
+
+export function shardOutputFile(store: DatasetStore, output: string, shard: number): string {
+  return path.relative(store.root, new ShardWork(store.datasetDir(output), shard).outputPath);
+}

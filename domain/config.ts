@@ -1,0 +1,146 @@
+// The schema of temporal.yaml: one validated configuration for workers, scripts and the CLI.
+import { z } from 'zod';
+
+export const MODEL_ROLES = ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
+const positiveInt = z.number().int().positive();
+
+export const TlsConfigSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    serverName: z.string().optional(),
+    caPath: z.string().optional(),
+    certPath: z.string().optional(),
+    keyPath: z.string().optional(),
+  })
+  .strict()
+  .refine((tls) => !tls.enabled || (tls.certPath === undefined) === (tls.keyPath === undefined), {
+    message: 'certPath and keyPath go together',
+    path: ['certPath'],
+  });
+
+export const TemporalConfigSchema = z
+  .object({
+    address: z.string().min(1).default('127.0.0.1:7233'),
+    namespace: z.string().min(1).default('default'),
+    tls: TlsConfigSchema.prefault({}),
+  })
+  .strict();
+
+export const TaskQueuesSchema = z
+  .object({
+    orchestration: z.string().min(1).default('promptcot-orchestration'),
+    inference: z.string().min(1).default('promptcot-inference'),
+    cpu: z.string().min(1).default('promptcot-cpu'),
+  })
+  .strict();
+
+export const WorkerTuningSchema = z
+  .object({
+    maxConcurrentWorkflowTaskExecutions: positiveInt.default(40),
+    maxConcurrentActivityTaskExecutions: positiveInt.default(100),
+    maxCachedWorkflows: z.number().int().nonnegative().optional(),
+    shutdownGraceTimeMs: z.number().int().nonnegative().default(30_000),
+  })
+  .strict();
+
+export const WorkersConfigSchema = z
+  .object({
+    orchestration: WorkerTuningSchema.prefault({}),
+    inference: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 64 }),
+    cpu: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 4 }),
+  })
+  .strict();
+
+export const EndpointConfigSchema = z
+  .object({
+    /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 */
+    baseUrl: z.string().url(),
+    /** The API key, or `env:NAME` to read it from the environment. */
+    apiKey: z.string().default('EMPTY'),
+    /** Default model name served there. */
+    model: z.string().min(1),
+    /** Requests in flight at once against this endpoint, per worker process. */
+    maxConcurrency: positiveInt.default(16),
+    /** Requests started per second (0 = unlimited), per worker process. */
+    requestsPerSecond: z.number().nonnegative().default(0),
+    /** Timeout of one HTTP request. */
+    timeoutMs: positiveInt.default(600_000),
+    /** In-process retries of 429/5xx/timeouts/connection errors before the activity fails and Temporal retries it. */
+    maxRetries: z.number().int().nonnegative().default(6),
+    /** First backoff delay; doubles each retry, with jitter, capped by maxBackoffMs. */
+    initialBackoffMs: positiveInt.default(500),
+    maxBackoffMs: positiveInt.default(30_000),
+  })
+  .strict();
+
+export const RoleBindingSchema = z
+  .object({
+    endpoint: z.string().min(1),
+    /** Overrides the endpoint's default model. */
+    model: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const SandboxConfigSchema = z
+  .object({
+    wallTimeMs: positiveInt.default(30_000),
+    cpuTimeMs: positiveInt.default(30_000),
+    memoryMb: positiveInt.default(1024),
+    maxProcesses: positiveInt.default(256),
+    maxOutputBytes: positiveInt.default(16 * 1024 * 1024),
+    concurrency: positiveInt.default(2),
+  })
+  .strict();
+
+export const DevServerConfigSchema = z
+  .object({
+    port: z.number().int().min(1).max(65535).default(7233),
+    uiPort: z.number().int().min(1).max(65535).default(8233),
+    dbFile: z.string().default('runs/temporal.db'),
+    headless: z.boolean().default(false),
+  })
+  .strict();
+
+export const LocalModelConfigSchema = z
+  .object({
+    modelPath: z.string().default('models/tiny-bigram.gguf'),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(8765),
+    contextSize: positiveInt.default(4096),
+    parallel: positiveInt.default(4),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    temporal: TemporalConfigSchema.prefault({}),
+    taskQueues: TaskQueuesSchema.prefault({}),
+    workers: WorkersConfigSchema.prefault({}),
+    storage: z.object({ root: z.string().min(1).default('runs/data') }).strict().prefault({}),
+    endpoints: z.record(z.string().min(1), EndpointConfigSchema),
+    roles: z
+      .object(Object.fromEntries(MODEL_ROLES.map((r) => [r, RoleBindingSchema])) as Record<ModelRole, typeof RoleBindingSchema>)
+      .strict(),
+    sandbox: SandboxConfigSchema.prefault({}),
+    devServer: DevServerConfigSchema.prefault({}),
+    localModel: LocalModelConfigSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    for (const role of MODEL_ROLES) {
+      const binding = cfg.roles[role];
+      if (!(binding.endpoint in cfg.endpoints)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', role, 'endpoint'],
+          message: `unknown endpoint "${binding.endpoint}" (known: ${Object.keys(cfg.endpoints).join(', ') || 'none'})`,
+        });
+      }
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
+export type SandboxConfig = z.output<typeof SandboxConfigSchema>;

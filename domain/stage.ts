@@ -1,0 +1,96 @@
+// The generic durable stage: inputs, results and progress shared by workflows, activities and the CLI.
+import { z } from 'zod';
+import { DatasetNameSchema, DatasetRefSchema } from './dataset';
+import { OPERATION_NAMES, OPERATIONS } from './operations';
+
+export const StageCountsSchema = z.object({
+  /** Input items seen. */
+  items: z.number().int().nonnegative(),
+  /** Items that produced output rows. */
+  kept: z.number().int().nonnegative(),
+  /** Output rows written (an item may produce several, e.g. n samples). */
+  rows: z.number().int().nonnegative(),
+  /** Items set aside with a reason (bad record, unparseable output, filtered). */
+  rejected: z.number().int().nonnegative(),
+  /** Items whose processing failed for good (non-retryable error). */
+  failed: z.number().int().nonnegative(),
+});
+export type StageCounts = z.infer<typeof StageCountsSchema>;
+
+export const ZERO_COUNTS: StageCounts = { items: 0, kept: 0, rows: 0, rejected: 0, failed: 0 };
+
+export function addCounts(a: StageCounts, b: StageCounts): StageCounts {
+  return { items: a.items + b.items, kept: a.kept + b.kept, rows: a.rows + b.rows, rejected: a.rejected + b.rejected, failed: a.failed + b.failed };
+}
+
+export const StageInputSchema = z
+  .object({
+  /** A name for this stage in provenance, progress and file names. */
+  stage: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-"'),
+  /** Registered item operation (see domain/operations and activities/operations). */
+  operation: z.enum(OPERATION_NAMES),
+  /** Operation parameters, validated by the operation's own schema. */
+  params: z.unknown().optional(),
+  input: DatasetRefSchema,
+  output: DatasetNameSchema,
+  /** Shards processed at once (each one is an activity). */
+  maxConcurrentShards: z.number().int().min(1).max(500).default(8),
+  /** Items processed at once inside one shard activity. */
+  itemConcurrency: z.number().int().min(1).max(4096).default(16),
+  /** Overrides the queue of the operation's kind. */
+  taskQueue: z.string().min(1).optional(),
+  /** How long one shard may run in total, and how long without a heartbeat before it is retried elsewhere. */
+  shardTimeoutMinutes: z.number().positive().default(24 * 60),
+  heartbeatTimeoutSeconds: z.number().positive().default(60),
+  /** Shards completed per workflow run before continue-as-new (keeps history small). */
+  shardsPerRun: z.number().int().min(1).max(2000).default(300),
+  /** Set by the stage itself when it continues as new; never by callers. */
+  carry: z
+    .object({
+      nextShard: z.number().int().nonnegative(),
+      counts: StageCountsSchema,
+      runs: z.number().int().nonnegative(),
+      taskQueue: z.string().min(1),
+    })
+    .optional(),
+  })
+  .superRefine((input, ctx) => {
+    const result = OPERATIONS[input.operation].params.safeParse(input.params ?? {});
+    if (result.success) return;
+    for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: ['params', ...issue.path], message: issue.message });
+  });
+export type StageInput = z.input<typeof StageInputSchema>;
+export type StageInputParsed = z.output<typeof StageInputSchema>;
+
+export interface ShardResult {
+  shard: number;
+  counts: StageCounts;
+  /** Items found already done from an earlier attempt (resumed, not redone). */
+  resumed: number;
+  attempt: number;
+}
+
+export interface StageResult {
+  stage: string;
+  operation: string;
+  output: z.infer<typeof DatasetRefSchema>;
+  /** Rejects files (relative to the storage root), one per shard with any rejects. */
+  rejects: string[];
+  counts: StageCounts;
+  shards: number;
+  runs: number;
+}
+
+export interface StageProgress {
+  stage: string;
+  operation: string;
+  shardsTotal: number;
+  shardsDone: number;
+  shardsRunning: number;
+  itemsTotal: number;
+  counts: StageCounts;
+  runs: number;
+  done: boolean;
+}
+
+export type StageCarry = NonNullable<StageInputParsed['carry']>;

@@ -1,0 +1,36 @@
+// Test configurations: the real schema, pointed at a test server, a temp storage root and test endpoints.
+import { ConfigSchema, type Config } from '../../domain/config';
+
+export interface TestConfigOptions {
+  address: string;
+  storageRoot: string;
+  /** Base URL of the endpoint every role uses. */
+  baseUrl?: string;
+  model?: string;
+  maxConcurrency?: number;
+  taskQueuePrefix?: string;
+  endpoint?: Record<string, unknown>;
+}
+
+export function testConfig(o: TestConfigOptions): Config {
+  const prefix = o.taskQueuePrefix ?? `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const roles = Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'main' }]));
+  return ConfigSchema.parse({
+    temporal: { address: o.address, namespace: 'default' },
+    taskQueues: { orchestration: `${prefix}-orchestration`, inference: `${prefix}-inference`, cpu: `${prefix}-cpu` },
+    workers: { orchestration: {}, inference: { maxConcurrentActivityTaskExecutions: 64 }, cpu: { maxConcurrentActivityTaskExecutions: 16 } },
+    storage: { root: o.storageRoot },
+    endpoints: {
+      main: {
+        baseUrl: o.baseUrl ?? 'http://127.0.0.1:9/v1',
+        model: o.model ?? 'test-model',
+        maxConcurrency: o.maxConcurrency ?? 16,
+        initialBackoffMs: 20,
+        maxBackoffMs: 200,
+        timeoutMs: 5000,
+        ...o.endpoint,
+      },
+    },
+    roles,
+  });
+}

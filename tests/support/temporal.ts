@@ -1,0 +1,29 @@
+// A real Temporal dev server for tests (the project's own `temporal` binary, via the SDK's existing-path option),
+// and one workflow bundle per test file.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureTemporalCli } from '../../scripts/temporal-cli';
+import { WORKFLOWS_PATH } from '../../workers/create-workers';
+
+let runtimeInstalled = false;
+
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed by another test file in this process
+  }
+}
+
+export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: ensureTemporalCli() }, ip: '127.0.0.1' },
+  });
+}
+
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+}

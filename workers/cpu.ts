@@ -1,0 +1,4 @@
+// Worker process for the cpu task queue.
+import { startWorkerProcess } from './main';
+
+startWorkerProcess(['cpu']);

@@ -1,0 +1,66 @@
+// Builds the workers of one process: which task queues it polls, which activities it offers, what concurrency.
+import path from 'node:path';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../domain/config';
+import type { QueueKind } from '../domain/operations';
+import { DatasetStore } from '../activities/datasets/store';
+import { createInferenceActivities } from '../activities/inference/activities';
+import { InferencePool } from '../activities/inference/pool';
+import { createOperationRegistry } from '../activities/operations';
+import { createStageActivities } from '../activities/stage/activities';
+
+export interface WorkerSetOptions {
+  config: Config;
+  connection: NativeConnection;
+  kinds: QueueKind[];
+  /** A prebuilt workflow bundle (tests bundle once); otherwise workflows/index.ts is bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
+
+/** All activities of this code base, sharing one store and one inference pool per process. */
+export function createActivities(config: Config) {
+  const store = new DatasetStore(config.storage.root);
+  const pool = new InferencePool(config);
+  const operations = createOperationRegistry({ pool });
+  return { ...createStageActivities({ config, store, operations }), ...createInferenceActivities(pool) };
+}
+
+export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
+  const { config, connection } = options;
+  const activities = createActivities(config);
+  const workers: Worker[] = [];
+  for (const kind of options.kinds) {
+    const tuning = config.workers[kind];
+    const common = {
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.taskQueues[kind],
+      activities,
+      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+      shutdownGraceTime: tuning.shutdownGraceTimeMs,
+    };
+    if (kind === 'orchestration') {
+      workers.push(
+        await Worker.create({
+          ...common,
+          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+          maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+          ...(tuning.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
+        }),
+      );
+    } else {
+      workers.push(await Worker.create(common));
+    }
+  }
+  return workers;
+}
+
+/** Runs workers until SIGINT/SIGTERM, then shuts them down gracefully. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(workers.map((w) => w.run()));
+}

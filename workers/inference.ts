@@ -1,0 +1,4 @@
+// Worker process for the inference task queue.
+import { startWorkerProcess } from './main';
+
+startWorkerProcess(['inference']);

@@ -1,0 +1,23 @@
+// Shared entry logic of the worker processes: load config, connect, build the workers for some queues, run.
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { loadConfig } from '../activities/config';
+import type { QueueKind } from '../domain/operations';
+import { connectWorker } from './connection';
+import { createWorkers, runWorkers } from './create-workers';
+
+export async function workerMain(kinds: QueueKind[]): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger((process.env.PROMPTCOT_LOG_LEVEL as 'INFO' | 'WARN' | undefined) ?? 'WARN') });
+  const config = loadConfig();
+  const connection = await connectWorker(config);
+  const workers = await createWorkers({ config, connection, kinds });
+  console.log(`worker ready: ${kinds.map((k) => config.taskQueues[k]).join(', ')} at ${config.temporal.address} (pid ${process.pid})`);
+  await runWorkers(workers);
+  await connection.close();
+}
+
+export function startWorkerProcess(kinds: QueueKind[]): void {
+  workerMain(kinds).catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

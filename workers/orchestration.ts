@@ -1,0 +1,4 @@
+// Worker process for the orchestration task queue.
+import { startWorkerProcess } from './main';
+
+startWorkerProcess(['orchestration']);

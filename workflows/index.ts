@@ -1,0 +1,3 @@
+// Every workflow the workers run (the worker bundles this file).
+export { mapDatasetStage } from './stage';
+export { batchInference } from './batch-inference';

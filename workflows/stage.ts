@@ -1,0 +1,127 @@
+// The generic durable stage: maps an item operation over the shards of a dataset with bounded parallelism,
+// continues as new to keep its history small, and returns counts and the output dataset.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { StageActivities } from '../activities/stage/activities';
+import { OPERATIONS } from '../domain/operations';
+import {
+  addCounts,
+  StageInputSchema,
+  ZERO_COUNTS,
+  type StageInput,
+  type StageProgress,
+  type StageResult,
+} from '../domain/stage';
+import { parseWorkflowInput } from './validate';
+
+export const stageProgressQuery = defineQuery<StageProgress>('progress');
+
+const NON_RETRYABLE = ['InvalidInput', 'NonRetryableInferenceError', 'DatasetError'];
+
+function bookkeeping(taskQueue: string) {
+  return proxyActivities<StageActivities>({
+    taskQueue,
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+
+export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
+  const input = parseWorkflowInput(StageInputSchema, raw, 'stage input');
+  const spec = OPERATIONS[input.operation];
+
+  const own = bookkeeping(workflowInfo().taskQueue);
+  const carry = input.carry ?? {
+    nextShard: 0,
+    counts: { ...ZERO_COUNTS },
+    runs: 0,
+    taskQueue: input.taskQueue ?? (await own.describeDeployment()).taskQueues[spec.queue],
+  };
+  const shards = proxyActivities<StageActivities>({
+    taskQueue: carry.taskQueue,
+    startToCloseTimeout: `${input.shardTimeoutMinutes} minutes`,
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds} seconds`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+
+  const total = input.input.shards;
+  let next = carry.nextShard;
+  let counts = carry.counts;
+  let running = 0;
+  let doneThisRun = 0;
+  let failure: unknown;
+  let finished = false;
+
+  setHandler(stageProgressQuery, () => ({
+    stage: input.stage,
+    operation: input.operation,
+    shardsTotal: total,
+    shardsDone: next - running,
+    shardsRunning: running,
+    itemsTotal: input.input.items,
+    counts,
+    runs: carry.runs + 1,
+    done: finished,
+  }));
+
+  while (next < total && failure === undefined) {
+    await condition(() => running < input.maxConcurrentShards || failure !== undefined);
+    if (failure !== undefined) break;
+    if (doneThisRun + running >= input.shardsPerRun || workflowInfo().continueAsNewSuggested) break;
+    const shard = next++;
+    running++;
+    shards
+      .processShard({
+        stage: input.stage,
+        operation: input.operation,
+        params: input.params,
+        input: input.input,
+        shard,
+        output: input.output,
+        itemConcurrency: input.itemConcurrency,
+      })
+      .then(
+        (result) => {
+          counts = addCounts(counts, result.counts);
+          doneThisRun++;
+        },
+        (err) => {
+          failure ??= err;
+        },
+      )
+      .finally(() => running--);
+  }
+  await condition(() => running === 0);
+  if (failure !== undefined) throw failure;
+
+  if (next < total) {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof mapDatasetStage>({ ...raw, carry: { nextShard: next, counts, runs: carry.runs + 1, taskQueue: carry.taskQueue } });
+  }
+
+  const final = await own.finalizeStage({
+    stage: input.stage,
+    operation: input.operation,
+    params: input.params,
+    input: input.input,
+    output: input.output,
+  });
+  finished = true;
+  return {
+    stage: input.stage,
+    operation: input.operation,
+    output: final.output,
+    rejects: final.rejects,
+    counts: final.counts,
+    shards: total,
+    runs: carry.runs + 1,
+  };
+}
