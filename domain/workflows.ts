@@ -1,0 +1,9 @@
+// The workflows users start (CLI, Web UI, schedules), with the schema of their single JSON input.
+import type { z } from 'zod';
+import { BatchInferenceInputSchema } from './batch-inference';
+import { StageInputSchema } from './stage';
+
+export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description: string }> = {
+  batchInference: { input: BatchInferenceInputSchema, description: 'JSONL prompts -> sampled completions with provenance' },
+  mapDatasetStage: { input: StageInputSchema, description: 'map one item operation over a dataset (the generic stage)' },
+};

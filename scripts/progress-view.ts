@@ -1,0 +1,78 @@
+// Reads a run's progress (its `progress` query, the running stage's query, and the heartbeats of its running
+// shards) and renders it as a line with a bar.
+import type { Client } from '@temporalio/client';
+import type { PipelineProgress } from '../domain/pipeline';
+import type { StageProgress } from '../domain/stage';
+
+export interface RunView {
+  workflowId: string;
+  type: string;
+  status: string;
+  pipeline?: PipelineProgress;
+  stage?: StageProgress;
+  /** Items finished inside running shards, from their last heartbeats. */
+  itemsInRunningShards: number;
+}
+
+function isStageProgress(p: unknown): p is StageProgress {
+  return typeof p === 'object' && p !== null && 'shardsTotal' in p;
+}
+
+export async function readRunView(client: Client, workflowId: string): Promise<RunView> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const view: RunView = { workflowId, type: description.type, status: description.status.name, itemsInRunningShards: 0 };
+  if (description.status.name !== 'RUNNING' && description.status.name !== 'COMPLETED') return view;
+  let stageId = workflowId;
+  try {
+    const progress = await handle.query<unknown>('progress');
+    if (isStageProgress(progress)) view.stage = progress;
+    else {
+      view.pipeline = progress as PipelineProgress;
+      stageId = view.pipeline.currentStage?.workflowId ?? '';
+    }
+  } catch {
+    return view; // no worker is answering queries right now
+  }
+  if (stageId && stageId !== workflowId) {
+    try {
+      const stageHandle = client.workflow.getHandle(stageId);
+      view.stage = await stageHandle.query<StageProgress>('progress');
+      const raw = await stageHandle.describe();
+      for (const a of raw.raw.pendingActivities ?? []) view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
+    } catch {
+      // the stage is starting or finished
+    }
+  } else if (view.stage) {
+    for (const a of description.raw.pendingActivities ?? []) view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
+  }
+  return view;
+}
+
+function heartbeatDone(client: Client, details: unknown): number {
+  const payloads = (details as { payloads?: unknown[] } | null | undefined)?.payloads;
+  if (!payloads || payloads.length === 0) return 0;
+  try {
+    const value = client.options.loadedDataConverter.payloadConverter.fromPayload(payloads[0] as never) as { done?: unknown };
+    return typeof value?.done === 'number' ? value.done : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function renderRunView(view: RunView, width = 30): string {
+  const parts = [`${view.workflowId} [${view.type}] ${view.status}`];
+  if (view.pipeline) parts.push(`phase ${view.pipeline.phase}`);
+  if (view.stage) {
+    const s = view.stage;
+    const finishedItems = s.counts.items + view.itemsInRunningShards;
+    const fraction = s.itemsTotal > 0 ? Math.min(1, finishedItems / s.itemsTotal) : s.done ? 1 : 0;
+    const filled = Math.round(fraction * width);
+    parts.push(
+      `${s.stage} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% ` +
+        `items ${finishedItems}/${s.itemsTotal} shards ${s.shardsDone}/${s.shardsTotal} (${s.shardsRunning} running) ` +
+        `kept ${s.counts.kept} rejected ${s.counts.rejected} failed ${s.counts.failed}`,
+    );
+  }
+  return parts.join(' | ');
+}
