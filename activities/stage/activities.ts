@@ -37,6 +37,19 @@ export interface ImportDatasetInput {
   shardSize: number;
 }
 
+/** Per-item heartbeats are coalesced: the SDK throttles what it sends, but each call still costs a conversion. */
+const HEARTBEAT_EVERY_MS = 250;
+
+function throttled<T>(send: (value: T) => void, everyMs: number): (value: T) => void {
+  let last = 0;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    send(value);
+  };
+}
+
 export function createStageActivities(deps: StageActivityDeps) {
   const { store, operations, config } = deps;
   return {
@@ -59,7 +72,7 @@ export function createStageActivities(deps: StageActivityDeps) {
           operations,
           attempt: ctx.info.attempt,
           signal: ctx.cancellationSignal,
-          heartbeat: (progress) => ctx.heartbeat(progress),
+          heartbeat: throttled((progress: ShardProgress) => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS),
           lastHeartbeat: last,
           log: (message) => ctx.log.info(message),
         },

@@ -119,14 +119,24 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   return result;
 }
 
+const MERGE_IN_MEMORY_BYTES = 64 * 1024 * 1024;
+
 /** Writes the output and rejects files in input order from the attempt files; returns the shard's counts. */
 async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: string): Promise<StageCounts> {
   const locations = await work.finished();
   const lines = [...locations.keys()].sort((a, b) => a - b);
   const handles = new Map<string, fsp.FileHandle>();
+  // Attempt files of ordinary size are read whole (one read instead of one per item); big ones by position.
+  const inMemory = new Map<string, Buffer>();
+  const files = [...new Set([...locations.values()].map((l) => l.file))];
+  let totalBytes = 0;
+  for (const file of files) totalBytes += (await fsp.stat(file)).size;
+  if (totalBytes <= MERGE_IN_MEMORY_BYTES) for (const file of files) inMemory.set(file, await fsp.readFile(file));
   let counts: StageCounts = { ...ZERO_COUNTS };
   const rejects: string[] = [];
   const readRecord = async (loc: RecordLocation): Promise<ItemRecord> => {
+    const whole = inMemory.get(loc.file);
+    if (whole) return JSON.parse(whole.toString('utf8', loc.offset, loc.offset + loc.length)) as ItemRecord;
     let fh = handles.get(loc.file);
     if (!fh) handles.set(loc.file, (fh = await fsp.open(loc.file, 'r')));
     const buf = Buffer.allocUnsafe(loc.length);
