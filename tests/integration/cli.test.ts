@@ -1,0 +1,117 @@
+// The CLI against a real Temporal dev server: malformed input fails before anything starts, naming the field;
+// start / status / list / cancel work on real runs.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Config } from '../../domain/config';
+import { runCli } from '../../scripts/cli';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { createWorkers } from '../../workers/create-workers';
+import { testConfig } from '../support/config';
+import { tempDir, writeJsonl } from '../support/files';
+import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
+import { writeConfigFile } from '../support/worker-process';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('CLI', () => {
+  const tmp = tempDir('cli');
+  let env: TestWorkflowEnvironment;
+  let fake: FakeOpenAIServer;
+  let config: Config;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+
+  beforeAll(async () => {
+    env = await startLocalTemporal();
+    fake = await startFakeOpenAIServer({ latencyMs: 30 });
+    config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
+    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: await bundleWorkflows() });
+    running = Promise.all(workers.map((w) => w.run()));
+  });
+
+  afterAll(async () => {
+    workers?.forEach((w) => w.shutdown());
+    await running;
+    await fake?.close();
+    await env?.teardown();
+    tmp.remove();
+  });
+
+  it('rejects malformed input at once, naming the fields, without starting anything', () => {
+    const configFile = writeConfigFile(path.join(tmp.dir, 'dead.yaml'), { ...config, temporal: { ...config.temporal, address: '127.0.0.1:1' } });
+    const started = Date.now();
+    const out = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/cli.ts', 'start', 'batchInference', '--json', JSON.stringify({ name: 'x', inputFiles: [], chat: { sampling: { n: 0 } } })],
+      { cwd: ROOT, env: { ...process.env, PROMPTCOT_CONFIG: configFile }, encoding: 'utf8' },
+    );
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain('invalid batchInference input');
+    expect(out.stderr).toContain('inputFiles');
+    expect(out.stderr).toContain('chat.sampling.n');
+    expect(Date.now() - started).toBeLessThan(20_000);
+
+    const file = path.join(tmp.dir, 'broken.json');
+    require('node:fs').writeFileSync(file, '{"name": "x",\n "inputFiles": [}\n');
+    const broken = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', 'batchInference', '--input', file], {
+      cwd: ROOT,
+      env: { ...process.env, PROMPTCOT_CONFIG: configFile },
+      encoding: 'utf8',
+    });
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain(`${file}: invalid JSON`);
+  });
+
+  it('a malformed input sent straight to the server (as the Web UI does) fails the run at once, naming the field', async () => {
+    const err = await env.client.workflow
+      .execute('batchInference', {
+        taskQueue: config.taskQueues.orchestration,
+        workflowId: `ui-bad-${Date.now()}`,
+        args: [{ name: 'ok', inputFiles: ['a.jsonl'], shardSize: 'big' }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/invalid workflow input: shardSize: Invalid input: expected number/);
+  });
+
+  it('starts a run, shows its progress, lists it and cancels another', async () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+    try {
+      const file = writeJsonl(path.join(tmp.dir, 'p.jsonl'), Array.from({ length: 40 }, (_, i) => ({ prompt: `q${i}` })));
+      const input = path.join(tmp.dir, 'run.json');
+      require('node:fs').writeFileSync(input, JSON.stringify({ name: 'cli-run', inputFiles: [file], shardSize: 10 }));
+      expect(await runCli(['start', 'batchInference', '--input', input, '--id', 'cli-run-1', '--wait'], config)).toBe(0);
+      expect(lines[0]).toBe('started batchInference as cli-run-1');
+      expect(lines.join('\n')).toMatch(/"kept": 40/);
+
+      lines.length = 0;
+      expect(await runCli(['status', 'cli-run-1'], config)).toBe(0);
+      expect(lines[0]).toMatch(/cli-run-1 \[batchInference\] COMPLETED/);
+
+      fake.setFaults(() => ({ type: 'slow', delayMs: 2000 }));
+      const slowFile = writeJsonl(path.join(tmp.dir, 'slow.jsonl'), Array.from({ length: 400 }, (_, i) => ({ prompt: `s${i}` })));
+      require('node:fs').writeFileSync(input, JSON.stringify({ name: 'cli-slow', inputFiles: [slowFile], shardSize: 100, itemConcurrency: 2 }));
+      expect(await runCli(['start', 'batchInference', '--input', input, '--id', 'cli-slow-1'], config)).toBe(0);
+      await new Promise((r) => setTimeout(r, 3000));
+      lines.length = 0;
+      expect(await runCli(['status', 'cli-slow-1'], config)).toBe(0);
+      expect(lines[0]).toMatch(/cli-slow-1 \[batchInference\] RUNNING \| phase completions \| completions \[[#.]+\] [\d.]+% items \d+\/400/);
+
+      lines.length = 0;
+      expect(await runCli(['list'], config)).toBe(0);
+      expect(lines.some((l) => l.startsWith('cli-run-1\tbatchInference\tCOMPLETED'))).toBe(true);
+      expect(lines.some((l) => l.startsWith('cli-slow-1\tbatchInference\tRUNNING'))).toBe(true);
+
+      expect(await runCli(['cancel', 'cli-slow-1'], config)).toBe(0);
+      const described = await env.client.workflow.getHandle('cli-slow-1').result().catch((e: unknown) => e);
+      expect((described as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+    } finally {
+      fake.setFaults(undefined);
+      spy.mockRestore();
+    }
+  });
+});
