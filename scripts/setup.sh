@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the project needs on this machine: Node 24 (when the machine's Node is older), the npm packages,
+# the Temporal CLI (dev server + Web UI) and the tiny GGUF model of the embedded inference server.
+# Source it (`. scripts/setup.sh`) to keep Node 24 on PATH in your shell; running it with bash also works.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+CACHE="${PROMPTCOT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/promptcot}"
+mkdir -p "$CACHE"
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 24 ]; then
+  NODE24="$CACHE/node24"
+  if [ ! -x "$NODE24/node_modules/node/bin/node" ]; then
+    echo "installing Node 24 into $NODE24"
+    mkdir -p "$NODE24"
+    npm install --prefix "$NODE24" --no-save --no-audit --no-fund node@24
+  fi
+  export PATH="$NODE24/node_modules/node/bin:$PATH"
+fi
+echo "node $(node --version), npm $(npm --version)"
+
+# node-llama-cpp's prebuilt CPU binary is used as shipped: skip its postinstall, which may try to compile
+# llama.cpp from source when its self-test cannot fork.
+NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
+
+npx tsx scripts/temporal-cli.ts
+npm run model:tiny
