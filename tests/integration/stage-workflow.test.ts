@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { saveHistoryFixture } from '../support/histories';
 import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
 import type { Config } from '../../domain/config';
@@ -60,6 +61,11 @@ describe('mapDatasetStage on a real Temporal server', () => {
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => `item-${i}`));
     const progress = await handle.query<{ done: boolean; shardsDone: number }>('progress');
     expect(progress).toMatchObject({ done: true, shardsDone: 10 });
+
+    // The last run's history replays deterministically against the current workflow code.
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, handle.workflowId);
+    if (process.env.UPDATE_HISTORY_FIXTURES) saveHistoryFixture('mapDatasetStage-noop', env.address, handle.workflowId);
   });
 
   it('fails at once, naming the field, when the input is malformed (as the Web UI would send it)', async () => {
@@ -97,6 +103,7 @@ describe('mapDatasetStage on a real Temporal server', () => {
     try {
       const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: fake.url });
       const chatWorkers = await createWorkers({ config: cfg, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: bundle });
+      const stamp = Date.now();
       const file = writeJsonl(path.join(tmp.dir, 'prompts.jsonl'), [
         { id: 'a', prompt: 'hello' },
         '{"id": "b", "prompt": ',
@@ -107,7 +114,7 @@ describe('mapDatasetStage on a real Temporal server', () => {
       const run = Promise.all(chatWorkers.map((w) => w.run()));
       const out = await env.client.workflow.execute('batchInference', {
         taskQueue: cfg.taskQueues.orchestration,
-        workflowId: `batch-bad-${Date.now()}`,
+        workflowId: `batch-bad-${stamp}`,
         args: [{ name: 'bad', inputFiles: [file], chat: { sampling: { n: 2, seed: 7 } } }],
       });
       chatWorkers.forEach((w) => w.shutdown());
@@ -126,6 +133,10 @@ describe('mapDatasetStage on a real Temporal server', () => {
       expect(rows.map((r) => r.id)).toEqual(['a#0', 'a#1', 'e#0', 'e#1']);
       expect(rows[0]!.provenance).toMatchObject({ stage: 'completions', sourceId: 'a', role: 'policy', attempt: 1 });
       expect(typeof rows[0]!.provenance.sampling.seed).toBe('number');
+      if (process.env.UPDATE_HISTORY_FIXTURES) {
+        saveHistoryFixture('batchInference-rejects', env.address, `batch-bad-${stamp}`);
+        saveHistoryFixture('mapDatasetStage-chat', env.address, `batch-bad-${stamp}/completions`);
+      }
     } finally {
       await fake.close();
     }
