@@ -3,8 +3,10 @@
 //
 // Rules:
 // - Offsets are JavaScript string offsets (UTF-16 code units) into the text, spans are half-open [start, end).
-// - A token belongs to a span when its start offset lies in [start, end) and it is not empty; a token that starts
-//   inside a span but runs past its end counts wholly for that span (choose span edges on token boundaries — e.g.
+// - A token belongs to a span when its start offset lies in [start, end); a token that starts inside a span but
+//   runs past its end counts wholly for that span. An empty token (byte-level tokenizers: the leading bytes of a
+//   multi-byte character, which decode to nothing yet) sits at the offset of the character it begins, so it counts
+//   with that character: no log-probability mass is dropped (choose span edges on token boundaries — e.g.
 //   at the start of a section of the prompt — for exact results).
 // - The first prompt token has no log-prob (nothing precedes it): a null log-prob inside a span is an error, so a
 //   span may start at offset 0 only when the server prepends a BOS token (whose log-prob is the null one).
@@ -175,7 +177,6 @@ export function sumSpanLogProbs(tokens: readonly ScoredToken[], spans: readonly 
     }
     for (let t = lo; t < tokens.length && tokens[t]!.offset < span.end; t++) {
       const token = tokens[t]!;
-      if (token.text.length === 0) continue;
       if (token.logprob === null) {
         throw new SpanScoringError(
           `spans[${i}] = [${span.start}, ${span.end}) contains token ${preview(token.text)} at offset ${token.offset} ` +

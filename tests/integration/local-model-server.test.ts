@@ -1,22 +1,20 @@
 // End-to-end check of the embedded OpenAI-compatible server on the generated tiny bigram model: real GGUF file,
 // real llama.cpp (node-llama-cpp, in a child process since jest cannot load that ESM-only package), real HTTP.
 // Log-probs are compared with an independent float64 computation from the same seed.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderChatPrompt } from '../../scripts/local-model-server';
+import { startLocalModelProcess, type LocalModelProcess } from '../support/local-model';
 import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes, type TinyBigramModel } from '../../scripts/tiny-model';
 
-const ROOT = path.join(__dirname, '..', '..');
 const SEED = 424242; // not the default seed: the server must serve the file it is given
 const MODEL_NAME = 'tiny-test';
 
 let dir: string;
-let child: ChildProcess | undefined;
+let server: LocalModelProcess;
 let baseUrl: string;
 let model: TinyBigramModel;
-let childOutput = '';
 
 async function post(route: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${baseUrl}${route}`, {
@@ -27,52 +25,21 @@ async function post(route: string, body: unknown): Promise<{ status: number; jso
   return { status: res.status, json: await res.json() };
 }
 
-/** Starts the server CLI on a free port and resolves with its base URL once it reports it is listening. */
-function startServer(modelPath: string): Promise<string> {
-  const tsxCli = require.resolve('tsx/cli');
-  const args = [tsxCli, 'scripts/local-model-server.ts', '--model', modelPath, '--port', '0', '--host', '127.0.0.1', '--name', MODEL_NAME, '--parallel', '3', '--context-size', '2048'];
-  child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${childOutput}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      childOutput += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(childOutput);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child!.stdout!.on('data', onData);
-    child!.stderr!.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
-    child!.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with code ${code}:\n${childOutput}`));
-    });
-  });
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'tiny-model-'));
   const made = generateTinyModel({ outPath: path.join(dir, 'tiny.gguf'), seed: SEED });
   expect(made.written).toBe(true);
   expect(generateTinyModel({ outPath: made.path, seed: SEED }).written).toBe(false); // identical file is kept
   model = tinyModel(SEED);
-  baseUrl = await startServer(made.path);
+  server = await startLocalModelProcess(made.path, { name: MODEL_NAME });
+  baseUrl = server.url;
   const health = await fetch(`${baseUrl.replace(/\/v1$/, '')}/health`);
   expect(health.status).toBe(200);
   expect(await health.json()).toEqual({ status: 'ok' });
 }, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const proc = child;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-    clearTimeout(timer);
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  }
+  await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
