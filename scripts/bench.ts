@@ -18,8 +18,14 @@ import type { StageInput, StageResult } from '../domain/stage';
 import { createWorkers } from '../workers/create-workers';
 import { startDevServer } from './dev-server';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from './dev-server';
+
+/** CPU seconds a process has used so far (Linux /proc). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 function argValue(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -67,6 +73,13 @@ async function runStage(client: Client, config: Config, input: StageInput): Prom
     args: [input],
   });
   const seconds = (performance.now() - t0) / 1000;
+  if (process.env.BENCH_TIMELINE) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+    const evs = history.events ?? [];
+    const t = ms(evs[0]!);
+    console.error(`timeline ${input.stage}: ` + evs.filter((e) => [2, 11, 12].includes(Number(e.eventType))).map((e) => `${({ 2: 'done', 11: 'start', 12: 'end' } as Record<number, string>)[Number(e.eventType)]}@${(ms(e) - t).toFixed(0)}`).join(' '));
+  }
   let events = 0;
   for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) events += run.historyLength;
   return { result, seconds, events };
@@ -78,8 +91,9 @@ async function benchStage(): Promise<Record<string, unknown>> {
   const latencyMs = argValue('latency', 50);
   const concurrency = argValue('concurrency', 256);
   const shardSize = argValue('shard-size', 500);
-  // Items in flight per shard: enough that all shards together keep `concurrency` requests busy.
-  const itemConcurrency = argValue('item-concurrency', 2 * Math.ceil(concurrency / Math.ceil(fakeItems / shardSize)));
+  // Items in flight per shard: all shards together keep the endpoint's `concurrency` busy; more only queue at the
+  // endpoint's limiter, which costs CPU on this 2-core machine.
+  const itemConcurrency = argValue('item-concurrency', Math.ceil(concurrency / Math.ceil(fakeItems / shardSize)));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'promptcot-bench-'));
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), headless: true });
@@ -128,10 +142,20 @@ async function benchStage(): Promise<Record<string, unknown>> {
       return r.seconds;
     };
     await plainLoop(2000); // warm-up (JIT, connection pool), not measured
-    const plainTimes = [await plainLoop()];
-    const durableTimes = [await durable(0)];
-    plainTimes.push(await plainLoop());
-    durableTimes.push(await durable(1));
+    // With BENCH_TIMELINE=1, where the CPU went in each measured run (this process, the Temporal server, the fake).
+    const measure = async (fn: () => Promise<number>, label: string) => {
+      const c0 = process.cpuUsage();
+      const s0 = cpuSecondsOf(server.process.pid!);
+      const f0 = cpuSecondsOf(fake.child.pid!);
+      const t = await fn();
+      const c = process.cpuUsage(c0);
+      if (process.env.BENCH_TIMELINE) console.error(`${label}: wall ${t.toFixed(2)} cpu bench ${((c.user + c.system) / 1e6).toFixed(2)} temporal ${(cpuSecondsOf(server.process.pid!) - s0).toFixed(2)} fake ${(cpuSecondsOf(fake.child.pid!) - f0).toFixed(2)}`);
+      return t;
+    };
+    const plainTimes = [await measure(() => plainLoop(), 'plain')];
+    const durableTimes = [await measure(() => durable(0), 'durable')];
+    plainTimes.push(await measure(() => plainLoop(), 'plain'));
+    durableTimes.push(await measure(() => durable(1), 'durable'));
     const plainSeconds = Math.min(...plainTimes);
     const durableSeconds = Math.min(...durableTimes);
     return {

@@ -8,7 +8,7 @@ import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
 import type { OperationRegistry } from '../operations';
 import { isRetryLater } from '../operations/types';
-import { ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
+import { encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
 
 export interface ProcessShardInput {
   stage: string;
@@ -68,14 +68,24 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
 
   const appender = await LineAppender.open(work.attemptPath(env.attempt));
   const record = (r: ItemRecord) => {
-    appender.append(JSON.stringify(r));
+    appender.append(encodeItemRecord(r));
     done++;
     env.heartbeat({ done, total, resumed, attempt: env.attempt });
   };
 
   let stopError: unknown;
   const stopped = () => stopError !== undefined || env.signal.aborted;
-  const inflight = new Set<Promise<void>>();
+  // Items in flight, and the one waiter (the reading loop) to wake when a slot frees up. A counter rather than
+  // Promise.race over the pending set: race re-subscribes to every pending item each time, O(concurrency) per item.
+  let active = 0;
+  let wake: (() => void) | undefined;
+  const slotFreed = () => {
+    active--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const nextFinish = () => new Promise<void>((resolve) => (wake = resolve));
 
   const handle = async (line: number, text: string): Promise<void> => {
     const parsed = parseRecordLine({ line, text, offset: 0, length: 0, terminated: true });
@@ -100,12 +110,14 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
     for await (const l of readLines(inputPath)) {
       if (finished.has(l.line)) continue;
       if (stopped()) break;
-      while (inflight.size >= input.itemConcurrency) await Promise.race(inflight);
+      while (active >= input.itemConcurrency) await nextFinish();
       if (stopped()) break;
-      const p: Promise<void> = handle(l.line, l.text).finally(() => inflight.delete(p));
-      inflight.add(p);
+      active++;
+      handle(l.line, l.text)
+        .catch((err: unknown) => void (stopError ??= err)) // e.g. the attempt file cannot be written: retry the shard
+        .finally(slotFreed);
     }
-    await Promise.all(inflight);
+    while (active > 0) await nextFinish();
   } finally {
     await appender.close();
   }

@@ -17,6 +17,20 @@ export type ItemRecord =
   | { line: number; outcome: 'kept'; rows: unknown[] }
   | { line: number; outcome: 'rejected' | 'failed'; reason: string; record?: unknown; raw?: string };
 
+/** Records are written with `line` first, so the key is read without parsing the whole record. */
+export function encodeItemRecord(record: ItemRecord): string {
+  return JSON.stringify(record);
+}
+
+const LINE_PREFIX = /^\{"line":(\d+),/;
+
+/** The input line of a recorded item, or undefined for a damaged record (a torn write: the item is redone). */
+export function recordLineNumber(text: string): number | undefined {
+  const m = LINE_PREFIX.exec(text);
+  if (!m || !text.endsWith('}')) return undefined;
+  return Number(m[1]);
+}
+
 export interface RecordLocation {
   file: string;
   offset: number;
@@ -65,13 +79,8 @@ export class ShardWork {
     for (const file of await this.attemptFiles()) {
       for await (const l of readLines(file)) {
         if (!l.terminated) break;
-        let line: unknown;
-        try {
-          line = (JSON.parse(l.text) as { line?: unknown }).line;
-        } catch {
-          continue; // a torn write followed by a later append; the item will be redone
-        }
-        if (typeof line === 'number' && !done.has(line)) done.set(line, { file, offset: l.offset, length: l.length });
+        const line = recordLineNumber(l.text);
+        if (line !== undefined && !done.has(line)) done.set(line, { file, offset: l.offset, length: l.length });
       }
     }
     return done;
