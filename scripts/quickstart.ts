@@ -1,0 +1,116 @@
+// The quick start: brings up whatever is not running yet (Temporal dev server with the Web UI, the embedded
+// model server, a worker for every task queue), runs batchInference on example prompts, shows its progress, and
+// prints where the output went. With a TTY it then keeps everything up for the Web UI until Ctrl-C; --exit stops.
+//   npm run quickstart [-- --input prompts.jsonl] [--exit]
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { loadConfig } from '../activities/config';
+import { DatasetStore } from '../activities/datasets/store';
+import { connectClient, connectWorker } from '../workers/connection';
+import { createWorkers } from '../workers/create-workers';
+import { startDevServer, type DevServer } from './dev-server';
+import { startLocalModelServer } from './local-model-server';
+import { readRunView, renderRunView } from './progress-view';
+
+async function reachable(check: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const inputIndex = argv.indexOf('--input');
+  const input = path.resolve(inputIndex >= 0 ? argv[inputIndex + 1]! : path.join(__dirname, 'examples', 'prompts.jsonl'));
+  const stayUp = process.stdout.isTTY && !argv.includes('--exit');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const config = loadConfig();
+  const stops: Array<() => Promise<void>> = [];
+
+  let server: DevServer | undefined;
+  const temporalUp = await reachable(async () => (await Connection.connect({ address: config.temporal.address, connectTimeout: 1500 })).close());
+  if (!temporalUp) {
+    const [host, port] = config.temporal.address.split(':');
+    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`Temporal is not reachable at ${config.temporal.address}`);
+    server = await startDevServer({
+      port: Number(port),
+      uiPort: config.devServer.uiPort,
+      headless: config.devServer.headless,
+      dbFile: config.devServer.dbFile,
+      retention: '720h',
+      logFile: path.join(path.dirname(config.devServer.dbFile), 'temporal-dev-server.log'),
+    });
+    stops.push(() => server!.stop());
+    console.log(`started the Temporal dev server at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
+  } else console.log(`using the Temporal server at ${config.temporal.address}`);
+
+  const endpoint = config.endpoints[config.roles.policy.endpoint]!;
+  const modelUp = await reachable(async () => {
+    const res = await fetch(`${endpoint.baseUrl}/models`, { signal: AbortSignal.timeout(1500) });
+    if (!res.ok) throw new Error(String(res.status));
+  });
+  if (!modelUp) {
+    const url = new URL(endpoint.baseUrl);
+    if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') throw new Error(`model server not reachable at ${endpoint.baseUrl}`);
+    const local = await startLocalModelServer({
+      modelPath: config.localModel.modelPath,
+      host: url.hostname,
+      port: Number(url.port),
+      modelName: endpoint.model,
+      contextSize: config.localModel.contextSize,
+      parallel: config.localModel.parallel,
+    });
+    stops.push(() => local.close());
+    console.log(`started the local model server for ${config.localModel.modelPath} at ${local.url}`);
+  } else console.log(`using the model server at ${endpoint.baseUrl}`);
+
+  const connection = await connectWorker(config);
+  const workers: Worker[] = await createWorkers({ config, connection, kinds: ['orchestration', 'inference', 'cpu'] });
+  const running = Promise.all(workers.map((w) => w.run()));
+  stops.unshift(async () => {
+    workers.forEach((w) => w.shutdown());
+    await running;
+    await connection.close();
+  });
+
+  const client = await connectClient(config);
+  const workflowId = `quickstart-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const handle = await client.workflow.start('batchInference', {
+    taskQueue: config.taskQueues.orchestration,
+    workflowId,
+    args: [{ name: workflowId, inputFiles: [input], shardSize: 4, chat: { role: 'policy', sampling: { n: 2, maxTokens: 96, temperature: 0.8, seed: 8000 } } }],
+  });
+  console.log(`started batchInference ${workflowId}`);
+  const uiBase = server?.uiUrl ?? `http://127.0.0.1:${config.devServer.uiPort}`;
+  console.log(`Web UI: ${uiBase}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
+  for (;;) {
+    const view = await readRunView(client, workflowId);
+    console.log(renderRunView(view));
+    if (view.status !== 'RUNNING') break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const result = (await handle.result()) as { completions: { counts: object; output: { manifest: string } } };
+  const store = new DatasetStore(config.storage.root);
+  console.log(`counts: ${JSON.stringify(result.completions.counts)}`);
+  console.log(`output: ${store.resolve(result.completions.output.manifest)}`);
+  for await (const row of store.readAll(result.completions.output as never)) {
+    const r = row as { id: string; completion: string };
+    console.log(`first row ${r.id}: ${JSON.stringify(r.completion.slice(0, 120))}`);
+    break;
+  }
+  await client.connection.close();
+  if (stayUp) {
+    console.log('everything stays up for the Web UI; Ctrl-C stops it');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  }
+  for (const stop of stops) await stop();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

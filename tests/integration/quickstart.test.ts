@@ -1,0 +1,44 @@
+// The README's quick start, run as a user would (`npm run quickstart -- --exit`), on free ports and a temp folder:
+// it starts a Temporal dev server, the local model server and workers, and runs batchInference for real.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../activities/config';
+import { freePort } from '../../scripts/dev-server';
+import { tempDir } from '../support/files';
+import { writeConfigFile } from '../support/worker-process';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+test('npm run quickstart runs batchInference end to end on the embedded defaults', async () => {
+  const tmp = tempDir('quickstart');
+  try {
+    const shipped = loadConfig(path.join(ROOT, 'temporal.yaml'), {});
+    const [temporalPort, uiPort, modelPort] = [await freePort(), await freePort(), await freePort()];
+    const config = {
+      ...shipped,
+      temporal: { ...shipped.temporal, address: `127.0.0.1:${temporalPort}` },
+      storage: { root: path.join(tmp.dir, 'data') },
+      endpoints: { local: { ...shipped.endpoints.local!, baseUrl: `http://127.0.0.1:${modelPort}/v1` } },
+      devServer: { ...shipped.devServer, uiPort, dbFile: path.join(tmp.dir, 'temporal.db') },
+    };
+    const configFile = writeConfigFile(path.join(tmp.dir, 'temporal.yaml'), config);
+    const out = spawnSync('npm', ['run', '--silent', 'quickstart', '--', '--exit'], {
+      cwd: ROOT,
+      env: { ...process.env, PROMPTCOT_CONFIG: configFile },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(out.stderr).not.toMatch(/Error/);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain(`started the Temporal dev server at 127.0.0.1:${temporalPort}, Web UI http://127.0.0.1:${uiPort}`);
+    expect(out.stdout).toMatch(/COMPLETED \| phase done/);
+    expect(out.stdout).toContain('counts: {"items":8,"kept":8,"rows":16,"rejected":0,"failed":0}');
+    const manifest = /output: (\S+)/.exec(out.stdout)![1]!;
+    expect(existsSync(manifest)).toBe(true);
+    expect(JSON.parse(readFileSync(manifest, 'utf8')).items).toBe(16);
+    expect(existsSync(path.join(tmp.dir, 'temporal.db'))).toBe(true); // runs persisted in SQLite
+  } finally {
+    tmp.remove();
+  }
+});
