@@ -36,6 +36,7 @@ import { defaultConfigPath, loadConfig } from '../activities/config';
 import { LocalModelConfigSchema } from '../domain/config';
 import { formatPath } from '../domain/validation';
 import { DEFAULT_TINY_MODEL_PATH, generateTinyModel, gpt2ByteToChar } from './tiny-model';
+import { mulberry32 } from '../domain/random';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public API
@@ -104,17 +105,6 @@ class HttpError extends Error {
   }
 }
 
-/** mulberry32 PRNG: deterministic uniform numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 32-bit hash of a (possibly large or negative) integer seed, so that every safe integer gives its own stream. */
 function seedHash(seed: number): number {

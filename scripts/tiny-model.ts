@@ -19,6 +19,7 @@
 // rewriting (BPE vocabularies never add a prefix space); BOS is prepended (`add_bos_token = true`), EOS is not.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../domain/random';
 
 // ---------------------------------------------------------------------------------------------------------
 // GGUF v3 writer
@@ -109,6 +110,12 @@ class ByteWriter {
 }
 
 function writeValue(w: ByteWriter, v: GgufValue): void {
+  const writeArray = <T>(elementType: number, values: readonly T[], writeOne: (x: T) => void) => {
+    w.u32(GgufType.ARRAY);
+    w.u32(elementType);
+    w.u64(values.length);
+    for (const x of values) writeOne(x);
+  };
   switch (v.type) {
     case 'u32':
       w.u32(GgufType.UINT32);
@@ -131,23 +138,11 @@ function writeValue(w: ByteWriter, v: GgufValue): void {
       w.str(v.value);
       return;
     case 'i32[]':
-      w.u32(GgufType.ARRAY);
-      w.u32(GgufType.INT32);
-      w.u64(v.value.length);
-      for (const x of v.value) w.i32(x);
-      return;
+      return writeArray(GgufType.INT32, v.value, (x) => w.i32(x));
     case 'f32[]':
-      w.u32(GgufType.ARRAY);
-      w.u32(GgufType.FLOAT32);
-      w.u64(v.value.length);
-      for (const x of v.value) w.f32(x);
-      return;
+      return writeArray(GgufType.FLOAT32, v.value, (x) => w.f32(x));
     case 'string[]':
-      w.u32(GgufType.ARRAY);
-      w.u32(GgufType.STRING);
-      w.u64(v.value.length);
-      for (const x of v.value) w.str(x);
-      return;
+      return writeArray(GgufType.STRING, v.value, (x) => w.str(x));
   }
 }
 
@@ -249,17 +244,6 @@ export function gpt2ByteToChar(): string[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

@@ -25,6 +25,7 @@ import { createNodeHttpFetch, type NodeHttpFetch } from './http-fetch';
 import { Limiter } from './limiter';
 import { alignEchoedTokens, SpanScoringError, sumSpanLogProbs, validateSpans, type ScoredToken, type Span } from './spans';
 import { UsageCounter, type InferenceUsage } from './usage';
+import { abortReason, sleep } from './abortable';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -125,28 +126,6 @@ export function backoffDelayMs(retry: number, policy: RetryPolicy, random: () =>
   return Math.max(jittered, retryAfterMs * (1 + 0.1 * random()));
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function asRecord(value: unknown, what: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

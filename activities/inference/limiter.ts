@@ -2,6 +2,7 @@
 // optionally, at most `requestsPerSecond` request starts per second (a GCRA token bucket with burst `burst`).
 // One limiter per endpoint per process; the inference client takes a slot per HTTP attempt and gives it back
 // before sleeping for a retry, so backing-off calls never hold capacity.
+import { abortReason, sleep } from './abortable';
 
 export interface LimiterOptions {
   /** Requests in flight at once. */
@@ -23,9 +24,6 @@ interface Waiter {
   cancelled: boolean;
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
 
 export class Limiter {
   readonly maxConcurrency: number;
@@ -150,16 +148,6 @@ export class Limiter {
     this.tat = Math.max(this.tat, start) + interval;
     const delay = start - now;
     if (delay <= 0.5) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(abortReason(signal!));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, delay);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleep(delay, signal);
   }
 }
