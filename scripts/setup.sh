@@ -22,7 +22,10 @@ echo "node $(node --version), npm $(npm --version)"
 
 # node-llama-cpp's prebuilt CPU binary is used as shipped: skip its postinstall, which may try to compile
 # llama.cpp from source when its self-test cannot fork.
-NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
+# `npm install` (which keeps the lock file's versions) rather than `npm ci`: with this machine's npm settings
+# (omit-lockfile-registry-resolved) the lock file leaves out other platforms' optional packages, and `npm ci`
+# refuses such a lock file as out of sync.
+NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --no-audit --no-fund
 
 npx tsx scripts/temporal-cli.ts
 npm run model:tiny
