@@ -57,4 +57,6 @@ export interface RejectRecord {
   /** The offending record (or the raw line when it did not parse), for inspection and re-runs. */
   record?: unknown;
   raw?: string;
+  /** More about the reason, e.g. the model output that could not be parsed. */
+  detail?: unknown;
 }

@@ -2,6 +2,7 @@
 // Workflows validate parameters here before scheduling any work; activities/operations implements them.
 import { z } from 'zod';
 import { MODEL_ROLES } from './config';
+import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
 export const QueueKindSchema = z.enum(['orchestration', 'inference', 'cpu']);
@@ -43,6 +44,9 @@ export type ChatCompletionParams = z.output<typeof ChatCompletionParamsSchema>;
 export const OPERATIONS = {
   noop: { queue: 'cpu' as QueueKind, params: NoopParamsSchema },
   chatCompletion: { queue: 'inference' as QueueKind, params: ChatCompletionParamsSchema },
+  generateProblem: { queue: 'inference' as QueueKind, params: GenerateProblemParamsSchema },
+  extractConcepts: { queue: 'inference' as QueueKind, params: ExtractConceptsParamsSchema },
+  annotateRationale: { queue: 'inference' as QueueKind, params: AnnotateRationaleParamsSchema },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

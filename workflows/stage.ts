@@ -1,6 +1,7 @@
 // The generic durable stage: maps an item operation over the shards of a dataset with bounded parallelism,
 // continues as new to keep its history small, and returns counts and the output dataset.
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -49,6 +50,8 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     taskQueue: carry.taskQueue,
     startToCloseTimeout: `${input.shardTimeoutMinutes} minutes`,
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds} seconds`,
+    // A cancelled stage waits for its shards to record the items they have in flight (see processShard).
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
   });
 

@@ -11,7 +11,8 @@ export interface ItemContext {
   signal: AbortSignal;
 }
 
-export type ItemOutcome = { rows: Array<Record<string, unknown>> } | { reject: string };
+/** Rows to keep, or a reason to set the item aside (with an optional detail, e.g. the model output that failed to parse). */
+export type ItemOutcome = { rows: Array<Record<string, unknown>> } | { reject: string; detail?: unknown };
 
 export interface ItemOperation<P = unknown> {
   /** Validates parameters (once per shard) into the form `run` takes. */

@@ -35,6 +35,8 @@ export interface ProcessShardEnv {
   attempt: number;
   signal: AbortSignal;
   heartbeat: (progress: ShardProgress) => void;
+  /** How long items in flight may finish after a cancellation before they are aborted (default 2 minutes). */
+  cancelGraceMs?: number;
   /** The last heartbeat of an earlier attempt, if any (a hint; the attempt files are the record). */
   lastHeartbeat?: ShardProgress;
   log?: (message: string) => void;
@@ -75,6 +77,15 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
 
   let stopError: unknown;
   const stopped = () => stopError !== undefined || env.signal.aborted;
+  // On cancellation no new item starts, and items in flight get a grace period to finish and be recorded, so that
+  // a cancelled and restarted run asks for nothing twice; only after the grace period are they aborted.
+  const items = new AbortController();
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onCancel = () => {
+    graceTimer = setTimeout(() => items.abort(env.signal.reason), env.cancelGraceMs ?? 120_000);
+  };
+  if (env.signal.aborted) onCancel();
+  else env.signal.addEventListener('abort', onCancel, { once: true });
   // Items in flight, and the one waiter (the reading loop) to wake when a slot frees up. A counter rather than
   // Promise.race over the pending set: race re-subscribes to every pending item each time, O(concurrency) per item.
   let active = 0;
@@ -93,11 +104,11 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
     const item = parsed.value as Record<string, unknown>;
     const sourceId = typeof item.id === 'string' || typeof item.id === 'number' ? String(item.id) : `${manifest.name}/${input.shard}:${line}`;
     try {
-      const outcome = await operation.run(item, params, { stage: input.stage, sourceId, shard: input.shard, line, attempt: env.attempt, signal: env.signal });
-      if ('reject' in outcome) record({ line, outcome: 'rejected', reason: outcome.reject, record: item });
+      const outcome = await operation.run(item, params, { stage: input.stage, sourceId, shard: input.shard, line, attempt: env.attempt, signal: items.signal });
+      if ('reject' in outcome) record({ line, outcome: 'rejected', reason: outcome.reject, record: item, detail: outcome.detail });
       else record({ line, outcome: 'kept', rows: outcome.rows });
     } catch (err) {
-      if (env.signal.aborted) return; // cancelled: not finished, not recorded
+      if (items.signal.aborted) return; // cancelled past the grace period: not finished, not recorded
       if (isRetryLater(err)) {
         stopError ??= err;
         return;
@@ -119,6 +130,8 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
     }
     while (active > 0) await nextFinish();
   } finally {
+    clearTimeout(graceTimer);
+    env.signal.removeEventListener('abort', onCancel);
     await appender.close();
   }
   if (env.signal.aborted) throw env.signal.reason ?? new Error('shard cancelled');
@@ -170,6 +183,7 @@ async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: 
           source: { dataset: inputName, shard: input.shard, line: r.line, sourceId: (r.record as { id?: string } | undefined)?.id },
           record: r.record,
           raw: r.raw,
+          detail: r.detail,
         };
         rejects.push(JSON.stringify(reject) + '\n');
       }

@@ -5,8 +5,10 @@
 // datasets/<output>/shard-00012.jsonl                   output rows in input order (temp + rename)
 // datasets/<output>/rejects-00012.jsonl                 rejected and failed items with reasons
 //
-// Each attempt appends to a file of its own, so a zombie attempt (one Temporal gave up on) cannot interleave
-// with its successor; when the outputs are merged an item recorded twice is taken once.
+// Each activity execution appends to a file of its own (attempt number plus a random tag: a new run of the same
+// stage also starts at attempt 1), so a zombie attempt (one Temporal gave up on) cannot interleave with its
+// successor; when the outputs are merged an item recorded twice is taken once.
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { rejectsFileName, shardFileName } from '../../domain/dataset';
@@ -15,7 +17,7 @@ import { readLines } from '../datasets/jsonl';
 /** One finished item as recorded in an attempt file. */
 export type ItemRecord =
   | { line: number; outcome: 'kept'; rows: unknown[] }
-  | { line: number; outcome: 'rejected' | 'failed'; reason: string; record?: unknown; raw?: string };
+  | { line: number; outcome: 'rejected' | 'failed'; reason: string; record?: unknown; raw?: string; detail?: unknown };
 
 /** Records are written with `line` first, so the key is read without parsing the whole record. */
 export function encodeItemRecord(record: ItemRecord): string {
@@ -55,18 +57,18 @@ export class ShardWork {
     this.donePath = path.join(this.workDir, `${this.prefix}.done.json`);
   }
 
-  attemptPath(attempt: number): string {
-    return path.join(this.workDir, `${this.prefix}.attempt-${attempt}.jsonl`);
+  attemptPath(attempt: number, tag = randomBytes(4).toString('hex')): string {
+    return path.join(this.workDir, `${this.prefix}.attempt-${attempt}.${tag}.jsonl`);
   }
 
   async attemptFiles(): Promise<string[]> {
     if (!existsSync(this.workDir)) return [];
     const names = await fsp.readdir(this.workDir);
-    const re = new RegExp(`^${this.prefix}\\.attempt-(\\d+)\\.jsonl$`);
+    const re = new RegExp(`^${this.prefix}\\.attempt-(\\d+)\\.[0-9a-f]+\\.jsonl$`);
     return names
       .map((n) => ({ n, m: re.exec(n) }))
       .filter((x) => x.m !== null)
-      .sort((a, b) => Number(a.m![1]) - Number(b.m![1]))
+      .sort((a, b) => Number(a.m![1]) - Number(b.m![1]) || a.n.localeCompare(b.n))
       .map((x) => path.join(this.workDir, x.n));
   }
 

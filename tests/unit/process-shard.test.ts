@@ -92,3 +92,33 @@ describe('processShard', () => {
     expect(out.map((r) => String(r.id))).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
   });
 });
+
+describe('processShard cancellation', () => {
+  const tmp = tempDir('shard-cancel');
+  afterAll(() => tmp.remove());
+
+  it('lets items in flight finish and be recorded, so a restart asks for nothing twice', async () => {
+    const store = new DatasetStore(path.join(tmp.dir, 'store'));
+    const file = writeJsonl(path.join(tmp.dir, 'in.jsonl'), Array.from({ length: 100 }, (_, i) => ({ id: `c${i}` })));
+    const { dataset } = await importJsonl(store, { files: [file], name: 'in', shardSize: 1000 });
+    const calls = new Map<string, number>();
+    const cancel = new AbortController();
+    const op: ItemOperation<unknown> = {
+      parseParams: () => ({}),
+      async run(item, _params, ctx) {
+        calls.set(String(item.id), (calls.get(String(item.id)) ?? 0) + 1);
+        if (calls.size === 30) cancel.abort(new Error('cancelled by the user'));
+        await new Promise((r) => setTimeout(r, 20));
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        return { rows: [item] };
+      },
+    };
+    const input = { stage: 's', operation: 't', input: dataset, shard: 0, output: 'out', itemConcurrency: 6 };
+    await expect(processShard({ ...envFor(store, op, 1, cancel.signal), cancelGraceMs: 5000 }, input)).rejects.toThrow('cancelled by the user');
+    const requestedBeforeRestart = calls.size;
+    const result = await processShard(envFor(store, op, 1), input);
+    expect(result.counts.kept).toBe(100);
+    expect(result.resumed).toBe(requestedBeforeRestart);
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+  });
+});

@@ -1,0 +1,66 @@
+// Problem synthesis, one concept record and one sampling pass per item (spec §2.2–2.3): the prompt generation
+// model p_θ completes the raw concept prompt (no chat template), and its output is parsed into rationale + problem.
+import {
+  ConceptRecordSchema,
+  GenerateProblemParamsSchema,
+  mathFilterReason,
+  parseGeneration,
+  type ConceptRecord,
+  type GenerateProblemParams,
+} from '../../domain/synthesis';
+import { fieldProblems } from '../../domain/validation';
+import type { InferencePool } from '../inference/pool';
+import { formatProblem } from '../prompts/problems';
+import { numberedConcepts, render } from '../prompts';
+import { validateWith } from './validate';
+import type { ItemOperation } from './types';
+
+
+/** The raw input of p_θ: the record's own prompt, or the problem-generation template over its concepts. */
+export function conceptPrompt(record: ConceptRecord): string {
+  if (record.prompt !== undefined) return record.prompt;
+  const concepts = record.foundational_concepts ?? record.concepts ?? [];
+  return render('problem-generation', { numbered_concepts: numberedConcepts(concepts), level: record.level ?? '' });
+}
+
+export function generateProblemOperation(pool: InferencePool): ItemOperation<GenerateProblemParams> {
+  return {
+    parseParams: (params) => validateWith(GenerateProblemParamsSchema, params, 'params'),
+    async run(item, params, ctx) {
+      const parsed = ConceptRecordSchema.safeParse(item);
+      if (!parsed.success) {
+        const p = fieldProblems(parsed.error)[0]!;
+        return { reject: `field ${p.field}: ${p.message}` };
+      }
+      const record = parsed.data;
+      const { client, model } = pool.forRole(params.role);
+      const response = await client.complete(
+        { prompt: conceptPrompt(record), model: params.model ?? model, seed: params.seed, temperature: params.temperature, topP: params.topP, maxTokens: params.maxTokens, n: 1 },
+        { signal: ctx.signal },
+      );
+      const completion = response.choices[0]?.text ?? '';
+      const generation = parseGeneration(completion);
+      const provenance = { conceptSetId: ctx.sourceId, pass: params.pass, seed: params.seed, model: response.model, finishReason: response.choices[0]?.finishReason ?? null, usage: response.usage, attempt: ctx.attempt };
+      if (!generation.ok) return { reject: generation.reason, detail: { completion, ...provenance } };
+      const prompt = formatProblem(params.domain, generation.problem);
+      if (params.domain === 'math' && params.mathFilters) {
+        const reason = mathFilterReason(prompt);
+        if (reason) return { reject: reason, detail: { problem: generation.problem, ...provenance } };
+      }
+      return {
+        rows: [
+          {
+            id: `${ctx.sourceId}@${params.pass}`,
+            ...provenance,
+            domain: params.domain,
+            concepts: record.foundational_concepts ?? record.concepts ?? null,
+            level: record.level ?? null,
+            rationale: generation.rationale,
+            problem: generation.problem,
+            prompt,
+          },
+        ],
+      };
+    },
+  };
+}

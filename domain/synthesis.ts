@@ -1,0 +1,241 @@
+// Problem synthesis (spec §2): concept records, the synthesizeCorpus input, and the pure text rules of the method:
+// rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
+import { z } from 'zod';
+import { MODEL_ROLES } from './config';
+import { DatasetNameSchema } from './dataset';
+
+export const DomainSchema = z.enum(['code', 'math']);
+export type Domain = z.infer<typeof DomainSchema>;
+
+const conceptList = z.array(z.string().trim().min(1)).min(1).max(50);
+
+/**
+ * One line of a concept file. The published files feed `prompt` raw; other copies carry `foundational_concepts`
+ * (or `concepts`) and `level`, from which the prompt is built with the problem-generation template.
+ */
+export const ConceptRecordSchema = z
+  .object({
+    id: z.union([z.string().min(1), z.number()]).optional(),
+    prompt: z.string().trim().min(1).optional(),
+    foundational_concepts: conceptList.optional(),
+    concepts: conceptList.optional(),
+    level: z.string().trim().min(1).optional(),
+  })
+  .loose()
+  .superRefine((r, ctx) => {
+    if (r.prompt === undefined && r.foundational_concepts === undefined && r.concepts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'a concept record needs `prompt` or `foundational_concepts`' });
+    }
+    if (r.prompt === undefined && r.level === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['level'], message: 'needed to build the prompt when there is no `prompt`' });
+    }
+  });
+export type ConceptRecord = z.infer<typeof ConceptRecordSchema>;
+
+export const SynthesisSamplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(5).default(0.8),
+    topP: z.number().gt(0).max(1).default(1),
+    maxTokens: z.number().int().positive().default(4096),
+  })
+  .strict();
+
+export const SynthesizeCorpusInputSchema = z
+  .object({
+    /** Corpus name: datasets live under `<name>/<runKey>/…`; the dedup index under `<name>` is shared by all runs. */
+    name: DatasetNameSchema,
+    /** Names this run's datasets; defaults to the workflow id. Re-running with the same runKey resumes. */
+    runKey: z.string().regex(/^[A-Za-z0-9._-]+$/).max(200).optional(),
+    conceptFiles: z.array(z.string().min(1)).min(1),
+    domain: DomainSchema,
+    /** Sampling passes over the concept file (one completion per concept record per pass). */
+    passes: z.number().int().min(1).max(1024).default(64),
+    /** Seed of pass i is firstSeed + i ('fixed', as published: 8000..8063), or derived from the runKey ('run'). */
+    seeds: z.enum(['fixed', 'run']).default('fixed'),
+    firstSeed: z.number().int().nonnegative().default(8000),
+    sampling: SynthesisSamplingSchema.prefault({}),
+    role: z.enum(MODEL_ROLES).default('promptGenerator'),
+    model: z.string().min(1).optional(),
+    dedup: z
+      .object({
+        threshold: z.number().gt(0).lt(1).default(0.2),
+        minWordLength: z.number().int().min(1).max(20).default(4),
+      })
+      .strict()
+      .prefault({}),
+    /** Drop math problems without a usable answer (proofs, "the following conditions", …; spec §3.5). */
+    mathFilters: z.boolean().default(false),
+    shardSize: z.number().int().min(1).max(100_000).default(1000),
+    maxConcurrentPasses: z.number().int().min(1).max(64).default(2),
+    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
+    itemConcurrency: z.number().int().min(1).max(4096).default(16),
+    heartbeatTimeoutSeconds: z.number().positive().default(60),
+  })
+  .strict();
+export type SynthesizeCorpusInput = z.input<typeof SynthesizeCorpusInputSchema>;
+export type SynthesizeCorpusParsed = z.output<typeof SynthesizeCorpusInputSchema>;
+
+/** Parameters of the generateProblem item operation (one sampling pass). */
+export const GenerateProblemParamsSchema = z
+  .object({
+    role: z.enum(MODEL_ROLES).default('promptGenerator'),
+    model: z.string().min(1).optional(),
+    domain: DomainSchema,
+    pass: z.number().int().nonnegative(),
+    seed: z.number().int().nonnegative(),
+    temperature: z.number().min(0).max(5).default(0.8),
+    topP: z.number().gt(0).max(1).default(1),
+    maxTokens: z.number().int().positive().default(4096),
+    mathFilters: z.boolean().default(false),
+  })
+  .strict();
+export type GenerateProblemParams = z.output<typeof GenerateProblemParamsSchema>;
+
+/** Parameters of the cold-start operations (spec §1.4): concepts of a seed problem, rationale of a triple. */
+export const ExtractConceptsParamsSchema = z
+  .object({
+    role: z.enum(MODEL_ROLES).default('rationaleModel'),
+    model: z.string().min(1).optional(),
+    numConcepts: z.number().int().min(1).max(20).default(5),
+    /** Difficulty level given to records that carry none (e.g. "AIME", "Codeforces"). */
+    level: z.string().min(1).optional(),
+    temperature: z.number().min(0).max(5).default(0.6),
+    maxTokens: z.number().int().positive().default(4096),
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+export type ExtractConceptsParams = z.output<typeof ExtractConceptsParamsSchema>;
+
+export const AnnotateRationaleParamsSchema = ExtractConceptsParamsSchema.omit({ numConcepts: true });
+export type AnnotateRationaleParams = z.output<typeof AnnotateRationaleParamsSchema>;
+
+export function passSeed(input: Pick<SynthesizeCorpusParsed, 'seeds' | 'firstSeed'>, runKey: string, pass: number, hash: (s: string) => number): number {
+  return input.seeds === 'fixed' ? input.firstSeed + pass : hash(`${runKey}\u0000pass\u0000${pass}`);
+}
+
+export function passLabel(pass: number): string {
+  return `pass-${String(pass).padStart(3, '0')}`;
+}
+
+// ---- p_θ output: <!-- BEGIN RATIONALE --> z <!-- END RATIONALE --> <!-- BEGIN PROBLEM --> x <!-- END PROBLEM -->
+
+const MARKERS = {
+  rationale: ['<!-- BEGIN RATIONALE -->', '<!-- END RATIONALE -->'],
+  problem: ['<!-- BEGIN PROBLEM -->', '<!-- END PROBLEM -->'],
+} as const;
+
+function between(text: string, [begin, end]: readonly [string, string]): string | undefined {
+  const i = text.indexOf(begin);
+  if (i < 0) return undefined;
+  const j = text.indexOf(end, i + begin.length);
+  if (j < 0) return undefined;
+  return text.slice(i + begin.length, j).trim();
+}
+
+export type ParsedGeneration = { ok: true; rationale: string; problem: string } | { ok: false; reason: string };
+
+/** The rationale and problem blocks of a generation; a missing marker or an empty block is the reason to drop it. */
+export function parseGeneration(completion: string): ParsedGeneration {
+  const rationale = between(completion, MARKERS.rationale);
+  const problem = between(completion, MARKERS.problem);
+  const missing = [rationale === undefined ? 'RATIONALE' : '', problem === undefined ? 'PROBLEM' : ''].filter(Boolean);
+  if (missing.length > 0) return { ok: false, reason: `unparseable generation: no complete ${missing.join(' / ')} block` };
+  if (problem === '') return { ok: false, reason: 'unparseable generation: empty PROBLEM block' };
+  if (rationale === '') return { ok: false, reason: 'unparseable generation: empty RATIONALE block' };
+  return { ok: true, rationale: rationale!, problem: problem! };
+}
+
+/** The training sequence of p_θ for a (concepts, rationale, problem) triple, in the marker format. */
+export function formatGeneration(rationale: string, problem: string): string {
+  return `${MARKERS.rationale[0]} ${rationale} ${MARKERS.rationale[1]}\n${MARKERS.problem[0]} ${problem} ${MARKERS.problem[1]}`;
+}
+
+// ---- math filters (spec §3.5 step 3: problems without a usable final answer)
+
+const MATH_FILTER_PHRASES = [
+  'the following conditions:\nPlease reason step by step',
+  'the following properties:\nPlease reason step by step',
+  'solution to\nPlease reason step by step',
+  'the following properties:\nFind',
+  'prove that',
+  'Prove that',
+];
+
+/** Why a formatted math prompt has no usable answer, or undefined when it passes. */
+export function mathFilterReason(formattedPrompt: string): string | undefined {
+  const hit = MATH_FILTER_PHRASES.find((p) => formattedPrompt.includes(p));
+  return hit === undefined ? undefined : `math filter: contains ${JSON.stringify(hit)}`;
+}
+
+// ---- cold start parsing (spec §1.4)
+
+/** Reads a Python string literal starting at text[i] (a quote); returns its value and the index after it. */
+function pythonString(text: string, i: number): { value: string; next: number } | undefined {
+  const quote = text[i];
+  if (quote !== '"' && quote !== "'") return undefined;
+  const triple = text.startsWith(quote.repeat(3), i);
+  const close = triple ? quote.repeat(3) : quote;
+  let j = i + close.length;
+  let value = '';
+  while (j < text.length) {
+    if (text.startsWith(close, j)) return { value, next: j + close.length };
+    const c = text[j]!;
+    if (c === '\n' && !triple) return undefined;
+    if (c === '\\' && j + 1 < text.length) {
+      const e = text[j + 1]!;
+      value += ({ n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[e] ?? `\\${e}`;
+      j += 2;
+      continue;
+    }
+    value += c;
+    j++;
+  }
+  return undefined;
+}
+
+/** The first list of string literals in a text, e.g. `["a", 'b']`; undefined when there is none. */
+export function firstStringList(text: string): string[] | undefined {
+  for (let start = text.indexOf('['); start >= 0; start = text.indexOf('[', start + 1)) {
+    const items: string[] = [];
+    let i = start + 1;
+    let ok = false;
+    for (;;) {
+      while (i < text.length && /\s/.test(text[i]!)) i++;
+      if (text[i] === ']') {
+        ok = items.length > 0;
+        break;
+      }
+      const s = pythonString(text, i);
+      if (!s) break;
+      items.push(s.value);
+      i = s.next;
+      while (i < text.length && /\s/.test(text[i]!)) i++;
+      if (text[i] === ',') i++;
+      else if (text[i] !== ']') break;
+    }
+    if (ok) return items;
+  }
+  return undefined;
+}
+
+/** The last fenced code block's content (```python … ``` or ``` … ```), else undefined. */
+export function lastCodeBlock(text: string): string | undefined {
+  const blocks = [...text.matchAll(/```[a-zA-Z0-9_+-]*\n([\s\S]*?)```/g)];
+  return blocks.length > 0 ? blocks[blocks.length - 1]![1] : undefined;
+}
+
+/** Concepts from an extraction answer: a list in a code snippet, else `Knowledge Point: …` lines. */
+export function parseConceptList(answer: string): string[] | undefined {
+  const fromCode = firstStringList(lastCodeBlock(answer) ?? '') ?? firstStringList(answer);
+  if (fromCode) return fromCode.map((c) => c.trim()).filter((c) => c !== '');
+  const points = [...answer.matchAll(/Knowledge Point:\s*(.+)/g)].map((m) => m[1]!.trim()).filter((c) => c !== '');
+  return points.length > 0 ? points : undefined;
+}
+
+/** The rationale of an annotation answer: the text after the last `Thinking Process:`. */
+export function parseThinkingProcess(answer: string): string | undefined {
+  const i = answer.lastIndexOf('Thinking Process:');
+  if (i < 0) return undefined;
+  const text = answer.slice(i + 'Thinking Process:'.length).trim();
+  return text === '' ? undefined : text;
+}
