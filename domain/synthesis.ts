@@ -2,7 +2,8 @@
 // rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
 import { z } from 'zod';
 import { MODEL_ROLES } from './config';
-import { DatasetNameSchema } from './dataset';
+import { DatasetNameSchema, type DatasetRef } from './dataset';
+import type { PipelineProgress } from './pipeline';
 
 export const DomainSchema = z.enum(['code', 'math']);
 export type Domain = z.infer<typeof DomainSchema>;
@@ -108,6 +109,50 @@ export type ExtractConceptsParams = z.output<typeof ExtractConceptsParamsSchema>
 
 export const AnnotateRationaleParamsSchema = ExtractConceptsParamsSchema.omit({ numConcepts: true });
 export type AnnotateRationaleParams = z.output<typeof AnnotateRationaleParamsSchema>;
+
+export interface PassProgress {
+  pass: number;
+  seed: number;
+  status: 'waiting' | 'generating' | 'generated' | 'deduplicating' | 'done';
+  /** Concept records sampled, generations parsed, set aside (unparseable, filtered), failed, duplicates, kept. */
+  generated: number;
+  parsed: number;
+  rejected: number;
+  failed: number;
+  duplicates: number;
+  kept: number;
+}
+
+export interface SynthesisProgress extends PipelineProgress {
+  runKey: string;
+  passes: PassProgress[];
+}
+
+export interface SynthesisResult {
+  runKey: string;
+  concepts: { dataset: DatasetRef; imported: number; rejected: number; rejects?: string };
+  /** The deduplicated, formatted corpus (all passes). */
+  corpus: DatasetRef;
+  totals: { generated: number; parsed: number; /** Unparseable or filtered out. */ rejected: number; failed: number; exactDuplicates: number; nearDuplicates: number; kept: number };
+  passes: Array<Pick<PassProgress, 'pass' | 'seed' | 'generated' | 'parsed' | 'rejected' | 'duplicates' | 'kept'>>;
+  /** Rejects files of the dedup step (duplicates, with what they duplicate). */
+  rejects: string[];
+}
+
+/** Cold start: seed problems → concepts (extractConcepts) → rationales (annotateRationale) → seed triples. */
+export const ColdStartInputSchema = z
+  .object({
+    name: DatasetNameSchema,
+    /** JSONL with `problem` (and optionally `level`) per line. */
+    problemFiles: z.array(z.string().min(1)).min(1),
+    concepts: ExtractConceptsParamsSchema.prefault({}),
+    rationales: AnnotateRationaleParamsSchema.prefault({}),
+    shardSize: z.number().int().min(1).max(100_000).default(1000),
+    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
+    itemConcurrency: z.number().int().min(1).max(4096).default(16),
+  })
+  .strict();
+export type ColdStartInput = z.input<typeof ColdStartInputSchema>;
 
 export function passSeed(input: Pick<SynthesizeCorpusParsed, 'seeds' | 'firstSeed'>, runKey: string, pass: number, hash: (s: string) => number): number {
   return input.seeds === 'fixed' ? input.firstSeed + pass : hash(`${runKey}\u0000pass\u0000${pass}`);

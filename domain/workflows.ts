@@ -2,8 +2,11 @@
 import type { z } from 'zod';
 import { BatchInferenceInputSchema } from './batch-inference';
 import { StageInputSchema } from './stage';
+import { ColdStartInputSchema, SynthesizeCorpusInputSchema } from './synthesis';
 
 export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description: string }> = {
   batchInference: { input: BatchInferenceInputSchema, description: 'JSONL prompts -> sampled completions with provenance' },
   mapDatasetStage: { input: StageInputSchema, description: 'map one item operation over a dataset (the generic stage)' },
+  synthesizeCorpus: { input: SynthesizeCorpusInputSchema, description: 'concept file -> passes of p_theta -> parsed, deduplicated, formatted problems' },
+  coldStart: { input: ColdStartInputSchema, description: 'seed problems -> concepts -> rationales: concept files and seed triples' },
 };

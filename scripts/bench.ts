@@ -20,6 +20,7 @@ import { startDevServer } from './dev-server';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from './dev-server';
+import { benchDedup } from './bench-dedup';
 
 /** CPU seconds a process has used so far (Linux /proc). */
 function cpuSecondsOf(pid: number): number {
@@ -196,7 +197,7 @@ async function benchStage(): Promise<Record<string, unknown>> {
   }
 }
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage, dedup: benchDedup };
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';

@@ -8,6 +8,7 @@ import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';
 import { createOperationRegistry } from '../activities/operations';
 import { createStageActivities } from '../activities/stage/activities';
+import { createSynthesisActivities } from '../activities/synthesis/activities';
 
 export interface WorkerSetOptions {
   config: Config;
@@ -24,7 +25,7 @@ export function createActivities(config: Config) {
   const store = new DatasetStore(config.storage.root);
   const pool = new InferencePool(config);
   const operations = createOperationRegistry({ pool });
-  return { ...createStageActivities({ config, store, operations }), ...createInferenceActivities(pool) };
+  return { ...createStageActivities({ config, store, operations }), ...createInferenceActivities(pool), ...createSynthesisActivities(store) };
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {

@@ -1,3 +1,5 @@
 // Every workflow the workers run (the worker bundles this file).
 export { mapDatasetStage } from './stage';
 export { batchInference } from './batch-inference';
+export { synthesizeCorpus } from './synthesize-corpus';
+export { coldStart } from './cold-start';

@@ -20,6 +20,7 @@ import {
   type StageProgress,
   type StageResult,
 } from '../domain/stage';
+import { drainingOnCancel } from './cancellation';
 import { parseWorkflowInput } from './validate';
 
 export const stageProgressQuery = defineQuery<StageProgress>('progress');
@@ -75,34 +76,36 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     done: finished,
   }));
 
-  while (next < total && failure === undefined) {
-    await condition(() => running < input.maxConcurrentShards || failure !== undefined);
-    if (failure !== undefined) break;
-    if (doneThisRun + running >= input.shardsPerRun || workflowInfo().continueAsNewSuggested) break;
-    const shard = next++;
-    running++;
-    shards
-      .processShard({
-        stage: input.stage,
-        operation: input.operation,
-        params: input.params,
-        input: input.input,
-        shard,
-        output: input.output,
-        itemConcurrency: input.itemConcurrency,
-      })
-      .then(
-        (result) => {
-          counts = addCounts(counts, result.counts);
-          doneThisRun++;
-        },
-        (err) => {
-          failure ??= err;
-        },
-      )
-      .finally(() => running--);
-  }
-  await condition(() => running === 0);
+  await drainingOnCancel(() => running === 0, async () => {
+    while (next < total && failure === undefined) {
+      await condition(() => running < input.maxConcurrentShards || failure !== undefined);
+      if (failure !== undefined) break;
+      if (doneThisRun + running >= input.shardsPerRun || workflowInfo().continueAsNewSuggested) break;
+      const shard = next++;
+      running++;
+      shards
+        .processShard({
+          stage: input.stage,
+          operation: input.operation,
+          params: input.params,
+          input: input.input,
+          shard,
+          output: input.output,
+          itemConcurrency: input.itemConcurrency,
+        })
+        .then(
+          (result) => {
+            counts = addCounts(counts, result.counts);
+            doneThisRun++;
+          },
+          (err) => {
+            failure ??= err;
+          },
+        )
+        .finally(() => running--);
+    }
+    await condition(() => running === 0);
+  });
   if (failure !== undefined) throw failure;
 
   if (next < total) {

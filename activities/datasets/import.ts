@@ -2,6 +2,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/dataset';
+import { RECORD_SCHEMAS, type RecordSchemaName } from '../../domain/records';
+import { fieldProblems } from '../../domain/validation';
 import { LineAppender, writeFileAtomic } from './jsonl';
 import { DatasetStore, readRecords } from './store';
 
@@ -9,6 +11,8 @@ export interface ImportOptions {
   files: string[];
   name: string;
   shardSize: number;
+  /** Checks every record against a known schema; a bad one is rejected with its field. */
+  schema?: RecordSchemaName;
   /** Reports progress (lines read); used for activity heartbeats. */
   onProgress?: (linesRead: number) => void;
 }
@@ -97,6 +101,14 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
       if (seenIds.has(id)) {
         await reject({ kind: 'rejected', stage: 'import', reason: `field id: duplicate id "${id}"`, source: { file, line: r.line }, record });
         continue;
+      }
+      if (options.schema) {
+        const checked = RECORD_SCHEMAS[options.schema].safeParse(record);
+        if (!checked.success) {
+          const p = fieldProblems(checked.error)[0]!;
+          await reject({ kind: 'rejected', stage: 'import', reason: `field ${p.field}: ${p.message}`, source: { file, line: r.line }, record });
+          continue;
+        }
       }
       seenIds.add(id);
       pending.push(JSON.stringify({ ...record, id }));

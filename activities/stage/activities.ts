@@ -5,6 +5,7 @@ import type { Config } from '../../domain/config';
 import type { DatasetRef } from '../../domain/dataset';
 import { shardFileName } from '../../domain/dataset';
 import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/stage';
+import type { RecordSchemaName } from '../../domain/records';
 import { importJsonl, type ImportResult } from '../datasets/import';
 import type { DatasetStore } from '../datasets/store';
 import type { OperationRegistry } from '../operations';
@@ -35,6 +36,7 @@ export interface ImportDatasetInput {
   files: string[];
   name: string;
   shardSize: number;
+  schema?: RecordSchemaName;
 }
 
 /** Per-item heartbeats are coalesced: the SDK throttles what it sends, but each call still costs a conversion. */
@@ -94,6 +96,7 @@ export function createStageActivities(deps: StageActivityDeps) {
         shards.push(await store.shardInfo(input.output, shardFileName(shard), result.counts.rows));
         if (result.counts.rejected + result.counts.failed > 0) rejects.push(store.relative(work.rejectsPath));
       }
+      for (let shard = 0; shard < input.input.shards; shard++) await new ShardWork(outputDir, shard).cleanUp();
       const output = await store.writeManifest(input.output, shards, {
         stage: input.stage,
         operation: input.operation,

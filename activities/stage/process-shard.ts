@@ -140,7 +140,7 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   const counts = await mergeShard(work, input, manifest.name);
   const result: ShardResult = { shard: input.shard, counts, resumed, attempt: env.attempt };
   await writeFileAtomic(work.donePath, JSON.stringify(result));
-  await work.cleanUp();
+  // Attempt files stay until the stage is finalized: a zombie attempt of this shard may still be merging them.
   return result;
 }
 

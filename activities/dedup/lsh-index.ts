@@ -1,0 +1,680 @@
+// Near-duplicate index of problems: exact dedup on the trimmed problem string, then MinHash-LSH (50 bands x 2 rows
+// over the first 100 of 128 permutations, as datasketch's MinHashLSH(num_perm=128, params=(50, 2))) with an exact
+// word-set Jaccard check of every LSH candidate; Jaccard > threshold (strict, default 0.2) is a duplicate
+// (method.md §2.3 step 3). Word rules and the order-independent stop-word list: ./words.ts.
+//
+// A problem whose word set is empty (all words short, numeric or stop words) only takes part in exact dedup: it is
+// nobody's near duplicate and has no near duplicates.
+//
+// Layout (everything in typed arrays, so 100k+ documents cost little GC time):
+//   - per document: id (string), exact-text hash (2 x 32 bits), sorted unique word hashes (a slice of one pool);
+//   - one open-addressing multimap for all bands: 32-bit key = hash(band index, the band's `rows` signature values)
+//     -> document ordinal; a key collision between different bands or values only adds a candidate, which the exact
+//     Jaccard check then rejects;
+//   - one open-addressing table of exact-text hashes -> document ordinal.
+//
+// Persistence (`NearDuplicateIndex.open(file)`): an append-only binary log, one header then one record per added
+// document: [u32 payload bytes][u32 crc32(payload)][payload: exact hash a, b | u32 id bytes, id UTF-8 padded to 4 |
+// u32 word count, word hashes | band keys (none when there are no words)], little-endian. Loading re-inserts the
+// stored band keys, so no MinHash is recomputed. A torn last record (a process killed mid-write, or a zero-filled
+// tail after a crash) is ignored and cut off before new records are appended; a bad record with valid data after it
+// is corruption and fails the open (unless `repair`). Records are buffered and written in order, so after any crash
+// the file holds a prefix of the documents added; `flush()` writes and fsyncs. One writer per file.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM, MinHasher } from './minhash';
+import { WordFilter, fmix32, type WordOptions } from './words';
+
+export const DEFAULT_THRESHOLD = 0.2;
+export const DEFAULT_BANDS = 50;
+export const DEFAULT_ROWS = 2;
+
+export interface NearDuplicateOptions extends WordOptions {
+  /** A candidate is a duplicate when its exact word-set Jaccard is strictly greater than this. Default 0.2. */
+  threshold?: number;
+  /** MinHash permutations (default 128); LSH uses the first bands x rows of them. */
+  numPerm?: number;
+  bands?: number;
+  rows?: number;
+  /** Seed of the MinHash permutations. */
+  seed?: number;
+}
+
+export interface OpenOptions extends NearDuplicateOptions {
+  /** Pending records are written (without fsync) once they reach this many bytes. Default 1 MiB. */
+  autoFlushBytes?: number;
+  /** A corrupt record in the middle of the file: cut the file there instead of failing. Default false. */
+  repair?: boolean;
+}
+
+export type DedupResult =
+  | { duplicate: false; /** checkAndAdd: this id with this exact text is already in the index (a retried run). */ alreadyIndexed?: true }
+  | { duplicate: true; /** id of the earlier problem */ of: string; jaccard: number; exact: boolean };
+
+export interface DedupStats {
+  documents: number;
+  /** Distinct (band, band key) buckets. */
+  buckets: number;
+  bandEntries: number;
+  checks: number;
+  /** Distinct LSH candidates looked at (each at most once per check). */
+  candidatesChecked: number;
+  exactDuplicates: number;
+  nearDuplicates: number;
+  /** Documents added whose word set is empty (exact dedup only). */
+  emptyWordSets: number;
+  /** Documents read from the file at open. */
+  loadedDocuments: number;
+  /** Bytes of a torn tail dropped at open. */
+  discardedTailBytes: number;
+  /** Bytes held in typed arrays (ids and JS objects not counted). */
+  tableBytes: number;
+  file?: string;
+}
+
+const MAGIC = 'PCTDEDUP';
+const FORMAT = 1;
+const EMPTY_HASHES = new Uint32Array(0);
+
+if (os.endianness() !== 'LE') throw new Error('activities/dedup/lsh-index: the persisted format assumes a little-endian machine');
+
+/** Two independent 32-bit hashes of a string (FNV-1a and a multiply-xorshift lane, both finalised). */
+function exactHash(s: string, out: Int32Array): void {
+  const n = s.length;
+  let h1 = 0x811c9dc5 ^ n;
+  let h2 = 0x3c6ef372;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 + c, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+  }
+  out[0] = fmix32(h1 ^ n) | 0;
+  out[1] = fmix32(h2 ^ Math.imul(n, 0x27d4eb2d)) | 0;
+}
+
+/** Key of one LSH band: murmur3-style mix of the band index and the band's signature values; never 0. */
+function bandKey(sig: Uint32Array, offset: number, rows: number, band: number): number {
+  let k = Math.imul(band + 1, 0x9e3779b1);
+  for (let r = 0; r < rows; r++) {
+    let v = Math.imul(sig[offset + r]!, 0xcc9e2d51);
+    v = (v << 15) | (v >>> 17);
+    v = Math.imul(v, 0x1b873593);
+    k ^= v;
+    k = (k << 13) | (k >>> 19);
+    k = (Math.imul(k, 5) + 0xe6546b64) | 0;
+  }
+  k = fmix32(k ^ rows) | 0;
+  return k === 0 ? 1 : k;
+}
+
+function pow2AtLeast(n: number): number {
+  let c = 16;
+  while (c < n) c *= 2;
+  return c;
+}
+
+interface Prepared {
+  text: string;
+  exact: Int32Array; // [a, b]
+  hashes: Uint32Array;
+  bandKeys: Int32Array; // empty when there are no words
+}
+
+interface Params {
+  format: number;
+  minWordLength: number;
+  stopWords: number;
+  stopWordsHash: string;
+  numPerm: number;
+  bands: number;
+  rows: number;
+  seed: number;
+}
+
+export class NearDuplicateIndex {
+  readonly threshold: number;
+  readonly bands: number;
+  readonly rows: number;
+  private readonly filter: WordFilter;
+  private readonly hasher: MinHasher;
+  private readonly params: Params;
+
+  // documents
+  private ids: string[] = [];
+  private docStart = new Float64Array(1024);
+  private docLen = new Int32Array(1024);
+  private stamp = new Int32Array(1024);
+  private stampNow = 0;
+  private pool = new Uint32Array(1 << 16);
+  private poolUsed = 0;
+  // band multimap
+  private bandKeys = new Int32Array(1 << 16);
+  private bandDocs = new Int32Array(1 << 16);
+  private bandEntries = 0;
+  private bucketCount = 0;
+  // exact hashes
+  private exA = new Int32Array(1 << 12);
+  private exB = new Int32Array(1 << 12);
+  private exDoc = new Int32Array(1 << 12); // ordinal + 1; 0 = empty
+  private exCount = 0;
+
+  private counters = { checks: 0, candidatesChecked: 0, exactDuplicates: 0, nearDuplicates: 0, emptyWordSets: 0, loadedDocuments: 0, discardedTailBytes: 0 };
+  private readonly sigScratch: Uint32Array;
+  private qTable = new Int32Array(64);
+  private qHasZero = 0;
+  private last: Prepared | undefined;
+
+  // persistence
+  private file: string | undefined;
+  private fd = -1;
+  private autoFlushBytes = 1 << 20;
+  private pendingBuf = Buffer.from(new ArrayBuffer(1 << 20));
+  private pendingU32 = new Uint32Array(this.pendingBuf.buffer);
+  private pendingLen = 0;
+  private unsynced = false;
+
+  constructor(options: NearDuplicateOptions = {}) {
+    this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    if (!(this.threshold >= 0 && this.threshold < 1)) throw new Error(`threshold must be in [0, 1), got ${this.threshold}`);
+    this.bands = options.bands ?? DEFAULT_BANDS;
+    this.rows = options.rows ?? DEFAULT_ROWS;
+    const numPerm = options.numPerm ?? DEFAULT_NUM_PERM;
+    if (!Number.isInteger(this.bands) || !Number.isInteger(this.rows) || this.bands < 1 || this.rows < 1 || this.bands * this.rows > numPerm) {
+      throw new Error(`bands x rows (${this.bands} x ${this.rows}) must be positive integers with a product of at most numPerm (${numPerm})`);
+    }
+    this.filter = new WordFilter(options);
+    this.hasher = new MinHasher(numPerm, options.seed ?? DEFAULT_MINHASH_SEED);
+    this.sigScratch = new Uint32Array(this.bands * this.rows);
+    this.params = { format: FORMAT, ...this.filter.fingerprint(), numPerm, bands: this.bands, rows: this.rows, seed: this.hasher.seed };
+  }
+
+  /**
+   * Opens (or creates) a persisted index: loads every document of `file`, then appends new ones to it. The word
+   * rules and LSH parameters must be those the file was built with (the threshold may differ).
+   */
+  static open(file: string, options: OpenOptions = {}): NearDuplicateIndex {
+    const index = new NearDuplicateIndex(options);
+    index.autoFlushBytes = options.autoFlushBytes ?? 1 << 20;
+    index.file = file;
+    if (!existsSync(file)) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const json = Buffer.from(JSON.stringify({ ...index.params, created: new Date().toISOString() }));
+      const header = Buffer.alloc(12 + ((json.length + 3) & ~3), 0x20);
+      header.write(MAGIC, 0, 'latin1');
+      header.writeUInt32LE(header.length - 12, 8);
+      json.copy(header, 12);
+      const tmp = `${file}.tmp-${process.pid}`;
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, header);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+      try {
+        const dfd = openSync(path.dirname(file), 'r');
+        fsyncSync(dfd);
+        closeSync(dfd);
+      } catch {
+        // directories cannot be fsynced everywhere; the rename is still atomic
+      }
+    } else {
+      const goodEnd = index.load(file, options.repair ?? false);
+      if (index.counters.discardedTailBytes > 0) truncateSync(file, goodEnd);
+    }
+    index.fd = openSync(file, 'a');
+    return index;
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** Is `text` an exact or near duplicate of a document in the index? Does not change the index. */
+  check(text: string): DedupResult {
+    const p = this.prepare(text);
+    this.counters.checks++;
+    const exact = this.findExact(p.exact[0]!, p.exact[1]!);
+    if (exact >= 0) {
+      this.counters.exactDuplicates++;
+      return { duplicate: true, of: this.ids[exact]!, jaccard: 1, exact: true };
+    }
+    return this.checkNear(p);
+  }
+
+  /** Adds a document (call after a check that found no duplicate: `add` itself checks nothing). */
+  add(id: string, text: string): void {
+    if (this.file !== undefined && this.fd < 0) throw new Error(`dedup index ${this.file} is closed`);
+    const p = this.prepare(text);
+    const ordinal = this.insert(id, p.exact[0]!, p.exact[1]!, p.hashes, 0, p.hashes.length, p.bandKeys, 0, p.bandKeys.length);
+    if (p.hashes.length === 0) this.counters.emptyWordSets++;
+    if (this.fd >= 0) this.appendRecord(ordinal, p);
+  }
+
+  /**
+   * Checks and, when no duplicate is found, adds: first come wins. A document whose id and exact text are already
+   * in the index (a retried run that got as far as adding it) is not added again and is reported as not a
+   * duplicate, with `alreadyIndexed`, so a retry makes the same decisions as the first attempt.
+   */
+  checkAndAdd(id: string, text: string): DedupResult {
+    const p = this.prepare(text);
+    this.counters.checks++;
+    const exact = this.findExact(p.exact[0]!, p.exact[1]!);
+    if (exact >= 0) {
+      if (this.ids[exact] === id) return { duplicate: false, alreadyIndexed: true };
+      this.counters.exactDuplicates++;
+      return { duplicate: true, of: this.ids[exact]!, jaccard: 1, exact: true };
+    }
+    const r = this.checkNear(p);
+    if (!r.duplicate) this.add(id, text);
+    return r;
+  }
+
+  /** Writes pending records and fsyncs the file (no-op for an in-memory index). */
+  flush(): void {
+    if (this.fd < 0) return;
+    this.writePending();
+    if (this.unsynced) {
+      fsyncSync(this.fd);
+      this.unsynced = false;
+    }
+  }
+
+  /** Flushes and closes the file; the index stays usable for `check` in memory. */
+  close(): void {
+    if (this.fd < 0) return;
+    this.flush();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  stats(): DedupStats {
+    const tableBytes =
+      this.docStart.byteLength + this.docLen.byteLength + this.stamp.byteLength + this.pool.byteLength + this.bandKeys.byteLength + this.bandDocs.byteLength + this.exA.byteLength * 3;
+    return {
+      documents: this.ids.length,
+      buckets: this.bucketCount,
+      bandEntries: this.bandEntries,
+      ...this.counters,
+      tableBytes,
+      ...(this.file !== undefined ? { file: this.file } : {}),
+    };
+  }
+
+  /** The sorted unique word hashes of a stored document (by insertion ordinal). */
+  wordHashesOf(ordinal: number): Uint32Array {
+    const s = this.docStart[ordinal]!;
+    return this.pool.slice(s, s + this.docLen[ordinal]!);
+  }
+
+  /** The MinHash signature (all `numPerm` values) of a text under this index's word rules. */
+  signature(text: string): Uint32Array {
+    return this.hasher.signature(this.filter.wordHashes(text.trim()));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private prepare(text: string): Prepared {
+    if (this.last !== undefined && this.last.text === text) return this.last;
+    const trimmed = text.trim();
+    const exact = new Int32Array(2);
+    exactHash(trimmed, exact);
+    const hashes = this.filter.wordHashes(trimmed);
+    let keys: Int32Array;
+    if (hashes.length === 0) keys = new Int32Array(0);
+    else {
+      const sig = this.hasher.signature(hashes, this.bands * this.rows, this.sigScratch);
+      keys = new Int32Array(this.bands);
+      for (let b = 0; b < this.bands; b++) keys[b] = bandKey(sig, b * this.rows, this.rows, b);
+    }
+    return (this.last = { text, exact, hashes, bandKeys: keys });
+  }
+
+  private findExact(a: number, b: number): number {
+    const mask = this.exDoc.length - 1;
+    let i = a & mask;
+    for (;;) {
+      const d = this.exDoc[i]!;
+      if (d === 0) return -1;
+      if (this.exA[i] === a && this.exB[i] === b) return d - 1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private checkNear(p: Prepared): DedupResult {
+    const q = p.hashes;
+    const nq = q.length;
+    if (nq === 0 || this.ids.length === 0) return { duplicate: false };
+    if (++this.stampNow === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.stampNow = 1;
+    }
+    const now = this.stampNow;
+    const stamp = this.stamp;
+    const keys = this.bandKeys;
+    const docs = this.bandDocs;
+    const mask = keys.length - 1;
+    const threshold = this.threshold;
+    let best = -1;
+    let bestJ = threshold;
+    let candidates = 0;
+    let tableReady = false;
+    for (let b = 0; b < p.bandKeys.length; b++) {
+      const k = p.bandKeys[b]!;
+      let i = k & mask;
+      for (;;) {
+        const slot = keys[i]!;
+        if (slot === 0) break;
+        if (slot === k) {
+          const d = docs[i]!;
+          if (stamp[d] !== now) {
+            stamp[d] = now;
+            candidates++;
+            const len = this.docLen[d]!;
+            // Jaccard <= min/max of the sizes: skip candidates that cannot beat the best so far.
+            const bound = len < nq ? len / nq : nq / len;
+            if (bound > threshold && bound >= bestJ) {
+              if (!tableReady) {
+                this.buildQueryTable(q);
+                tableReady = true;
+              }
+              // Jaccard = I / (nq + len - I) >= bestJ needs I >= bestJ * (nq + len) / (1 + bestJ).
+              const inter = this.intersect(d, len, (bestJ * (nq + len)) / (1 + bestJ) - 1e-9);
+              if (inter >= 0) {
+                const j = inter / (nq + len - inter);
+                if (j > bestJ || (j === bestJ && best >= 0 && d < best)) {
+                  best = d;
+                  bestJ = j;
+                }
+              }
+            }
+          }
+        }
+        i = (i + 1) & mask;
+      }
+    }
+    this.counters.candidatesChecked += candidates;
+    if (best < 0) return { duplicate: false };
+    this.counters.nearDuplicates++;
+    return { duplicate: true, of: this.ids[best]!, jaccard: bestJ, exact: false };
+  }
+
+  /** Open-addressing set of the query's word hashes (0 kept aside), for the candidates' intersections. */
+  private buildQueryTable(q: Uint32Array): void {
+    let cap = 64;
+    while (cap < q.length * 4) cap *= 2;
+    if (this.qTable.length !== cap) this.qTable = new Int32Array(cap);
+    else this.qTable.fill(0);
+    const t = this.qTable;
+    const mask = cap - 1;
+    this.qHasZero = 0;
+    for (let k = 0; k < q.length; k++) {
+      const h = q[k]! | 0;
+      if (h === 0) {
+        this.qHasZero = 1;
+        continue;
+      }
+      let i = h & mask;
+      while (t[i] !== 0) i = (i + 1) & mask;
+      t[i] = h;
+    }
+  }
+
+  /**
+   * |query words ∩ words of document d|, or -1 as soon as it cannot reach `atLeast` (the words of a document are
+   * distinct, so each counts once).
+   */
+  private intersect(d: number, len: number, atLeast: number): number {
+    const t = this.qTable;
+    const mask = t.length - 1;
+    const pool = this.pool;
+    const start = this.docStart[d]!;
+    let inter = 0;
+    for (let k = 0; k < len; k++) {
+      if (inter + (len - k) < atLeast) return -1;
+      const h = pool[start + k]! | 0;
+      if (h === 0) {
+        inter += this.qHasZero;
+        continue;
+      }
+      let i = h & mask;
+      for (;;) {
+        const x = t[i]!;
+        if (x === h) {
+          inter++;
+          break;
+        }
+        if (x === 0) break;
+        i = (i + 1) & mask;
+      }
+    }
+    return inter < atLeast ? -1 : inter;
+  }
+
+  /** Stores one document; returns its ordinal. */
+  private insert(id: string, a: number, b: number, words: Uint32Array, wOff: number, wLen: number, keys: Int32Array | Uint32Array, kOff: number, kLen: number): number {
+    const d = this.ids.length;
+    if (d === this.docLen.length) this.growDocs(d * 2);
+    this.ids.push(id);
+    if (this.poolUsed + wLen > this.pool.length) this.growPool(this.poolUsed + wLen);
+    this.pool.set(wLen === words.length && wOff === 0 ? words : words.subarray(wOff, wOff + wLen), this.poolUsed);
+    this.docStart[d] = this.poolUsed;
+    this.docLen[d] = wLen;
+    this.poolUsed += wLen;
+    // exact table (load <= 1/2)
+    if ((this.exCount + 1) * 2 > this.exDoc.length) this.growExact(this.exDoc.length * 2);
+    this.putExact(a, b, d + 1);
+    this.exCount++;
+    // band multimap (load <= 0.7)
+    if ((this.bandEntries + kLen) * 10 > this.bandKeys.length * 7) this.growBands(pow2AtLeast(((this.bandEntries + kLen) * 10) / 5));
+    const bk = this.bandKeys;
+    const bd = this.bandDocs;
+    const mask = bk.length - 1;
+    for (let j = 0; j < kLen; j++) {
+      const k = keys[kOff + j]! | 0;
+      let i = k & mask;
+      let seen = false;
+      for (;;) {
+        const slot = bk[i]!;
+        if (slot === 0) break;
+        if (slot === k) seen = true;
+        i = (i + 1) & mask;
+      }
+      bk[i] = k;
+      bd[i] = d;
+      if (!seen) this.bucketCount++;
+    }
+    this.bandEntries += kLen;
+    return d;
+  }
+
+  private putExact(a: number, b: number, v: number): void {
+    const mask = this.exDoc.length - 1;
+    let i = a & mask;
+    while (this.exDoc[i] !== 0) i = (i + 1) & mask;
+    this.exA[i] = a;
+    this.exB[i] = b;
+    this.exDoc[i] = v;
+  }
+
+  private growDocs(cap: number): void {
+    const s = new Float64Array(cap);
+    s.set(this.docStart);
+    this.docStart = s;
+    const l = new Int32Array(cap);
+    l.set(this.docLen);
+    this.docLen = l;
+    const t = new Int32Array(cap);
+    t.set(this.stamp);
+    this.stamp = t;
+  }
+
+  private growPool(need: number): void {
+    let cap = this.pool.length;
+    while (cap < need) cap *= 2;
+    const p = new Uint32Array(cap);
+    p.set(this.pool.subarray(0, this.poolUsed));
+    this.pool = p;
+  }
+
+  private growExact(cap: number): void {
+    if (cap <= this.exDoc.length) return;
+    const [oa, ob, od] = [this.exA, this.exB, this.exDoc];
+    this.exA = new Int32Array(cap);
+    this.exB = new Int32Array(cap);
+    this.exDoc = new Int32Array(cap);
+    for (let i = 0; i < od.length; i++) if (od[i] !== 0) this.putExact(oa[i]!, ob[i]!, od[i]!);
+  }
+
+  private growBands(cap: number): void {
+    if (cap <= this.bandKeys.length) return;
+    const ok = this.bandKeys;
+    const od = this.bandDocs;
+    const nk = new Int32Array(cap);
+    const nd = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let j = 0; j < ok.length; j++) {
+      const k = ok[j]!;
+      if (k === 0) continue;
+      let i = k & mask;
+      while (nk[i] !== 0) i = (i + 1) & mask;
+      nk[i] = k;
+      nd[i] = od[j]!;
+    }
+    this.bandKeys = nk;
+    this.bandDocs = nd;
+  }
+
+  // --- persistence -----------------------------------------------------------------------------------------------
+
+  private appendRecord(ordinal: number, p: Prepared): void {
+    const id = this.ids[ordinal]!;
+    const idBytes = Buffer.byteLength(id, 'utf8');
+    const idWords = (idBytes + 3) >> 2;
+    const n = p.hashes.length;
+    const payloadWords = 3 + idWords + 1 + n + p.bandKeys.length;
+    const recordBytes = 8 + payloadWords * 4;
+    if (this.pendingLen + recordBytes > this.pendingBuf.length) {
+      this.writePending();
+      if (recordBytes > this.pendingBuf.length) {
+        this.pendingBuf = Buffer.from(new ArrayBuffer(pow2AtLeast(recordBytes)));
+        this.pendingU32 = new Uint32Array(this.pendingBuf.buffer);
+      }
+    }
+    const u32 = this.pendingU32;
+    const at = this.pendingLen;
+    let w = at >> 2;
+    u32[w + 2] = p.exact[0]!;
+    u32[w + 3] = p.exact[1]!;
+    u32[w + 4] = idBytes;
+    if (idWords > 0) u32[w + 4 + idWords] = 0; // padding
+    this.pendingBuf.write(id, at + 20, idBytes, 'utf8');
+    w += 5 + idWords;
+    u32[w++] = n;
+    u32.set(p.hashes, w);
+    w += n;
+    u32.set(p.bandKeys, w);
+    u32[(at >> 2) + 0] = payloadWords * 4;
+    u32[(at >> 2) + 1] = crc32(this.pendingBuf.subarray(at + 8, at + recordBytes));
+    this.pendingLen += recordBytes;
+    if (this.pendingLen >= this.autoFlushBytes) this.writePending();
+  }
+
+  private writePending(): void {
+    let off = 0;
+    while (off < this.pendingLen) off += writeSync(this.fd, this.pendingBuf, off, this.pendingLen - off);
+    if (this.pendingLen > 0) this.unsynced = true;
+    this.pendingLen = 0;
+  }
+
+  /** Loads every valid record; returns the end offset of the last valid one. */
+  private load(file: string, repair: boolean): number {
+    let buf = readFileSync(file);
+    if (buf.byteOffset % 4 !== 0) buf = Buffer.from(Uint8Array.prototype.slice.call(buf));
+    const size = buf.length;
+    if (size < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new Error(`${file}: not a dedup index (bad magic)`);
+    const headerLen = buf.readUInt32LE(8);
+    if (headerLen % 4 !== 0 || 12 + headerLen > size) throw new Error(`${file}: bad header`);
+    let stored: Record<string, unknown>;
+    try {
+      stored = JSON.parse(buf.toString('utf8', 12, 12 + headerLen)) as Record<string, unknown>;
+    } catch {
+      throw new Error(`${file}: bad header`);
+    }
+    for (const [k, v] of Object.entries(this.params)) {
+      if (stored[k] !== v) {
+        throw new Error(`${file} was built with ${k}=${JSON.stringify(stored[k])}, this index has ${k}=${JSON.stringify(v)} (word rules and LSH parameters must match)`);
+      }
+    }
+    const u32 = new Uint32Array(buf.buffer, buf.byteOffset, size >> 2);
+    const bands = this.bands;
+
+    // Pass 1: walk the length fields to size the tables (stops at the first implausible record).
+    let docs = 0;
+    let words = 0;
+    for (let off = 12 + headerLen; off + 8 <= size; ) {
+      const len = u32[off >> 2]!;
+      if (len < 16 || len % 4 !== 0 || off + 8 + len > size) break;
+      const idWords = (u32[(off >> 2) + 4]! + 3) >> 2;
+      if (20 + idWords * 4 + 4 > 8 + len) break;
+      docs++;
+      words += u32[(off >> 2) + 5 + idWords]!;
+      off += 8 + len;
+    }
+    if (docs > this.docLen.length) this.growDocs(pow2AtLeast(docs));
+    if (words > this.pool.length) this.growPool(words);
+    this.growExact(pow2AtLeast(docs * 2 + 2));
+    this.growBands(pow2AtLeast((docs * bands * 10) / 7 + 1));
+
+    // Pass 2: validate and insert.
+    let off = 12 + headerLen;
+    while (off < size) {
+      const bad = this.validRecord(buf, u32, off, size);
+      if (bad === undefined) {
+        const w = off >> 2;
+        const idBytes = u32[w + 4]!;
+        const idWords = (idBytes + 3) >> 2;
+        const id = buf.toString('utf8', off + 20, off + 20 + idBytes);
+        const n = u32[w + 5 + idWords]!;
+        const wordsAt = w + 6 + idWords;
+        const k = n === 0 ? 0 : bands;
+        this.insert(id, u32[w + 2]! | 0, u32[w + 3]! | 0, u32, wordsAt, n, u32, wordsAt + n, k);
+        if (n === 0) this.counters.emptyWordSets++;
+        this.counters.loadedDocuments++;
+        off += 8 + u32[w]!;
+        continue;
+      }
+      // A torn tail: the record runs past the end of the file, is the last one and fails its checksum, or the rest
+      // of the file is zeros (blocks allocated but never written before a crash).
+      const len = size - off >= 8 ? u32[off >> 2]! : 0;
+      const torn = size - off < 8 || off + 8 + len > size || (len % 4 === 0 && off + 8 + len === size) || buf.subarray(off).every((x) => x === 0);
+      if (torn || repair) {
+        this.counters.discardedTailBytes = size - off;
+        return off;
+      }
+      throw new Error(`${file}: corrupt record at byte ${off} (${bad}) with data after it; open with { repair: true } to cut the file there`);
+    }
+    return off;
+  }
+
+  /** undefined when the record at `off` is complete and well-formed, else why not. */
+  private validRecord(buf: Buffer, u32: Uint32Array, off: number, size: number): string | undefined {
+    if (size - off < 8) return 'truncated header';
+    const w = off >> 2;
+    const len = u32[w]!;
+    if (len < 16 || len % 4 !== 0) return `bad length ${len}`;
+    if (off + 8 + len > size) return 'truncated';
+    if (crc32(buf.subarray(off + 8, off + 8 + len)) !== u32[w + 1]) return 'checksum mismatch';
+    const idBytes = u32[w + 4]!;
+    const idWords = (idBytes + 3) >> 2;
+    if (20 + idWords * 4 + 4 > 8 + len) return 'bad id length';
+    const n = u32[w + 5 + idWords]!;
+    const expected = 4 * (3 + idWords + 1 + n + (n === 0 ? 0 : this.bands));
+    if (expected !== len) return `length ${len} does not match its contents (${expected})`;
+    return undefined;
+  }
+}

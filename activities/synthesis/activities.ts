@@ -1,0 +1,136 @@
+// Activities of corpus synthesis: dedup of one generated pass against the corpus's persisted index, and the
+// final corpus manifest over all passes.
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/dataset';
+import type { Domain } from '../../domain/synthesis';
+import { writeFileAtomic } from '../datasets/jsonl';
+import { DatasetStore, readRecords } from '../datasets/store';
+import { NearDuplicateIndex } from '../dedup/lsh-index';
+
+export interface DedupPassInput {
+  /** Corpus name: owns the persisted index every run of this corpus dedups against. */
+  corpus: string;
+  /** Index entries are `<runKey>/<row id>`: row ids repeat across runs of a corpus. */
+  runKey: string;
+  pass: number;
+  input: DatasetRef;
+  output: string;
+  domain: Domain;
+  threshold: number;
+  minWordLength: number;
+}
+
+export interface DedupPassResult {
+  output: DatasetRef;
+  items: number;
+  kept: number;
+  exactDuplicates: number;
+  nearDuplicates: number;
+  rejects?: string;
+}
+
+interface GeneratedRow {
+  id: string;
+  problem: string;
+  [key: string]: unknown;
+}
+
+export function dedupIndexPath(store: DatasetStore, corpus: string): string {
+  return path.join(store.resolve('dedup-indexes'), ...corpus.split('/').slice(0, -1), `${corpus.split('/').pop()}.lsh`);
+}
+
+export function createSynthesisActivities(store: DatasetStore) {
+  // One open index per corpus per process; dedupPass activities of a corpus run one at a time (the workflow
+  // orders them), so an index is never written by two activities at once.
+  const indexes = new Map<string, Promise<NearDuplicateIndex>>();
+  const openIndex = (corpus: string, options: { threshold: number; minWordLength: number }) => {
+    const file = dedupIndexPath(store, corpus);
+    let index = indexes.get(file);
+    if (!index) {
+      index = fsp.mkdir(path.dirname(file), { recursive: true }).then(() => NearDuplicateIndex.open(file, options));
+      indexes.set(file, index);
+      index.catch(() => indexes.delete(file));
+    }
+    return index;
+  };
+
+  return {
+    /**
+     * Keeps the problems of one pass that are neither exact nor near duplicates of anything the corpus kept before
+     * (earlier passes, earlier runs). Idempotent: a problem found in the index under its own id was kept by an
+     * earlier attempt of this activity and is kept again.
+     */
+    async dedupPass(input: DedupPassInput): Promise<DedupPassResult> {
+      const ctx = Context.current();
+      const outDir = store.datasetDir(input.output);
+      const doneFile = path.join(outDir, '.done.json');
+      if (existsSync(doneFile)) return JSON.parse(await fsp.readFile(doneFile, 'utf8')) as DedupPassResult;
+      const index = await openIndex(input.corpus, { threshold: input.threshold, minWordLength: input.minWordLength });
+      const manifest = await store.readManifest(input.input);
+      const shards: ShardInfo[] = [];
+      const rejects: string[] = [];
+      let items = 0;
+      let kept = 0;
+      let exactDuplicates = 0;
+      let nearDuplicates = 0;
+      for (let s = 0; s < manifest.shards.length; s++) {
+        const lines: string[] = [];
+        for await (const r of readRecords(store.shardPath(manifest, s))) {
+          if (!r.ok) throw new Error(`${store.shardPath(manifest, s)}:${r.line}: ${r.reason}`);
+          const row = r.value as GeneratedRow;
+          items++;
+          const key = `${input.runKey}/${row.id}`;
+          const verdict = index.check(row.problem);
+          if (verdict.duplicate && verdict.of !== key) {
+            if (verdict.exact) exactDuplicates++;
+            else nearDuplicates++;
+            const reject: RejectRecord = {
+              kind: 'rejected',
+              stage: `dedup-pass-${input.pass}`,
+              reason: verdict.exact ? `exact duplicate of ${verdict.of}` : `near duplicate of ${verdict.of} (Jaccard ${verdict.jaccard.toFixed(3)})`,
+              source: { dataset: manifest.name, shard: s, line: r.line, sourceId: row.id },
+              record: row,
+            };
+            rejects.push(JSON.stringify(reject));
+            continue;
+          }
+          if (!verdict.duplicate) index.add(key, row.problem);
+          kept++;
+          lines.push(r.raw);
+          if (items % 1000 === 0) ctx.heartbeat({ items });
+        }
+        const file = shardFileName(s);
+        await writeFileAtomic(path.join(outDir, file), lines.length > 0 ? lines.join('\n') + '\n' : '');
+        shards.push(await store.shardInfo(input.output, file, lines.length));
+      }
+      // The index is made durable before the outputs: a crash in between is repaired by the idempotent re-run.
+      await index.flush();
+      const rejectsPath = path.join(outDir, rejectsFileName(0));
+      if (rejects.length > 0) await writeFileAtomic(rejectsPath, rejects.join('\n') + '\n');
+      const output = await store.writeManifest(input.output, shards, { stage: `dedup-pass-${input.pass}`, input: input.input, threshold: input.threshold, minWordLength: input.minWordLength });
+      const result: DedupPassResult = { output, items, kept, exactDuplicates, nearDuplicates, rejects: rejects.length > 0 ? store.relative(rejectsPath) : undefined };
+      await writeFileAtomic(doneFile, JSON.stringify(result));
+      return result;
+    },
+
+    /** One manifest over the kept problems of every pass (shards stay where they are). */
+    async finalizeCorpus(input: { name: string; passes: string[] }): Promise<{ dataset: DatasetRef; rejects: string[] }> {
+      const dir = store.datasetDir(input.name);
+      const shards: ShardInfo[] = [];
+      const rejects: string[] = [];
+      for (const pass of input.passes) {
+        const manifest = await store.readManifest(pass);
+        const passDir = store.datasetDir(pass);
+        for (const shard of manifest.shards) shards.push({ ...shard, path: path.relative(dir, path.join(passDir, shard.path)) });
+        const rejectsPath = path.join(passDir, rejectsFileName(0));
+        if (existsSync(rejectsPath)) rejects.push(store.relative(rejectsPath));
+      }
+      const dataset = await store.writeManifest(input.name, shards, { stage: 'corpus', passes: input.passes });
+      return { dataset, rejects };
+    },
+  };
+}
+
+export type SynthesisActivities = ReturnType<typeof createSynthesisActivities>;

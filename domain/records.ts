@@ -1,0 +1,9 @@
+// Record schemas that dataset import can check line by line (bad records go to the rejects file with the field).
+import type { z } from 'zod';
+import { ConceptRecordSchema } from './synthesis';
+
+export const RECORD_SCHEMAS = {
+  concept: ConceptRecordSchema,
+} satisfies Record<string, z.ZodType>;
+
+export type RecordSchemaName = keyof typeof RECORD_SCHEMAS;
