@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { PipelineProgress } from '../domain/pipeline';
 import type { StageProgress } from '../domain/stage';
+import type { SynthesisProgress } from '../domain/synthesis';
 
 export interface RunView {
   workflowId: string;
@@ -63,6 +64,13 @@ function heartbeatDone(client: Client, details: unknown): number {
 export function renderRunView(view: RunView, width = 30): string {
   const parts = [`${view.workflowId} [${view.type}] ${view.status}`];
   if (view.pipeline) parts.push(`phase ${view.pipeline.phase}`);
+  const passes = (view.pipeline as Partial<SynthesisProgress> | undefined)?.passes;
+  if (passes && passes.length > 0) {
+    const sum = (k: 'generated' | 'parsed' | 'duplicates' | 'kept') => passes.reduce((n, p) => n + p[k], 0);
+    parts.push(
+      `passes ${passes.filter((p) => p.status === 'done').length}/${passes.length} done: generated ${sum('generated')} parsed ${sum('parsed')} duplicates ${sum('duplicates')} kept ${sum('kept')}`,
+    );
+  }
   if (view.stage) {
     const s = view.stage;
     const finishedItems = s.counts.items + view.itemsInRunningShards;

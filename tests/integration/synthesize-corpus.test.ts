@@ -9,6 +9,7 @@ import { DatasetStore } from '../../activities/datasets/store';
 import type { Config } from '../../domain/config';
 import { formatGeneration, type SynthesisProgress, type SynthesisResult } from '../../domain/synthesis';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { readRunView, renderRunView } from '../../scripts/progress-view';
 import { generateTinyModel } from '../../scripts/tiny-model';
 import { createWorkers } from '../../workers/create-workers';
 import { testConfig } from '../support/config';
@@ -121,6 +122,8 @@ describe('synthesizeCorpus', () => {
     expect(rejects.find((r) => r.source.sourceId === 'cs2@2').reason).toMatch(/^near duplicate of first\/cs2@0 \(Jaccard 0\.\d+\)$/);
     expect(rejects.find((r) => r.source.sourceId === 'cs4@0').reason).toBe('exact duplicate of first/cs3@0');
 
+    const view = renderRunView(await readRunView(env.client, handle.workflowId));
+    expect(view).toContain('passes 3/3 done: generated 30 parsed 24 duplicates 9 kept 15');
     const progress = await handle.query<SynthesisProgress>('progress');
     expect(progress.phase).toBe('done');
     expect(progress.passes[1]).toMatchObject({ pass: 1, status: 'done', generated: RECORDS, parsed: RECORDS - 2, rejected: 2, duplicates: 4, kept: RECORDS - 6 });

@@ -1,0 +1,90 @@
+// coldStart on a real Temporal server with scripted instruct-model answers: seed problems → concept records →
+// seed triples (c, z, x) in p_θ's training format; bad answers and bad records are set aside with reasons.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { DatasetStore } from '../../activities/datasets/store';
+import { ConceptRecordSchema, parseGeneration } from '../../domain/synthesis';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { createWorkers } from '../../workers/create-workers';
+import { testConfig } from '../support/config';
+import { tempDir, writeJsonl } from '../support/files';
+import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
+
+function answer(body: Record<string, unknown>): string {
+  const messages = body.messages as Array<{ content: string }>;
+  const ask = messages[messages.length - 1]!.content;
+  if (ask.includes('identify 3 foundational concepts')) {
+    if (ask.includes('NOLIST')) return 'These are hard to pin down.';
+    const topic = /Topic (\w+)/.exec(ask)?.[1] ?? 'x';
+    return `Step by step...\n\`\`\`python\n["${topic} arithmetic", "${topic} counting", "Parity"]\n\`\`\``;
+  }
+  if (ask.includes('reverse-engineer a clear thinking process')) {
+    if (ask.includes('NORATIONALE')) return 'I would rather not.';
+    return `Let me see.\nThinking Process: Start from ${/1\. (.+)/.exec(ask)?.[1]}, then raise the difficulty to ${/Difficulty Level: (.+)/.exec(ask)?.[1]}.`;
+  }
+  return 'unexpected request';
+}
+
+describe('coldStart', () => {
+  const tmp = tempDir('cold-start');
+  let env: TestWorkflowEnvironment;
+  let fake: FakeOpenAIServer;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+
+  beforeAll(async () => {
+    env = await startLocalTemporal();
+    fake = await startFakeOpenAIServer({ respond: answer });
+  });
+
+  afterAll(async () => {
+    workers?.forEach((w) => w.shutdown());
+    await running;
+    await fake?.close();
+    await env?.teardown();
+    tmp.remove();
+  });
+
+  it('extracts concepts and annotates rationales of seed problems', async () => {
+    const config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
+    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: await bundleWorkflows() });
+    running = Promise.all(workers.map((w) => w.run()));
+    const file = writeJsonl(path.join(tmp.dir, 'seed.jsonl'), [
+      { id: 'a', problem: 'Topic Alpha: how many subsets...?' },
+      { id: 'b', problem: 'Topic Beta: find the remainder...', level: 'HMMT-Feb' },
+      { id: 'c', problem: 'NOLIST problem' },
+      { id: 'd', problem: 'Topic Delta NORATIONALE' },
+      { id: 'e', text: 'no problem field' },
+    ]);
+    const result = await env.client.workflow.execute('coldStart', {
+      taskQueue: config.taskQueues.orchestration,
+      workflowId: `cold-${Date.now()}`,
+      args: [{ name: 'seeds', problemFiles: [file], concepts: { numConcepts: 3, level: 'AIME' } }],
+    });
+    expect(result.concepts.counts).toEqual({ items: 5, kept: 3, rows: 3, rejected: 2, failed: 0 });
+    expect(result.triples.counts).toEqual({ items: 3, kept: 2, rows: 2, rejected: 1, failed: 0 });
+
+    const store = new DatasetStore(config.storage.root);
+    const concepts: Array<Record<string, any>> = [];
+    for await (const r of store.readAll(result.concepts.output)) concepts.push(r as Record<string, any>);
+    expect(concepts.map((c) => [c.id, c.foundational_concepts, c.level])).toEqual([
+      ['a', ['Alpha arithmetic', 'Alpha counting', 'Parity'], 'AIME'],
+      ['b', ['Beta arithmetic', 'Beta counting', 'Parity'], 'HMMT-Feb'],
+      ['d', ['Delta arithmetic', 'Delta counting', 'Parity'], 'AIME'],
+    ]);
+    // The concept records are valid input for synthesizeCorpus.
+    expect(concepts.every((c) => ConceptRecordSchema.safeParse(c).success)).toBe(true);
+
+    const triples: Array<Record<string, any>> = [];
+    for await (const r of store.readAll(result.triples.output)) triples.push(r as Record<string, any>);
+    expect(triples[1]).toMatchObject({ id: 'b', level: 'HMMT-Feb', rationale: 'Start from Beta arithmetic, then raise the difficulty to HMMT-Feb.' });
+    expect(parseGeneration(triples[1]!.target)).toEqual({ ok: true, rationale: triples[1]!.rationale, problem: 'Topic Beta: find the remainder...' });
+
+    const reasons = [...result.concepts.rejects, ...result.triples.rejects].flatMap((f: string) =>
+      readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l).reason),
+    );
+    expect(reasons).toEqual(['no list of concepts in the answer', 'field problem: Invalid input: expected string, received undefined', "no text after 'Thinking Process:' in the answer"]);
+  });
+});
