@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/dataset';
 import type { Domain } from '../../domain/synthesis';
-import { writeFileAtomic } from '../datasets/jsonl';
+import { LineAppender, tempPathFor, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, readRecords } from '../datasets/store';
 import { NearDuplicateIndex } from '../dedup/lsh-index';
 
@@ -70,7 +70,11 @@ export function createSynthesisActivities(store: DatasetStore) {
       const index = await openIndex(input.corpus, { threshold: input.threshold, minWordLength: input.minWordLength });
       const manifest = await store.readManifest(input.input);
       const shards: ShardInfo[] = [];
-      const rejects: string[] = [];
+      // Duplicates stream to a temporary rejects file, renamed into place once the pass is done.
+      const rejectsPath = path.join(outDir, rejectsFileName(0));
+      const rejectsTemp = tempPathFor(rejectsPath);
+      const rejects = await LineAppender.open(rejectsTemp);
+      let rejected = 0;
       let items = 0;
       let kept = 0;
       let exactDuplicates = 0;
@@ -93,7 +97,8 @@ export function createSynthesisActivities(store: DatasetStore) {
               source: { dataset: manifest.name, shard: s, line: r.line, sourceId: row.id },
               record: row,
             };
-            rejects.push(JSON.stringify(reject));
+            rejects.append(JSON.stringify(reject));
+            rejected++;
             continue;
           }
           if (!verdict.duplicate) index.add(key, row.problem);
@@ -107,10 +112,11 @@ export function createSynthesisActivities(store: DatasetStore) {
       }
       // The index is made durable before the outputs: a crash in between is repaired by the idempotent re-run.
       await index.flush();
-      const rejectsPath = path.join(outDir, rejectsFileName(0));
-      if (rejects.length > 0) await writeFileAtomic(rejectsPath, rejects.join('\n') + '\n');
+      await rejects.close();
+      if (rejected > 0) await fsp.rename(rejectsTemp, rejectsPath);
+      else await fsp.rm(rejectsTemp, { force: true });
       const output = await store.writeManifest(input.output, shards, { stage: `dedup-pass-${input.pass}`, input: input.input, threshold: input.threshold, minWordLength: input.minWordLength });
-      const result: DedupPassResult = { output, items, kept, exactDuplicates, nearDuplicates, rejects: rejects.length > 0 ? store.relative(rejectsPath) : undefined };
+      const result: DedupPassResult = { output, items, kept, exactDuplicates, nearDuplicates, rejects: rejected > 0 ? store.relative(rejectsPath) : undefined };
       await writeFileAtomic(doneFile, JSON.stringify(result));
       return result;
     },
