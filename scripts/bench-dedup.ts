@@ -8,6 +8,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { mulberry32 } from '../domain/random';
 import { NearDuplicateIndex } from '../activities/dedup/lsh-index';
 import { MinHasher } from '../activities/dedup/minhash';
@@ -186,6 +188,12 @@ function argValue(name: string, fallback: number): number {
 
 const MiB = 1024 * 1024;
 
+/** A full garbage collection (without --expose-gc on the command line), so the memory baseline holds no garbage. */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
 export async function benchDedup(): Promise<Record<string, unknown>> {
   const count = argValue('problems', 100_000);
   const seed = argValue('seed', 2024);
@@ -211,6 +219,7 @@ export async function benchDedup(): Promise<Record<string, unknown>> {
     allHashes.length = 0;
 
     // Persisted index, with memory sampling.
+    collectGarbage();
     const base = process.memoryUsage();
     let peakRss = base.rss;
     let peakHeap = base.heapUsed;

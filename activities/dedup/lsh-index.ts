@@ -144,15 +144,13 @@ export class NearDuplicateIndex {
 
   // documents
   private ids: string[] = [];
-  private docStart = new Float64Array(1024);
-  private docLen = new Int32Array(1024);
-  private stamp = new Int32Array(1024);
-  private stampNow = 0;
+  private docMeta = new Uint32Array(2 * 1024); // [start in pool, word count] per document
+  private docCap = 1024;
   private pool = new Uint32Array(1 << 16);
   private poolUsed = 0;
   // band multimap
-  private bandKeys = new Int32Array(1 << 16);
-  private bandDocs = new Int32Array(1 << 16);
+  private bandSlots = 1 << 16;
+  private bandTable = new Int32Array(2 << 16); // [key, document ordinal] per slot, key 0 = empty
   private bandEntries = 0;
   private bucketCount = 0;
   // exact hashes
@@ -164,6 +162,9 @@ export class NearDuplicateIndex {
   private counters = { checks: 0, candidatesChecked: 0, exactDuplicates: 0, nearDuplicates: 0, emptyWordSets: 0, loadedDocuments: 0, discardedTailBytes: 0 };
   private readonly sigScratch: Uint32Array;
   private qTable = new Int32Array(64);
+  private cand = new Int32Array(1024);
+  /** Where the prefetching reads go (so they are not optimised away). */
+  private sink = 0;
   private qHasZero = 0;
   private last: Prepared | undefined;
 
@@ -294,7 +295,7 @@ export class NearDuplicateIndex {
 
   stats(): DedupStats {
     const tableBytes =
-      this.docStart.byteLength + this.docLen.byteLength + this.stamp.byteLength + this.pool.byteLength + this.bandKeys.byteLength + this.bandDocs.byteLength + this.exA.byteLength * 3;
+      this.docMeta.byteLength + this.pool.byteLength + this.bandTable.byteLength + this.exA.byteLength * 3 + this.cand.byteLength;
     return {
       documents: this.ids.length,
       buckets: this.bucketCount,
@@ -307,8 +308,8 @@ export class NearDuplicateIndex {
 
   /** The sorted unique word hashes of a stored document (by insertion ordinal). */
   wordHashesOf(ordinal: number): Uint32Array {
-    const s = this.docStart[ordinal]!;
-    return this.pool.slice(s, s + this.docLen[ordinal]!);
+    const s = this.docMeta[2 * ordinal]!;
+    return this.pool.slice(s, s + this.docMeta[2 * ordinal + 1]!);
   }
 
   /** The MinHash signature (all `numPerm` values) of a text under this index's word rules. */
@@ -349,55 +350,74 @@ export class NearDuplicateIndex {
     const q = p.hashes;
     const nq = q.length;
     if (nq === 0 || this.ids.length === 0) return { duplicate: false };
-    if (++this.stampNow === 0x7fffffff) {
-      this.stamp.fill(0);
-      this.stampNow = 1;
-    }
-    const now = this.stampNow;
-    const stamp = this.stamp;
-    const keys = this.bandKeys;
-    const docs = this.bandDocs;
-    const mask = keys.length - 1;
-    const threshold = this.threshold;
-    let best = -1;
-    let bestJ = threshold;
-    let candidates = 0;
-    let tableReady = false;
-    for (let b = 0; b < p.bandKeys.length; b++) {
+    // Gather the candidates of every band, then look at each distinct one once, in insertion order (so that the
+    // earliest document wins a tie, and the word pool is read front to back).
+    const table = this.bandTable;
+    const mask = this.bandSlots - 1;
+    const nb = p.bandKeys.length;
+    // Memory-level parallelism: touch the first slot of every band before probing (independent loads, so the
+    // cache misses overlap instead of queueing behind the probe loop's branches). Same for the candidates below.
+    let sink = 0;
+    for (let b = 0; b < nb; b++) sink ^= table[2 * (p.bandKeys[b]! & mask)]!;
+    let nc = 0;
+    for (let b = 0; b < nb; b++) {
       const k = p.bandKeys[b]!;
       let i = k & mask;
       for (;;) {
-        const slot = keys[i]!;
+        const slot = table[2 * i]!;
         if (slot === 0) break;
         if (slot === k) {
-          const d = docs[i]!;
-          if (stamp[d] !== now) {
-            stamp[d] = now;
-            candidates++;
-            const len = this.docLen[d]!;
-            // Jaccard <= min/max of the sizes: skip candidates that cannot beat the best so far.
-            const bound = len < nq ? len / nq : nq / len;
-            if (bound > threshold && bound >= bestJ) {
-              if (!tableReady) {
-                this.buildQueryTable(q);
-                tableReady = true;
-              }
-              // Jaccard = I / (nq + len - I) >= bestJ needs I >= bestJ * (nq + len) / (1 + bestJ).
-              const inter = this.intersect(d, len, (bestJ * (nq + len)) / (1 + bestJ) - 1e-9);
-              if (inter >= 0) {
-                const j = inter / (nq + len - inter);
-                if (j > bestJ || (j === bestJ && best >= 0 && d < best)) {
-                  best = d;
-                  bestJ = j;
-                }
-              }
-            }
+          if (nc === this.cand.length) {
+            const grown = new Int32Array(nc * 2);
+            grown.set(this.cand);
+            this.cand = grown;
           }
+          this.cand[nc++] = table[2 * i + 1]!;
         }
         i = (i + 1) & mask;
       }
     }
-    this.counters.candidatesChecked += candidates;
+    if (nc === 0) {
+      this.sink = sink;
+      return { duplicate: false };
+    }
+    const cand = this.cand.subarray(0, nc).sort();
+    let distinct = 1;
+    for (let x = 1; x < nc; x++) if (cand[x] !== cand[distinct - 1]) cand[distinct++] = cand[x]!;
+    const meta = this.docMeta;
+    const pool = this.pool;
+    for (let x = 0; x < distinct; x++) sink ^= meta[2 * cand[x]!]!;
+    for (let x = 0; x < distinct; x++) {
+      const d = cand[x]!;
+      const start = meta[2 * d]!;
+      const end = start + meta[2 * d + 1]!;
+      for (let o = start; o < end; o += 16) sink ^= pool[o]!;
+    }
+    this.sink = sink;
+    const threshold = this.threshold;
+    let best = -1;
+    let bestJ = threshold;
+    let tableReady = false;
+    for (let x = 0; x < distinct; x++) {
+      const d = cand[x]!;
+      const len = meta[2 * d + 1]!;
+      // Jaccard <= min/max of the sizes: skip candidates that cannot beat the best so far.
+      const bound = len < nq ? len / nq : nq / len;
+      if (bound <= bestJ) continue;
+      if (!tableReady) {
+        this.buildQueryTable(q);
+        tableReady = true;
+      }
+      // Jaccard = I / (nq + len - I) > bestJ needs I > bestJ * (nq + len) / (1 + bestJ).
+      const inter = this.intersect(meta[2 * d]!, len, (bestJ * (nq + len)) / (1 + bestJ));
+      if (inter < 0) continue;
+      const j = inter / (nq + len - inter);
+      if (j > bestJ) {
+        best = d;
+        bestJ = j;
+      }
+    }
+    this.counters.candidatesChecked += distinct;
     if (best < 0) return { duplicate: false };
     this.counters.nearDuplicates++;
     return { duplicate: true, of: this.ids[best]!, jaccard: bestJ, exact: false };
@@ -425,17 +445,16 @@ export class NearDuplicateIndex {
   }
 
   /**
-   * |query words ∩ words of document d|, or -1 as soon as it cannot reach `atLeast` (the words of a document are
-   * distinct, so each counts once).
+   * |query words ∩ pool[start, start + len)|, or -1 as soon as it cannot exceed `above` (the words of a document
+   * are distinct, so each counts once).
    */
-  private intersect(d: number, len: number, atLeast: number): number {
+  private intersect(start: number, len: number, above: number): number {
     const t = this.qTable;
     const mask = t.length - 1;
     const pool = this.pool;
-    const start = this.docStart[d]!;
     let inter = 0;
     for (let k = 0; k < len; k++) {
-      if (inter + (len - k) < atLeast) return -1;
+      if (inter + (len - k) <= above) return -1;
       const h = pool[start + k]! | 0;
       if (h === 0) {
         inter += this.qHasZero;
@@ -452,40 +471,39 @@ export class NearDuplicateIndex {
         i = (i + 1) & mask;
       }
     }
-    return inter < atLeast ? -1 : inter;
+    return inter <= above ? -1 : inter;
   }
 
   /** Stores one document; returns its ordinal. */
   private insert(id: string, a: number, b: number, words: Uint32Array, wOff: number, wLen: number, keys: Int32Array | Uint32Array, kOff: number, kLen: number): number {
     const d = this.ids.length;
-    if (d === this.docLen.length) this.growDocs(d * 2);
+    if (d === this.docCap) this.growDocs(d * 2);
     this.ids.push(id);
     if (this.poolUsed + wLen > this.pool.length) this.growPool(this.poolUsed + wLen);
     this.pool.set(wLen === words.length && wOff === 0 ? words : words.subarray(wOff, wOff + wLen), this.poolUsed);
-    this.docStart[d] = this.poolUsed;
-    this.docLen[d] = wLen;
+    this.docMeta[2 * d] = this.poolUsed;
+    this.docMeta[2 * d + 1] = wLen;
     this.poolUsed += wLen;
     // exact table (load <= 1/2)
     if ((this.exCount + 1) * 2 > this.exDoc.length) this.growExact(this.exDoc.length * 2);
     this.putExact(a, b, d + 1);
     this.exCount++;
     // band multimap (load <= 0.7)
-    if ((this.bandEntries + kLen) * 10 > this.bandKeys.length * 7) this.growBands(pow2AtLeast(((this.bandEntries + kLen) * 10) / 5));
-    const bk = this.bandKeys;
-    const bd = this.bandDocs;
-    const mask = bk.length - 1;
+    if ((this.bandEntries + kLen) * 10 > this.bandSlots * 7) this.growBands(pow2AtLeast(((this.bandEntries + kLen) * 10) / 5));
+    const table = this.bandTable;
+    const mask = this.bandSlots - 1;
     for (let j = 0; j < kLen; j++) {
       const k = keys[kOff + j]! | 0;
       let i = k & mask;
       let seen = false;
       for (;;) {
-        const slot = bk[i]!;
+        const slot = table[2 * i]!;
         if (slot === 0) break;
         if (slot === k) seen = true;
         i = (i + 1) & mask;
       }
-      bk[i] = k;
-      bd[i] = d;
+      table[2 * i] = k;
+      table[2 * i + 1] = d;
       if (!seen) this.bucketCount++;
     }
     this.bandEntries += kLen;
@@ -502,15 +520,11 @@ export class NearDuplicateIndex {
   }
 
   private growDocs(cap: number): void {
-    const s = new Float64Array(cap);
-    s.set(this.docStart);
-    this.docStart = s;
-    const l = new Int32Array(cap);
-    l.set(this.docLen);
-    this.docLen = l;
-    const t = new Int32Array(cap);
-    t.set(this.stamp);
-    this.stamp = t;
+    if (cap <= this.docCap) return;
+    const m = new Uint32Array(2 * cap);
+    m.set(this.docMeta);
+    this.docMeta = m;
+    this.docCap = cap;
   }
 
   private growPool(need: number): void {
@@ -530,23 +544,21 @@ export class NearDuplicateIndex {
     for (let i = 0; i < od.length; i++) if (od[i] !== 0) this.putExact(oa[i]!, ob[i]!, od[i]!);
   }
 
-  private growBands(cap: number): void {
-    if (cap <= this.bandKeys.length) return;
-    const ok = this.bandKeys;
-    const od = this.bandDocs;
-    const nk = new Int32Array(cap);
-    const nd = new Int32Array(cap);
-    const mask = cap - 1;
-    for (let j = 0; j < ok.length; j++) {
-      const k = ok[j]!;
+  private growBands(slots: number): void {
+    if (slots <= this.bandSlots) return;
+    const old = this.bandTable;
+    const table = new Int32Array(2 * slots);
+    const mask = slots - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const k = old[j]!;
       if (k === 0) continue;
       let i = k & mask;
-      while (nk[i] !== 0) i = (i + 1) & mask;
-      nk[i] = k;
-      nd[i] = od[j]!;
+      while (table[2 * i] !== 0) i = (i + 1) & mask;
+      table[2 * i] = k;
+      table[2 * i + 1] = old[j + 1]!;
     }
-    this.bandKeys = nk;
-    this.bandDocs = nd;
+    this.bandTable = table;
+    this.bandSlots = slots;
   }
 
   // --- persistence -----------------------------------------------------------------------------------------------
@@ -625,7 +637,7 @@ export class NearDuplicateIndex {
       words += u32[(off >> 2) + 5 + idWords]!;
       off += 8 + len;
     }
-    if (docs > this.docLen.length) this.growDocs(pow2AtLeast(docs));
+    this.growDocs(pow2AtLeast(docs));
     if (words > this.pool.length) this.growPool(words);
     this.growExact(pow2AtLeast(docs * 2 + 2));
     this.growBands(pow2AtLeast((docs * bands * 10) / 7 + 1));

@@ -151,6 +151,50 @@ export class WordFilter {
     for (const w of options.stopWords ?? DEFAULT_STOP_WORDS) stop.add(w.toLowerCase());
     for (const w of options.extraStopWords ?? []) stop.add(w.toLowerCase());
     this.stopWords = stop;
+    // Open-addressing table of the stop words' hashes (slot -> index + 1 into stopList), so that the scan looks
+    // words up without cutting them out of the text.
+    this.stopList = [...stop];
+    let cap = 16;
+    while (cap < this.stopList.length * 4) cap *= 2;
+    this.stopKeys = new Int32Array(cap);
+    this.stopIndex = new Int32Array(cap);
+    for (let k = 0; k < this.stopList.length; k++) {
+      const h = hashWord(this.stopList[k]!) | 0;
+      let i = h & (cap - 1);
+      while (this.stopIndex[i] !== 0) i = (i + 1) & (cap - 1);
+      this.stopKeys[i] = h;
+      this.stopIndex[i] = k + 1;
+    }
+  }
+
+  private readonly stopList: string[];
+  private readonly stopKeys: Int32Array;
+  private readonly stopIndex: Int32Array;
+
+  /** Is lower[start, end) a stop word? `h` is its hashWord. */
+  private isStop(lower: string, start: number, end: number, h: number): boolean {
+    const keys = this.stopKeys;
+    const index = this.stopIndex;
+    const mask = keys.length - 1;
+    let i = h & mask;
+    for (;;) {
+      const k = index[i]!;
+      if (k === 0) return false;
+      if (keys[i] === h) {
+        const w = this.stopList[k - 1]!;
+        if (w.length === end - start) {
+          let same = true;
+          for (let j = 0; j < w.length; j++) {
+            if (w.charCodeAt(j) !== lower.charCodeAt(start + j)) {
+              same = false;
+              break;
+            }
+          }
+          if (same) return true;
+        }
+      }
+      i = (i + 1) & mask;
+    }
   }
 
   /** A stable description of the rules, for checking that a persisted index was built with the same ones. */
@@ -173,7 +217,7 @@ export class WordFilter {
     const lower = text.toLowerCase();
     const n = lower.length;
     const min = this.minWordLength;
-    const stop = this.stopWords;
+    const checkStop = this.stopList.length > 0;
     let count = 0;
     let i = 0;
     while (i < n) {
@@ -196,17 +240,18 @@ export class WordFilter {
       }
       const end = i;
       if (end - start - lowSurrogates < min || numeric) continue;
-      if (stop.size > 0) {
+      const hash = fmix32(h);
+      if (checkStop) {
         let s = start;
         let e = end;
         while (s < e && isTrimmed(lower.charCodeAt(s))) s++;
         while (e > s && isTrimmed(lower.charCodeAt(e - 1))) e--;
-        if (stop.has(s === start && e === end ? lower.slice(start, end) : lower.slice(s, e))) continue;
+        if (s === start && e === end ? this.isStop(lower, s, e, hash | 0) : e > s && this.isStop(lower, s, e, hashWord(lower, s, e) | 0)) continue;
       }
       if (count === scratchStarts.length) growScratch();
       scratchStarts[count] = start;
       scratchEnds[count] = end;
-      scratchHashes[count] = fmix32(h);
+      scratchHashes[count] = hash;
       count++;
     }
     return { lower, count };

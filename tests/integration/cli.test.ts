@@ -4,12 +4,11 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { Config } from '../../domain/config';
 import { runCli } from '../../scripts/cli';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
-import { createWorkers } from '../../workers/create-workers';
 import { testConfig } from '../support/config';
+import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { tempDir, writeJsonl } from '../support/files';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
 import { writeConfigFile } from '../support/worker-process';
@@ -21,20 +20,17 @@ describe('CLI', () => {
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
   let config: Config;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: TestWorkers | undefined;
 
   beforeAll(async () => {
     env = await startLocalTemporal();
     fake = await startFakeOpenAIServer({ latencyMs: 30 });
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
-    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: await bundleWorkflows() });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
   });
 
   afterAll(async () => {
-    workers?.forEach((w) => w.shutdown());
-    await running;
+    await workers?.stop();
     await fake?.close();
     await env?.teardown();
     tmp.remove();

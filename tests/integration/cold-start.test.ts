@@ -3,12 +3,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DatasetStore } from '../../activities/datasets/store';
 import { ConceptRecordSchema, parseGeneration } from '../../domain/synthesis';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
-import { createWorkers } from '../../workers/create-workers';
 import { testConfig } from '../support/config';
+import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { tempDir, writeJsonl } from '../support/files';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
 
@@ -31,8 +30,7 @@ describe('coldStart', () => {
   const tmp = tempDir('cold-start');
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: TestWorkers | undefined;
 
   beforeAll(async () => {
     env = await startLocalTemporal();
@@ -40,8 +38,7 @@ describe('coldStart', () => {
   });
 
   afterAll(async () => {
-    workers?.forEach((w) => w.shutdown());
-    await running;
+    await workers?.stop();
     await fake?.close();
     await env?.teardown();
     tmp.remove();
@@ -49,8 +46,7 @@ describe('coldStart', () => {
 
   it('extracts concepts and annotates rationales of seed problems', async () => {
     const config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
-    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: await bundleWorkflows() });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
     const file = writeJsonl(path.join(tmp.dir, 'seed.jsonl'), [
       { id: 'a', problem: 'Topic Alpha: how many subsets...?' },
       { id: 'b', problem: 'Topic Beta: find the remainder...', level: 'HMMT-Feb' },

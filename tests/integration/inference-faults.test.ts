@@ -3,11 +3,10 @@
 // The run completes with every item exactly once.
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DatasetStore } from '../../activities/datasets/store';
 import { startFakeOpenAIServer, type Fault, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
-import { createWorkers } from '../../workers/create-workers';
 import { testConfig } from '../support/config';
+import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { tempDir, writeJsonl } from '../support/files';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
 
@@ -25,8 +24,7 @@ describe('inference faults during a durable run', () => {
   const tmp = tempDir('faults');
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
-  let workers: Worker[] = [];
-  let running: Promise<unknown>;
+  let workers: TestWorkers | undefined;
 
   beforeAll(async () => {
     env = await startLocalTemporal();
@@ -34,8 +32,7 @@ describe('inference faults during a durable run', () => {
   });
 
   afterAll(async () => {
-    workers.forEach((w) => w.shutdown());
-    await running;
+    await workers?.stop();
     await fake?.close();
     await env?.teardown();
     tmp.remove();
@@ -49,8 +46,7 @@ describe('inference faults during a durable run', () => {
       maxConcurrency: 8,
       endpoint: { timeoutMs: 1000, maxRetries: 3, initialBackoffMs: 10, maxBackoffMs: 50 },
     });
-    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: await bundleWorkflows() });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
 
     // Every 5th request fails in one of the ways above; requests 150..299 all get 503: an outage longer than the
     // client's 3 retries, so shard activities fail and Temporal retries them, resuming where they stopped.

@@ -4,15 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DatasetStore } from '../../activities/datasets/store';
 import { createInferenceActivities } from '../../activities/inference/activities';
 import { InferenceClient } from '../../activities/inference/client';
 import { InferencePool } from '../../activities/inference/pool';
 import type { Config } from '../../domain/config';
 import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes } from '../../scripts/tiny-model';
-import { createWorkers } from '../../workers/create-workers';
 import { testConfig } from '../support/config';
+import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { writeJsonl } from '../support/files';
 import { startLocalModelProcess, type LocalModelProcess } from '../support/local-model';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
@@ -90,19 +89,16 @@ describe('inference on the local node-llama-cpp server', () => {
 
   describe('a durable batch run on real inference', () => {
     let env: TestWorkflowEnvironment;
-    let workers: Worker[];
-    let running: Promise<unknown>;
+    let workers: TestWorkers | undefined;
 
     beforeAll(async () => {
       env = await startLocalTemporal();
       config = testConfig({ address: env.address, storageRoot: path.join(dir, 'store'), baseUrl: server.url, model: 'tiny', maxConcurrency: 4 });
-      workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: await bundleWorkflows() });
-      running = Promise.all(workers.map((w) => w.run()));
+      workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
     });
 
     afterAll(async () => {
-      workers?.forEach((w) => w.shutdown());
-      await running;
+      await workers?.stop();
       await env?.teardown();
     });
 

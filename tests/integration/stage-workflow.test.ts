@@ -8,10 +8,10 @@ import { saveHistoryFixture } from '../support/histories';
 import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
 import type { Config } from '../../domain/config';
-import { createWorkers } from '../../workers/create-workers';
 import { mapDatasetStage } from '../../workflows/stage';
 import { tempDir, writeJsonl } from '../support/files';
 import { testConfig } from '../support/config';
+import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
 import { startFakeOpenAIServer } from '../../scripts/fake-openai-server';
 
@@ -20,8 +20,7 @@ describe('mapDatasetStage on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
   let config: Config;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: TestWorkers | undefined;
   let store: DatasetStore;
 
   beforeAll(async () => {
@@ -29,13 +28,11 @@ describe('mapDatasetStage on a real Temporal server', () => {
     bundle = await bundleWorkflows();
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store') });
     store = new DatasetStore(config.storage.root);
-    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference', 'cpu'], workflowBundle: bundle });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
   });
 
   afterAll(async () => {
-    workers?.forEach((w) => w.shutdown());
-    await running;
+    await workers?.stop();
     await env?.teardown();
     tmp.remove();
   });
@@ -102,7 +99,7 @@ describe('mapDatasetStage on a real Temporal server', () => {
     const fake = await startFakeOpenAIServer({ latencyMs: 5 });
     try {
       const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: fake.url });
-      const chatWorkers = await createWorkers({ config: cfg, connection: env.nativeConnection, kinds: ['orchestration', 'inference'], workflowBundle: bundle });
+      const chatWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference']);
       const stamp = Date.now();
       const file = writeJsonl(path.join(tmp.dir, 'prompts.jsonl'), [
         { id: 'a', prompt: 'hello' },
@@ -111,14 +108,12 @@ describe('mapDatasetStage on a real Temporal server', () => {
         { id: 'd', messages: [{ role: 'robot', content: 'x' }] },
         { id: 'e', prompt: 'world' },
       ]);
-      const run = Promise.all(chatWorkers.map((w) => w.run()));
       const out = await env.client.workflow.execute('batchInference', {
         taskQueue: cfg.taskQueues.orchestration,
         workflowId: `batch-bad-${stamp}`,
         args: [{ name: 'bad', inputFiles: [file], chat: { sampling: { n: 2, seed: 7 } } }],
       });
-      chatWorkers.forEach((w) => w.shutdown());
-      await run;
+      await chatWorkers.stop();
       expect(out.imported).toBe(4);
       expect(out.rejectedAtImport).toBe(1);
       expect(readFileSync(store.resolve(out.importRejects), 'utf8')).toMatch(/"line":2/);

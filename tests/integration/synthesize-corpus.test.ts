@@ -4,15 +4,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DatasetStore } from '../../activities/datasets/store';
 import type { Config } from '../../domain/config';
 import { formatGeneration, type SynthesisProgress, type SynthesisResult } from '../../domain/synthesis';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
 import { readRunView, renderRunView } from '../../scripts/progress-view';
 import { generateTinyModel } from '../../scripts/tiny-model';
-import { createWorkers } from '../../workers/create-workers';
 import { testConfig } from '../support/config';
+import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { tempDir, writeJsonl } from '../support/files';
 import { startLocalModelProcess } from '../support/local-model';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
@@ -57,8 +57,7 @@ describe('synthesizeCorpus', () => {
   let fake: FakeOpenAIServer;
   let config: Config;
   let store: DatasetStore;
-  let workers: Worker[];
-  let running: Promise<unknown>;
+  let workers: TestWorkers | undefined;
   let conceptFile: string;
 
   beforeAll(async () => {
@@ -67,8 +66,7 @@ describe('synthesizeCorpus', () => {
     fake = await startFakeOpenAIServer({ latencyMs: 2, respond: scriptedCompletion, key: (b) => `${String(b.prompt)}|${String(b.seed)}` });
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url, maxConcurrency: 16 });
     store = new DatasetStore(config.storage.root);
-    workers = await createWorkers({ config, connection: env.nativeConnection, kinds: ['orchestration', 'inference', 'cpu'], workflowBundle: bundle });
-    running = Promise.all(workers.map((w) => w.run()));
+    workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
     conceptFile = writeJsonl(path.join(tmp.dir, 'concepts.jsonl'), [
       ...Array.from({ length: RECORDS }, (_, i) => ({ id: `cs${i}`, foundational_concepts: [`Concept set ${i}`, 'Counting'], level: 'AIME' })),
       { id: 'broken', foundational_concepts: [] },
@@ -76,8 +74,7 @@ describe('synthesizeCorpus', () => {
   });
 
   afterAll(async () => {
-    workers?.forEach((w) => w.shutdown());
-    await running;
+    await workers?.stop();
     await fake?.close();
     await env?.teardown();
     tmp.remove();
@@ -155,8 +152,7 @@ describe('synthesizeCorpus', () => {
     );
     const slow = await startFakeOpenAIServer({ latencyMs: 50, respond: scriptedCompletion, key: (b) => `${String(b.prompt)}|${String(b.seed)}` });
     const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: slow.url, maxConcurrency: 4 });
-    const resumeWorkers = await createWorkers({ config: cfg, connection: env.nativeConnection, kinds: ['orchestration', 'inference', 'cpu'], workflowBundle: bundle });
-    const run = Promise.all(resumeWorkers.map((w) => w.run()));
+    const resumeWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference', 'cpu']);
     try {
       const args = [{ name: 'corpus-resume', runKey: 'r1', conceptFiles: [file], domain: 'code', passes: 2, shardSize: 100, heartbeatTimeoutSeconds: 1, maxConcurrentPasses: 1 }];
       const first = await env.client.workflow.start('synthesizeCorpus', { taskQueue: cfg.taskQueues.orchestration, workflowId: `resume-a-${Date.now()}`, args });
@@ -177,8 +173,7 @@ describe('synthesizeCorpus', () => {
       const rows = await rowsOf(result.corpus);
       expect(rows[0]!.prompt.startsWith('You will be given a question (problem specification)')).toBe(true);
     } finally {
-      resumeWorkers.forEach((w) => w.shutdown());
-      await run;
+      await resumeWorkers.stop();
       await slow.close();
     }
   });
@@ -187,8 +182,7 @@ describe('synthesizeCorpus', () => {
     const model = generateTinyModel({ outPath: path.join(tmp.dir, 'tiny.gguf') });
     const local = await startLocalModelProcess(model.path, { name: 'tiny', parallel: 2 });
     const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: local.url, model: 'tiny', maxConcurrency: 2 });
-    const localWorkers = await createWorkers({ config: cfg, connection: env.nativeConnection, kinds: ['orchestration', 'inference', 'cpu'], workflowBundle: bundle });
-    const run = Promise.all(localWorkers.map((w) => w.run()));
+    const localWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference', 'cpu']);
     try {
       const result = (await env.client.workflow.execute('synthesizeCorpus', {
         taskQueue: cfg.taskQueues.orchestration,
@@ -202,8 +196,7 @@ describe('synthesizeCorpus', () => {
       expect(typeof rejects[0].detail.completion).toBe('string');
       expect(rejects[0].detail).toMatchObject({ pass: 0, seed: 8000, model: 'tiny' });
     } finally {
-      localWorkers.forEach((w) => w.shutdown());
-      await run;
+      await localWorkers.stop();
       await local.stop();
     }
   });
