@@ -41,6 +41,9 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
       activities,
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
       shutdownGraceTime: tuning.shutdownGraceTimeMs,
+      // Heartbeats carry cancellation back to a running shard: send them at least every 5 s (the default, 80% of
+      // the heartbeat timeout, makes a cancel wait up to 48 s with a 60 s timeout).
+      maxHeartbeatThrottleInterval: 5_000,
     };
     if (kind === 'orchestration') {
       workers.push(
