@@ -110,4 +110,34 @@ describe('CLI', () => {
       spy.mockRestore();
     }
   });
+
+  it('keeps a Temporal Schedule for periodic runs (create, then update in place) whose trigger starts a run', async () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+    try {
+      const file = writeJsonl(path.join(tmp.dir, 'sched.jsonl'), [{ prompt: 'scheduled question' }]);
+      const input = path.join(tmp.dir, 'sched.json');
+      require('node:fs').writeFileSync(input, JSON.stringify({ name: 'sched-a', inputFiles: [file] }));
+      expect(await runCli(['schedule', 'refresh-test', '--workflow', 'batchInference', '--input', input, '--every', '1d'], config)).toBe(0);
+      require('node:fs').writeFileSync(input, JSON.stringify({ name: 'sched-b', inputFiles: [file] }));
+      expect(await runCli(['schedule', 'refresh-test', '--workflow', 'batchInference', '--input', input, '--every', '12h'], config)).toBe(0);
+      expect(lines).toEqual(['schedule refresh-test created', 'schedule refresh-test updated']);
+
+      const handle = env.client.schedule.getHandle('refresh-test');
+      const described = await handle.describe();
+      expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'batchInference', args: [{ name: 'sched-b' }] });
+      expect(described.spec.intervals?.[0]?.every).toBe(12 * 3600 * 1000);
+      await handle.trigger();
+      let started: string | undefined;
+      for (let i = 0; i < 100 && !started; i++) {
+        started = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
+        if (!started) await new Promise((r) => setTimeout(r, 100));
+      }
+      const result = await env.client.workflow.getHandle(started!).result();
+      expect(result.completions.counts.kept).toBe(1);
+      await handle.delete();
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
