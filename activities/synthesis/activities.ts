@@ -1,6 +1,6 @@
 // Activities of corpus synthesis: dedup of one generated pass against the corpus's persisted index, and the
 // final corpus manifest over all passes.
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/dataset';
@@ -42,18 +42,20 @@ export function dedupIndexPath(store: DatasetStore, corpus: string): string {
 }
 
 export function createSynthesisActivities(store: DatasetStore) {
-  // One open index per corpus per process; dedupPass activities of a corpus run one at a time (the workflow
-  // orders them), so an index is never written by two activities at once.
-  const indexes = new Map<string, Promise<NearDuplicateIndex>>();
-  const openIndex = (corpus: string, options: { threshold: number; minWordLength: number }) => {
+  // An open index per corpus is kept between passes, with the file size it last wrote: the dedupPass activities of
+  // a corpus run one at a time (the workflow orders them), but possibly in other worker processes, so an index
+  // whose file has grown since is loaded again.
+  const indexes = new Map<string, { index: NearDuplicateIndex; bytes: number; options: string }>();
+  const fileBytes = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+  const openIndex = async (corpus: string, options: { threshold: number; minWordLength: number }) => {
     const file = dedupIndexPath(store, corpus);
-    let index = indexes.get(file);
-    if (!index) {
-      index = fsp.mkdir(path.dirname(file), { recursive: true }).then(() => NearDuplicateIndex.open(file, options));
-      indexes.set(file, index);
-      index.catch(() => indexes.delete(file));
-    }
-    return index;
+    const cached = indexes.get(file);
+    if (cached && cached.bytes === fileBytes(file) && cached.options === JSON.stringify(options)) return { index: cached.index, file };
+    cached?.index.close();
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const index = NearDuplicateIndex.open(file, options);
+    indexes.set(file, { index, bytes: fileBytes(file), options: JSON.stringify(options) });
+    return { index, file };
   };
 
   return {
@@ -67,7 +69,7 @@ export function createSynthesisActivities(store: DatasetStore) {
       const outDir = store.datasetDir(input.output);
       const doneFile = path.join(outDir, '.done.json');
       if (existsSync(doneFile)) return JSON.parse(await fsp.readFile(doneFile, 'utf8')) as DedupPassResult;
-      const index = await openIndex(input.corpus, { threshold: input.threshold, minWordLength: input.minWordLength });
+      const { index, file: indexFile } = await openIndex(input.corpus, { threshold: input.threshold, minWordLength: input.minWordLength });
       const manifest = await store.readManifest(input.input);
       const shards: ShardInfo[] = [];
       // Duplicates stream to a temporary rejects file, renamed into place once the pass is done.
@@ -111,7 +113,8 @@ export function createSynthesisActivities(store: DatasetStore) {
         shards.push(await store.shardInfo(input.output, file, lines.length));
       }
       // The index is made durable before the outputs: a crash in between is repaired by the idempotent re-run.
-      await index.flush();
+      index.flush();
+      indexes.get(indexFile)!.bytes = fileBytes(indexFile);
       await rejects.close();
       if (rejected > 0) await fsp.rename(rejectsTemp, rejectsPath);
       else await fsp.rm(rejectsTemp, { force: true });
