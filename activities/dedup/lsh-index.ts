@@ -6,12 +6,20 @@
 // A problem whose word set is empty (all words short, numeric or stop words) only takes part in exact dedup: it is
 // nobody's near duplicate and has no near duplicates.
 //
+// Where a candidate's Jaccard equals the best one found so far, the earlier document wins; `of` names the
+// candidate with the highest Jaccard.
+//
 // Layout (everything in typed arrays, so 100k+ documents cost little GC time):
-//   - per document: id (string), exact-text hash (2 x 32 bits), sorted unique word hashes (a slice of one pool);
+//   - per document: id (string), exact-text hash (2 x 32 bits), and a record in one word pool: a 480-bit bitmap of
+//     its words, its word count (together one 64-byte line), then its unique 32-bit word hashes;
 //   - one open-addressing multimap for all bands: 32-bit key = hash(band index, the band's `rows` signature values)
-//     -> document ordinal; a key collision between different bands or values only adds a candidate, which the exact
-//     Jaccard check then rejects;
+//     -> record; a key collision between different bands or values only adds a candidate, which the exact Jaccard
+//     check then rejects;
 //   - one open-addressing table of exact-text hashes -> document ordinal.
+// The exact Jaccard of a candidate is computed only when an upper bound of the intersection (from the bitmaps:
+// every shared word sets the same bit in both) allows it to exceed the threshold; the bound never rejects a true
+// duplicate. Word-set Jaccard is over 32-bit word hashes, so two different words with the same hash (about 1 in
+// 4 billion per pair) count as one.
 //
 // Persistence (`NearDuplicateIndex.open(file)`): an append-only binary log, one header then one record per added
 // document: [u32 payload bytes][u32 crc32(payload)][payload: exact hash a, b | u32 id bytes, id UTF-8 padded to 4 |
@@ -26,6 +34,10 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM, MinHasher } from './minhash';
 import { WordFilter, fmix32, type WordOptions } from './words';
+
+// Hot loops call Math.imul through a module constant: a global lookup of `Math` is slow where code runs in a vm
+// context (jest), and this costs nothing elsewhere.
+const imul = Math.imul;
 
 export const DEFAULT_THRESHOLD = 0.2;
 export const DEFAULT_BANDS = 50;
@@ -63,6 +75,8 @@ export interface DedupStats {
   candidatesChecked: number;
   exactDuplicates: number;
   nearDuplicates: number;
+  /** checkAndAdd calls whose id and text were already in the index. */
+  alreadyIndexed: number;
   /** Documents added whose word set is empty (exact dedup only). */
   emptyWordSets: number;
   /** Documents read from the file at open. */
@@ -80,34 +94,52 @@ const EMPTY_HASHES = new Uint32Array(0);
 
 if (os.endianness() !== 'LE') throw new Error('activities/dedup/lsh-index: the persisted format assumes a little-endian machine');
 
-/** Two independent 32-bit hashes of a string (FNV-1a and a multiply-xorshift lane, both finalised). */
+/**
+ * Two independent 32-bit hashes of a string (an FNV-1a lane and a multiply-xorshift lane over pairs of UTF-16
+ * code units, both finalised), into out[0], out[1].
+ */
 function exactHash(s: string, out: Int32Array): void {
   const n = s.length;
   let h1 = 0x811c9dc5 ^ n;
   let h2 = 0x3c6ef372;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const c = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+    h1 = imul(h1 ^ c, 0x01000193);
+    h2 = imul(h2 + c, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+  }
+  if (i < n) {
     const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 + c, 0x5bd1e995);
+    h1 = imul(h1 ^ c, 0x01000193);
+    h2 = imul(h2 + c, 0x5bd1e995);
     h2 ^= h2 >>> 13;
   }
   out[0] = fmix32(h1 ^ n) | 0;
-  out[1] = fmix32(h2 ^ Math.imul(n, 0x27d4eb2d)) | 0;
+  out[1] = fmix32(h2 ^ imul(n, 0x27d4eb2d)) | 0;
 }
 
 /** Key of one LSH band: murmur3-style mix of the band index and the band's signature values; never 0. */
 function bandKey(sig: Uint32Array, offset: number, rows: number, band: number): number {
-  let k = Math.imul(band + 1, 0x9e3779b1);
+  let k = imul(band + 1, 0x9e3779b1);
   for (let r = 0; r < rows; r++) {
-    let v = Math.imul(sig[offset + r]!, 0xcc9e2d51);
+    let v = imul(sig[offset + r]!, 0xcc9e2d51);
     v = (v << 15) | (v >>> 17);
-    v = Math.imul(v, 0x1b873593);
+    v = imul(v, 0x1b873593);
     k ^= v;
     k = (k << 13) | (k >>> 19);
-    k = (Math.imul(k, 5) + 0xe6546b64) | 0;
+    k = (imul(k, 5) + 0xe6546b64) | 0;
   }
   k = fmix32(k ^ rows) | 0;
   return k === 0 ? 1 : k;
+}
+
+/** Bits of a record's bitmap: 15 x 32, so that bitmap and word count fill one 64-byte cache line. */
+const RECORD_BITS = 480;
+
+/** The bitmap bit of a word hash (multiply-shift of its top 16 bits onto [0, 480)). */
+function bitOf(h: number): number {
+  return ((h >>> 16) * RECORD_BITS) >>> 16;
 }
 
 function pow2AtLeast(n: number): number {
@@ -116,12 +148,19 @@ function pow2AtLeast(n: number): number {
   return c;
 }
 
+/** The hashes of the last text checked or added (one at a time: `add` after `check` reuses them). */
 interface Prepared {
-  text: string;
+  text: string | undefined;
   exact: Int32Array; // [a, b]
+  /** Unique word hashes, in order of first appearance (a view of `hashBuf`). */
   hashes: Uint32Array;
-  bandKeys: Int32Array; // empty when there are no words
+  hashBuf: Uint32Array;
+  /** The band keys (a view of `keyBuf`): empty when there are no words. */
+  bandKeys: Int32Array;
+  keyBuf: Int32Array;
 }
+
+const NOT_DUPLICATE: DedupResult = Object.freeze({ duplicate: false }) as DedupResult;
 
 interface Params {
   format: number;
@@ -134,6 +173,16 @@ interface Params {
   seed: number;
 }
 
+/**
+ * Streaming near-duplicate detection over problems, first come wins:
+ *
+ *   const index = NearDuplicateIndex.open('runs/data/dedup/problems.pclsh'); // or new NearDuplicateIndex() in memory
+ *   for (const p of problems) if (!index.checkAndAdd(p.id, p.problem).duplicate) keep(p);
+ *   index.flush(); // before reporting the batch as done: what was flushed survives a crash
+ *   index.close();
+ *
+ * Synchronous and single-threaded; one process writes a file at a time.
+ */
 export class NearDuplicateIndex {
   readonly threshold: number;
   readonly bands: number;
@@ -144,13 +193,18 @@ export class NearDuplicateIndex {
 
   // documents
   private ids: string[] = [];
-  private docMeta = new Uint32Array(2 * 1024); // [start in pool, word count] per document
+  private docMeta = new Uint32Array(2 * 1024); // [start of its words in pool, word count] per document
   private docCap = 1024;
+  /**
+   * Per document a record at a multiple of 16 (one 64-byte cache line): 15 words of bitmap (480 bits, a bit per
+   * word hash: `bitOf`), the word count, then the word hashes. The band table points at records (offset / 16),
+   * so one cache line gives a candidate's size and an upper bound of its intersection with the query.
+   */
   private pool = new Uint32Array(1 << 16);
   private poolUsed = 0;
   // band multimap
   private bandSlots = 1 << 16;
-  private bandTable = new Int32Array(2 << 16); // [key, document ordinal] per slot, key 0 = empty
+  private bandTable = new Int32Array(2 << 16); // [key, record offset / 16] per slot, key 0 = empty
   private bandEntries = 0;
   private bucketCount = 0;
   // exact hashes
@@ -159,21 +213,29 @@ export class NearDuplicateIndex {
   private exDoc = new Int32Array(1 << 12); // ordinal + 1; 0 = empty
   private exCount = 0;
 
-  private counters = { checks: 0, candidatesChecked: 0, exactDuplicates: 0, nearDuplicates: 0, emptyWordSets: 0, loadedDocuments: 0, discardedTailBytes: 0 };
+  private counters = { checks: 0, candidatesChecked: 0, exactDuplicates: 0, nearDuplicates: 0, alreadyIndexed: 0, emptyWordSets: 0, loadedDocuments: 0, discardedTailBytes: 0 };
   private readonly sigScratch: Uint32Array;
   private qTable = new Int32Array(64);
+  private qMask = 63;
+  /** The query's bitmap (as the records'), and its bits hit by more than one query word with their extra count. */
+  private readonly qBits = new Int32Array(15);
+  private readonly qCount = new Int32Array(RECORD_BITS);
+  private qMulti = new Int32Array(64);
+  private qMultiExtra = new Int32Array(64);
+  private qMultiCount = 0;
   private cand = new Int32Array(1024);
+  private seen = new Int32Array(256);
   /** Where the prefetching reads go (so they are not optimised away). */
   private sink = 0;
   private qHasZero = 0;
-  private last: Prepared | undefined;
+  private readonly last: Prepared;
 
   // persistence
   private file: string | undefined;
   private fd = -1;
   private autoFlushBytes = 1 << 20;
-  private pendingBuf = Buffer.from(new ArrayBuffer(1 << 20));
-  private pendingU32 = new Uint32Array(this.pendingBuf.buffer);
+  private pendingBuf = Buffer.from(new ArrayBuffer(0)); // allocated by open()
+  private pendingU32 = new Uint32Array(0);
   private pendingLen = 0;
   private unsynced = false;
 
@@ -189,6 +251,9 @@ export class NearDuplicateIndex {
     this.filter = new WordFilter(options);
     this.hasher = new MinHasher(numPerm, options.seed ?? DEFAULT_MINHASH_SEED);
     this.sigScratch = new Uint32Array(this.bands * this.rows);
+    const keyBuf = new Int32Array(this.bands);
+    const hashBuf = new Uint32Array(256);
+    this.last = { text: undefined, exact: new Int32Array(2), hashes: hashBuf.subarray(0, 0), hashBuf, bandKeys: keyBuf.subarray(0, 0), keyBuf };
     this.params = { format: FORMAT, ...this.filter.fingerprint(), numPerm, bands: this.bands, rows: this.rows, seed: this.hasher.seed };
   }
 
@@ -199,6 +264,8 @@ export class NearDuplicateIndex {
   static open(file: string, options: OpenOptions = {}): NearDuplicateIndex {
     const index = new NearDuplicateIndex(options);
     index.autoFlushBytes = options.autoFlushBytes ?? 1 << 20;
+    index.pendingBuf = Buffer.from(new ArrayBuffer(pow2AtLeast(Math.max(index.autoFlushBytes, 4096))));
+    index.pendingU32 = new Uint32Array(index.pendingBuf.buffer);
     index.file = file;
     if (!existsSync(file)) {
       mkdirSync(path.dirname(file), { recursive: true });
@@ -266,7 +333,10 @@ export class NearDuplicateIndex {
     this.counters.checks++;
     const exact = this.findExact(p.exact[0]!, p.exact[1]!);
     if (exact >= 0) {
-      if (this.ids[exact] === id) return { duplicate: false, alreadyIndexed: true };
+      if (this.ids[exact] === id) {
+        this.counters.alreadyIndexed++;
+        return { duplicate: false, alreadyIndexed: true };
+      }
       this.counters.exactDuplicates++;
       return { duplicate: true, of: this.ids[exact]!, jaccard: 1, exact: true };
     }
@@ -306,10 +376,10 @@ export class NearDuplicateIndex {
     };
   }
 
-  /** The sorted unique word hashes of a stored document (by insertion ordinal). */
+  /** The word hashes of a stored document (by insertion ordinal), sorted ascending. */
   wordHashesOf(ordinal: number): Uint32Array {
     const s = this.docMeta[2 * ordinal]!;
-    return this.pool.slice(s, s + this.docMeta[2 * ordinal + 1]!);
+    return this.pool.slice(s, s + this.docMeta[2 * ordinal + 1]!).sort();
   }
 
   /** The MinHash signature (all `numPerm` values) of a text under this index's word rules. */
@@ -320,19 +390,24 @@ export class NearDuplicateIndex {
   // ---------------------------------------------------------------------------------------------------------------
 
   private prepare(text: string): Prepared {
-    if (this.last !== undefined && this.last.text === text) return this.last;
+    const p = this.last;
+    if (p.text === text) return p;
+    p.text = undefined; // in case of an exception below
     const trimmed = text.trim();
-    const exact = new Int32Array(2);
-    exactHash(trimmed, exact);
-    const hashes = this.filter.wordHashes(trimmed);
-    let keys: Int32Array;
-    if (hashes.length === 0) keys = new Int32Array(0);
+    exactHash(trimmed, p.exact);
+    const view = this.filter.uniqueHashesView(trimmed);
+    const n = view.length;
+    if (n > p.hashBuf.length) p.hashBuf = new Uint32Array(Math.max(n, 2 * p.hashBuf.length));
+    p.hashBuf.set(view);
+    p.hashes = p.hashBuf.subarray(0, n);
+    if (n === 0) p.bandKeys = p.keyBuf.subarray(0, 0);
     else {
-      const sig = this.hasher.signature(hashes, this.bands * this.rows, this.sigScratch);
-      keys = new Int32Array(this.bands);
-      for (let b = 0; b < this.bands; b++) keys[b] = bandKey(sig, b * this.rows, this.rows, b);
+      const sig = this.hasher.signature(p.hashes, this.bands * this.rows, this.sigScratch);
+      for (let b = 0; b < this.bands; b++) p.keyBuf[b] = bandKey(sig, b * this.rows, this.rows, b);
+      p.bandKeys = p.keyBuf;
     }
-    return (this.last = { text, exact, hashes, bandKeys: keys });
+    p.text = text;
+    return p;
   }
 
   private findExact(a: number, b: number): number {
@@ -349,9 +424,9 @@ export class NearDuplicateIndex {
   private checkNear(p: Prepared): DedupResult {
     const q = p.hashes;
     const nq = q.length;
-    if (nq === 0 || this.ids.length === 0) return { duplicate: false };
-    // Gather the candidates of every band, then look at each distinct one once, in insertion order (so that the
-    // earliest document wins a tie, and the word pool is read front to back).
+    if (nq === 0 || this.ids.length === 0) return NOT_DUPLICATE;
+    // Gather the candidates of every band, then look at each distinct one once; the highest Jaccard wins, the
+    // earliest document on a tie.
     const table = this.bandTable;
     const mask = this.bandSlots - 1;
     const nb = p.bandKeys.length;
@@ -379,57 +454,138 @@ export class NearDuplicateIndex {
     }
     if (nc === 0) {
       this.sink = sink;
-      return { duplicate: false };
+      return NOT_DUPLICATE;
     }
-    const cand = this.cand.subarray(0, nc).sort();
-    let distinct = 1;
-    for (let x = 1; x < nc; x++) if (cand[x] !== cand[distinct - 1]) cand[distinct++] = cand[x]!;
-    const meta = this.docMeta;
+    const cand = this.cand;
+    let distinct = 0;
+    {
+      // distinct candidates through a small open-addressing set (kept in L1; a sort costs more)
+      let cap = 256;
+      while (cap < nc * 2) cap *= 2;
+      if (this.seen.length < cap) this.seen = new Int32Array(cap);
+      const seen = this.seen;
+      seen.fill(0, 0, cap);
+      const smask = cap - 1;
+      for (let x = 0; x < nc; x++) {
+        const d = cand[x]!;
+        let i = (imul(d, 0x9e3779b1) >>> 12) & smask;
+        for (;;) {
+          const v = seen[i]!;
+          if (v === 0) {
+            seen[i] = d + 1;
+            cand[distinct++] = d;
+            break;
+          }
+          if (v === d + 1) break;
+          i = (i + 1) & smask;
+        }
+      }
+    }
+    // cand[] now holds the records (offset / 16) of distinct candidates; record order is insertion order.
     const pool = this.pool;
-    for (let x = 0; x < distinct; x++) sink ^= meta[2 * cand[x]!]!;
     for (let x = 0; x < distinct; x++) {
-      const d = cand[x]!;
-      const start = meta[2 * d]!;
-      const end = start + meta[2 * d + 1]!;
-      for (let o = start; o < end; o += 16) sink ^= pool[o]!;
+      const rec = cand[x]! * 16;
+      sink ^= pool[rec]! ^ pool[rec + 15]!; // (two lines when the buffer is not 64-byte aligned)
     }
     this.sink = sink;
     const threshold = this.threshold;
     let best = -1;
     let bestJ = threshold;
     let tableReady = false;
+    const qb = this.qBits;
     for (let x = 0; x < distinct; x++) {
-      const d = cand[x]!;
-      const len = meta[2 * d + 1]!;
-      // Jaccard <= min/max of the sizes: skip candidates that cannot beat the best so far.
+      const rec = cand[x]! * 16;
+      const len = pool[rec + 15]!;
+      // Jaccard <= min/max of the sizes: skip candidates that cannot beat (or tie) the best so far.
       const bound = len < nq ? len / nq : nq / len;
-      if (bound <= bestJ) continue;
+      if (bound < bestJ || (bound === bestJ && best < 0)) continue;
       if (!tableReady) {
         this.buildQueryTable(q);
         tableReady = true;
       }
-      // Jaccard = I / (nq + len - I) > bestJ needs I > bestJ * (nq + len) / (1 + bestJ).
-      const inter = this.intersect(meta[2 * d]!, len, (bestJ * (nq + len)) / (1 + bestJ));
+      // Jaccard = I / (nq + len - I) >= bestJ needs I >= bestJ * (nq + len) / (1 + bestJ). First an upper bound
+      // of I from the bitmaps (every shared word sets the same bit in both), then the exact count for the few
+      // that pass.
+      const need = (bestJ * (nq + len)) / (1 + bestJ) - 1e-9;
+      let acc = 0; // bytes of partial popcounts (each <= 8 per word, 15 words: no overflow)
+      for (let w = 0; w < 15; w++) {
+        let v = pool[rec + w]! & qb[w]!;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        acc += (v + (v >>> 4)) & 0x0f0f0f0f;
+      }
+      acc = (acc & 0x00ff00ff) + ((acc >>> 8) & 0x00ff00ff);
+      let upper = (acc & 0xffff) + (acc >>> 16);
+      for (let m = 0; m < this.qMultiCount; m++) {
+        const b = this.qMulti[m]!;
+        if ((pool[rec + (b >>> 5)]! >>> (b & 31)) & 1) upper += this.qMultiExtra[m]!;
+      }
+      if (upper < need) continue;
+      const inter = this.intersect(rec + 16, len, need);
       if (inter < 0) continue;
       const j = inter / (nq + len - inter);
-      if (j > bestJ) {
-        best = d;
+      if (j > bestJ || (j === bestJ && best >= 0 && rec < best)) {
+        best = rec;
         bestJ = j;
       }
     }
     this.counters.candidatesChecked += distinct;
-    if (best < 0) return { duplicate: false };
+    if (best < 0) return NOT_DUPLICATE;
     this.counters.nearDuplicates++;
-    return { duplicate: true, of: this.ids[best]!, jaccard: bestJ, exact: false };
+    return { duplicate: true, of: this.ids[this.ordinalAt(best + 16)]!, jaccard: bestJ, exact: false };
   }
 
-  /** Open-addressing set of the query's word hashes (0 kept aside), for the candidates' intersections. */
+  /** The ordinal of the document whose words start at pool offset `start` (binary search: starts increase). */
+  private ordinalAt(start: number): number {
+    let lo = 0;
+    let hi = this.ids.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.docMeta[2 * mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * The query's word hashes as a bitmap like the records' (with the bits that several query words share, so
+   * that the sum over a record's bits bounds the intersection from above) and as an open-addressing set (0 kept
+   * aside), for exact intersections.
+   */
   private buildQueryTable(q: Uint32Array): void {
+    const bits = this.qBits;
+    const count = this.qCount;
+    bits.fill(0);
+    count.fill(0);
+    this.qMultiCount = 0;
+    for (let k = 0; k < q.length; k++) {
+      const b = bitOf(q[k]!);
+      bits[b >>> 5]! |= 1 << (b & 31);
+      count[b]!++;
+    }
+    for (let k = 0; k < q.length; k++) {
+      const b = bitOf(q[k]!);
+      const c = count[b]!;
+      if (c > 1) {
+        count[b] = 0; // once per bit
+        if (this.qMultiCount === this.qMulti.length) {
+          const m = new Int32Array(this.qMulti.length * 2);
+          m.set(this.qMulti);
+          this.qMulti = m;
+          const e = new Int32Array(this.qMulti.length);
+          e.set(this.qMultiExtra);
+          this.qMultiExtra = e;
+        }
+        this.qMulti[this.qMultiCount] = b;
+        this.qMultiExtra[this.qMultiCount++] = c - 1;
+      }
+    }
     let cap = 64;
     while (cap < q.length * 4) cap *= 2;
-    if (this.qTable.length !== cap) this.qTable = new Int32Array(cap);
-    else this.qTable.fill(0);
+    if (this.qTable.length < cap) this.qTable = new Int32Array(cap);
     const t = this.qTable;
+    t.fill(0, 0, cap);
+    this.qMask = cap - 1;
     const mask = cap - 1;
     this.qHasZero = 0;
     for (let k = 0; k < q.length; k++) {
@@ -445,16 +601,16 @@ export class NearDuplicateIndex {
   }
 
   /**
-   * |query words ∩ pool[start, start + len)|, or -1 as soon as it cannot exceed `above` (the words of a document
+   * |query words ∩ pool[start, start + len)|, or -1 as soon as it cannot reach `need` (the words of a document
    * are distinct, so each counts once).
    */
-  private intersect(start: number, len: number, above: number): number {
+  private intersect(start: number, len: number, need: number): number {
     const t = this.qTable;
-    const mask = t.length - 1;
+    const mask = this.qMask;
     const pool = this.pool;
     let inter = 0;
     for (let k = 0; k < len; k++) {
-      if (inter + (len - k) <= above) return -1;
+      if (inter + (len - k) < need) return -1;
       const h = pool[start + k]! | 0;
       if (h === 0) {
         inter += this.qHasZero;
@@ -471,7 +627,7 @@ export class NearDuplicateIndex {
         i = (i + 1) & mask;
       }
     }
-    return inter <= above ? -1 : inter;
+    return inter < need ? -1 : inter;
   }
 
   /** Stores one document; returns its ordinal. */
@@ -479,11 +635,21 @@ export class NearDuplicateIndex {
     const d = this.ids.length;
     if (d === this.docCap) this.growDocs(d * 2);
     this.ids.push(id);
-    if (this.poolUsed + wLen > this.pool.length) this.growPool(this.poolUsed + wLen);
-    this.pool.set(wLen === words.length && wOff === 0 ? words : words.subarray(wOff, wOff + wLen), this.poolUsed);
-    this.docMeta[2 * d] = this.poolUsed;
+    // the record: bitmap, count, words; the next record starts at the next multiple of 16
+    const size = (16 + wLen + 15) & ~15;
+    if (this.poolUsed + size > this.pool.length) this.growPool(this.poolUsed + size);
+    const rec = this.poolUsed;
+    const pool = this.pool;
+    for (let k = wOff; k < wOff + wLen; k++) {
+      const b = bitOf(words[k]!);
+      pool[rec + (b >>> 5)]! |= 1 << (b & 31);
+    }
+    pool[rec + 15] = wLen;
+    pool.set(wLen === words.length && wOff === 0 ? words : words.subarray(wOff, wOff + wLen), rec + 16);
+    this.docMeta[2 * d] = rec + 16;
     this.docMeta[2 * d + 1] = wLen;
-    this.poolUsed += wLen;
+    this.poolUsed += size;
+    const recordKey = rec / 16;
     // exact table (load <= 1/2)
     if ((this.exCount + 1) * 2 > this.exDoc.length) this.growExact(this.exDoc.length * 2);
     this.putExact(a, b, d + 1);
@@ -503,7 +669,7 @@ export class NearDuplicateIndex {
         i = (i + 1) & mask;
       }
       table[2 * i] = k;
-      table[2 * i + 1] = d;
+      table[2 * i + 1] = recordKey;
       if (!seen) this.bucketCount++;
     }
     this.bandEntries += kLen;
@@ -638,7 +804,7 @@ export class NearDuplicateIndex {
       off += 8 + len;
     }
     this.growDocs(pow2AtLeast(docs));
-    if (words > this.pool.length) this.growPool(words);
+    if (words + 31 * docs > this.pool.length) this.growPool(words + 31 * docs);
     this.growExact(pow2AtLeast(docs * 2 + 2));
     this.growBands(pow2AtLeast((docs * bands * 10) / 7 + 1));
 

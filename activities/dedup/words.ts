@@ -1,19 +1,28 @@
 // Word sets for near-duplicate detection of generated problems (method.md §2.3 step 3).
 //
-// The published rules: lowercase; the characters ()[]{}$^+-*/= become spaces; split on whitespace; keep words of at
-// least 4 characters that are not made only of 0-9 . , characters. Tokens keep any other punctuation ("integer," and
-// "integer" are different words), as in the published code.
+// The published rules: lowercase; the characters ()[]{}$^+-*/= become spaces; split on whitespace (Python's
+// str.split() set); keep words of at least 4 characters (code points) that are not made only of 0-9 . , characters.
+// Words keep any other punctuation ("integer," and "integer" are different words), as in the published code.
 //
 // The published code also drops "common words" through a running-frequency cache (a word joins it once it has been
 // seen more than 1000 times), so whether two problems count as duplicates depends on what came before them (§8 bug
-// 15). Here the filter is a fixed, order-independent stop-word list instead: English function words and the
-// boilerplate of maths and programming problem statements ("find", "given", "positive", "integer", "input",
-// "output", common LaTeX commands such as "\frac"), all of at least 4 characters (shorter words are dropped by the
-// length rule anyway). The list deliberately leaves out mathematical content words ("triangle", "prime",
-// "probability", "polynomial"): those are what tells two problems apart. Stop words are matched after trimming
-// surrounding . , ; : ! ? quotes and backticks, so "integer," and "(integer" are stop words too; words that are not
-// stop words are kept untrimmed. The list is configurable: `stopWords` replaces it, `extraStopWords` adds to it,
-// `minWordLength` changes the length rule.
+// 15). Here that filter is a fixed, order-independent stop-word list instead (DEFAULT_STOP_WORDS, about 550 words):
+// English function words, number words, and the boilerplate of maths and programming problem statements ("find",
+// "given", "positive", "integer", "input", "output", "guaranteed", LaTeX commands such as "\frac" and "\leq"), all
+// of at least 4 characters (shorter words are dropped by the length rule anyway). It deliberately leaves out
+// mathematical content words ("triangle", "prime", "probability", "polynomial"): those are what tells two problems
+// apart. Stop words are matched after trimming surrounding . , ; : ! ? quotes and backticks, so "integer," and
+// "integer." are stop words too; words that are not stop words are kept untrimmed. Configurable: `stopWords`
+// replaces the list, `extraStopWords` adds to it, `minWordLength` changes the length rule.
+//
+// A fixed list removes less than the published cache does on a large corpus (there, after a warm-up, every word
+// seen 1000+ times is gone), so unrelated problems share more words and MinHash-LSH (50 x 2, which already
+// reports pairs of Jaccard ~0.05 as candidates) finds more candidates to check. `frequentWords` derives extra stop
+// words from a corpus by document frequency, which depends only on the corpus, not on its order.
+
+// Hot loops call Math.imul through a module constant: a global lookup of `Math` is slow where code runs in a vm
+// context (jest), and this costs nothing elsewhere.
+const imul = Math.imul;
 
 /** The default stop words (lowercase, each at least 4 characters). */
 export const DEFAULT_STOP_WORDS: readonly string[] = Object.freeze([
@@ -88,14 +97,16 @@ export interface WordOptions {
 }
 
 // Separators: Python's str.split() whitespace, plus the characters ()[]{}$^+-*/= that the published code turns
-// into spaces.
-const ASCII_SEPARATOR = new Uint8Array(128);
-for (const c of [9, 10, 11, 12, 13, 28, 29, 30, 31, 32]) ASCII_SEPARATOR[c] = 1;
-for (const ch of '()[]{}$^+-*/=') ASCII_SEPARATOR[ch.charCodeAt(0)] = 1;
+// into spaces. Classes of ASCII characters: 0 = part of a word, 1 = part of a word that may be a number
+// (0-9 . ,), 2 = separator.
+const ASCII_CLASS = new Uint8Array(128);
+for (const ch of '0123456789.,') ASCII_CLASS[ch.charCodeAt(0)] = 1;
+for (const c of [9, 10, 11, 12, 13, 28, 29, 30, 31, 32]) ASCII_CLASS[c] = 2;
+for (const ch of '()[]{}$^+-*/=') ASCII_CLASS[ch.charCodeAt(0)] = 2;
 
-function isSeparator(c: number): boolean {
-  if (c < 128) return ASCII_SEPARATOR[c] === 1;
-  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+/** Class (0 or 2) of a non-ASCII code unit: the Unicode whitespace of Python's str.split(). */
+function nonAsciiClass(c: number): number {
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 ? 2 : 0;
 }
 
 /** Punctuation trimmed from both ends of a word before the stop-word lookup. */
@@ -103,12 +114,20 @@ function isTrimmed(c: number): boolean {
   return c === 46 /* . */ || c === 44 /* , */ || c === 59 /* ; */ || c === 58 /* : */ || c === 33 /* ! */ || c === 63 /* ? */ || c === 34 /* " */ || c === 39 /* ' */ || c === 96 /* ` */;
 }
 
+function trimPunctuation(w: string): string {
+  let s = 0;
+  let e = w.length;
+  while (s < e && isTrimmed(w.charCodeAt(s))) s++;
+  while (e > s && isTrimmed(w.charCodeAt(e - 1))) e--;
+  return w.slice(s, e);
+}
+
 /** 32-bit finaliser (murmur3 fmix32): spreads every input bit over the output. */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
+  h = imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }
@@ -116,7 +135,7 @@ export function fmix32(h: number): number {
 /** The 32-bit hash of a word (FNV-1a over UTF-16 code units, then fmix32): the same in every process. */
 export function hashWord(word: string, start = 0, end = word.length): number {
   let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = imul(h ^ word.charCodeAt(i), 0x01000193);
   return fmix32(h);
 }
 
@@ -147,9 +166,12 @@ export class WordFilter {
     const min = options.minWordLength ?? DEFAULT_MIN_WORD_LENGTH;
     if (!Number.isInteger(min) || min < 1) throw new Error(`minWordLength must be a positive integer, got ${min}`);
     this.minWordLength = min;
+    // Stop words are kept lowercased and trimmed like the words they are compared with ("i.e." -> "i.e").
     const stop = new Set<string>();
-    for (const w of options.stopWords ?? DEFAULT_STOP_WORDS) stop.add(w.toLowerCase());
-    for (const w of options.extraStopWords ?? []) stop.add(w.toLowerCase());
+    for (const w of [...(options.stopWords ?? DEFAULT_STOP_WORDS), ...(options.extraStopWords ?? [])]) {
+      const t = trimPunctuation(w.toLowerCase());
+      if (t.length > 0) stop.add(t);
+    }
     this.stopWords = stop;
     // Open-addressing table of the stop words' hashes (slot -> index + 1 into stopList), so that the scan looks
     // words up without cutting them out of the text.
@@ -204,7 +226,7 @@ export class WordFilter {
     let b = 0x2545f491;
     for (const w of sorted) {
       a = fmix32(a ^ hashWord(w));
-      b = fmix32(Math.imul(b, 31) ^ w.length ^ hashWord(w, 0, w.length >> 1));
+      b = fmix32(imul(b, 31) ^ w.length ^ hashWord(w, 0, w.length >> 1));
     }
     return { minWordLength: this.minWordLength, stopWords: sorted.length, stopWordsHash: a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0') };
   }
@@ -222,24 +244,29 @@ export class WordFilter {
     let i = 0;
     while (i < n) {
       let c = lower.charCodeAt(i);
-      if (isSeparator(c)) {
+      let cls = c < 128 ? ASCII_CLASS[c]! : nonAsciiClass(c);
+      if (cls === 2) {
         i++;
         continue;
       }
       const start = i;
       let h = 0x811c9dc5;
-      let numeric = true; // only 0-9 . ,
+      let numeric = 1; // 1 while every character is one of 0-9 . ,
       let lowSurrogates = 0;
       for (;;) {
-        h = Math.imul(h ^ c, 0x01000193);
-        if (numeric && !((c >= 48 && c <= 57) || c === 46 || c === 44)) numeric = false;
-        if (c >= 0xdc00 && c <= 0xdfff) lowSurrogates++;
+        h = imul(h ^ c, 0x01000193);
+        numeric &= cls;
         if (++i >= n) break;
         c = lower.charCodeAt(i);
-        if (isSeparator(c)) break;
+        if (c < 128) cls = ASCII_CLASS[c]!;
+        else {
+          cls = nonAsciiClass(c);
+          if (c >= 0xdc00 && c <= 0xdfff) lowSurrogates++; // second half of a surrogate pair: not a character of its own
+        }
+        if (cls === 2) break;
       }
       const end = i;
-      if (end - start - lowSurrogates < min || numeric) continue;
+      if (end - start - lowSurrogates < min || numeric === 1) continue;
       const hash = fmix32(h);
       if (checkStop) {
         let s = start;
@@ -267,13 +294,49 @@ export class WordFilter {
 
   /** The hashes (`hashWord`) of the problem's unique words, sorted ascending. */
   wordHashes(text: string): Uint32Array {
+    return this.uniqueHashesView(text).slice().sort();
+  }
+
+  /**
+   * The hashes of the problem's unique words in order of first appearance (no sort: the index needs a set, not
+   * an order), as a view of scratch space that the next call of any WordFilter overwrites.
+   */
+  uniqueHashesView(text: string): Uint32Array {
     const { count } = this.scan(text);
-    const out = scratchHashes.slice(0, count).sort();
+    // drop repeats through a small open-addressing set (0 is the empty slot; the hash 0 is tracked apart)
+    let cap = 256;
+    while (cap < count * 2) cap *= 2;
+    if (seenSlots.length < cap) seenSlots = new Int32Array(cap);
+    const seen = seenSlots;
+    seen.fill(0, 0, cap);
+    const mask = cap - 1;
+    const out = scratchHashes;
+    let zero = false;
     let m = 0;
-    for (let k = 0; k < count; k++) if (k === 0 || out[k] !== out[m - 1]) out[m++] = out[k]!;
-    return m === count ? out : out.slice(0, m);
+    for (let k = 0; k < count; k++) {
+      const h = out[k]! | 0;
+      if (h === 0) {
+        if (!zero) out[m++] = 0;
+        zero = true;
+        continue;
+      }
+      let i = h & mask;
+      for (;;) {
+        const v = seen[i]!;
+        if (v === 0) {
+          seen[i] = h;
+          out[m++] = h;
+          break;
+        }
+        if (v === h) break;
+        i = (i + 1) & mask;
+      }
+    }
+    return out.subarray(0, m);
   }
 }
+
+let seenSlots = new Int32Array(256);
 
 const DEFAULT_FILTER = new WordFilter();
 const filters = new WeakMap<WordOptions, WordFilter>();
@@ -286,7 +349,23 @@ export function wordFilter(options?: WordOptions): WordFilter {
   return f;
 }
 
-/** The unique words of a problem under the rules above, in order of first appearance. */
+/**
+ * The words (under `options`' rules, stop words already dropped) that occur in at least `minDocuments` of
+ * `texts`, sorted. It depends only on the collection of texts, never on their order, so it is an order-independent
+ * stand-in for the published running "common words" cache: derive it once from a corpus and pass it as
+ * `extraStopWords` (a persisted index must keep the same list for its whole life; its file records a fingerprint).
+ */
+export function frequentWords(texts: Iterable<string>, minDocuments: number, options?: WordOptions): string[] {
+  const filter = wordFilter(options);
+  const df = new Map<string, number>();
+  for (const text of texts) for (const w of filter.words(text)) df.set(w, (df.get(w) ?? 0) + 1);
+  return [...df].filter(([, n]) => n >= minDocuments).map(([w]) => w).sort();
+}
+
+/**
+ * The unique words of a problem under the rules above (lowercase; split on whitespace and ( ) [ ] { } $ ^ + - * / =;
+ * at least `minWordLength` characters; not only 0-9 . ,; not a stop word), in order of first appearance.
+ */
 export function problemWords(text: string, options?: WordOptions): string[] {
   return wordFilter(options).words(text);
 }

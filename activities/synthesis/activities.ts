@@ -3,6 +3,7 @@
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/dataset';
 import type { Domain } from '../../domain/synthesis';
 import { LineAppender, tempPathFor, writeFileAtomic } from '../datasets/jsonl';
@@ -53,7 +54,13 @@ export function createSynthesisActivities(store: DatasetStore) {
     if (cached && cached.bytes === fileBytes(file) && cached.options === JSON.stringify(options)) return { index: cached.index, file };
     cached?.index.close();
     await fsp.mkdir(path.dirname(file), { recursive: true });
-    const index = NearDuplicateIndex.open(file, options);
+    let index: NearDuplicateIndex;
+    try {
+      index = NearDuplicateIndex.open(file, options);
+    } catch (err) {
+      // A file built with other word rules, or a corrupt one: retrying cannot help; say what to do.
+      throw ApplicationFailure.nonRetryable(`dedup index of corpus "${corpus}": ${(err as Error).message}`, 'InvalidInput');
+    }
     indexes.set(file, { index, bytes: fileBytes(file), options: JSON.stringify(options) });
     return { index, file };
   };
