@@ -137,6 +137,9 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   if (env.signal.aborted) throw env.signal.reason ?? new Error('shard cancelled');
   if (stopError !== undefined) throw stopError;
 
+  // A concurrent attempt (one Temporal had given up on) may have finished the shard meanwhile, and the stage may
+  // even be finalized, its attempt files gone: never merge over a finished shard.
+  if (existsSync(work.donePath)) return JSON.parse(await fsp.readFile(work.donePath, 'utf8')) as ShardResult;
   const counts = await mergeShard(work, input, manifest.name);
   const result: ShardResult = { shard: input.shard, counts, resumed, attempt: env.attempt };
   await writeFileAtomic(work.donePath, JSON.stringify(result));
