@@ -1,9 +1,9 @@
 // Batch inference: import JSONL prompts into a dataset, then sample completions for every prompt in a durable stage.
-import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { StageActivities } from '../activities/stage/activities';
+import { defineQuery, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import { BatchInferenceInputSchema, type BatchInferenceInput } from '../domain/batch-inference';
 import type { PipelineProgress } from '../domain/pipeline';
 import type { StageResult } from '../domain/stage';
+import { bookkeepingActivities } from './bookkeeping';
 import { mapDatasetStage } from './stage';
 import { parseWorkflowInput } from './validate';
 
@@ -21,11 +21,7 @@ export async function batchInference(raw: BatchInferenceInput): Promise<BatchInf
   const progress: PipelineProgress = { pipeline: 'batchInference', phase: 'import', finishedStages: [], notes: [] };
   setHandler(pipelineProgressQuery, () => progress);
 
-  const { importDataset } = proxyActivities<StageActivities>({
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '2 minutes',
-    retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidInput'] },
-  });
+  const { importDataset } = bookkeepingActivities();
   const imported = await importDataset({ files: input.inputFiles, name: `${input.name}/input`, shardSize: input.shardSize });
   progress.notes.push(`imported ${imported.imported} records, rejected ${imported.rejected}`);
 

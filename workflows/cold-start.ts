@@ -1,12 +1,12 @@
 // coldStart (spec §1.4): seed problems → concepts of each (extractConcepts) → the rationale of each
 // (concepts, problem) pair (annotateRationale). The first output is a concept file for synthesizeCorpus; the
 // second holds the seed triples (c, z, x) the EM loop starts from.
-import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { StageActivities } from '../activities/stage/activities';
+import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PipelineProgress } from '../domain/pipeline';
 import type { StageInput, StageResult } from '../domain/stage';
 import { ColdStartInputSchema, type ColdStartInput } from '../domain/synthesis';
 import { pipelineProgressQuery } from './batch-inference';
+import { bookkeepingActivities } from './bookkeeping';
 import { mapDatasetStage } from './stage';
 import { parseWorkflowInput } from './validate';
 
@@ -21,7 +21,7 @@ export async function coldStart(raw: ColdStartInput): Promise<ColdStartResult> {
   const input = parseWorkflowInput(ColdStartInputSchema, raw);
   const progress: PipelineProgress = { pipeline: 'coldStart', phase: 'import', finishedStages: [], notes: [] };
   setHandler(pipelineProgressQuery, () => progress);
-  const { importDataset } = proxyActivities<StageActivities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: '2 minutes' });
+  const { importDataset } = bookkeepingActivities();
   const seeds = await importDataset({ files: input.problemFiles, name: `${input.name}/seed-problems`, shardSize: input.shardSize });
 
   const stage = async (name: 'concepts' | 'triples', operation: StageInput['operation'], params: unknown, from: StageResult['output']) => {

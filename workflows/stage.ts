@@ -20,27 +20,17 @@ import {
   type StageProgress,
   type StageResult,
 } from '../domain/stage';
+import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';
 import { parseWorkflowInput } from './validate';
 
 export const stageProgressQuery = defineQuery<StageProgress>('progress');
 
-const NON_RETRYABLE = ['InvalidInput', 'NonRetryableInferenceError', 'DatasetError'];
-
-function bookkeeping(taskQueue: string) {
-  return proxyActivities<StageActivities>({
-    taskQueue,
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '2 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-  });
-}
-
 export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
   const input = parseWorkflowInput(StageInputSchema, raw, 'stage input');
   const spec = OPERATIONS[input.operation];
 
-  const own = bookkeeping(workflowInfo().taskQueue);
+  const own = bookkeepingActivities();
   const carry = input.carry ?? {
     nextShard: 0,
     counts: { ...ZERO_COUNTS },

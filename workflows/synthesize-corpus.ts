@@ -2,11 +2,11 @@
 // stage each) → markers parsed (unparseable generations set aside) → exact + MinHash-LSH dedup against everything
 // the corpus ever produced (a persisted index), pass by pass in order → formatted training prompts with provenance.
 import { ActivityCancellationType, condition, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { StageActivities } from '../activities/stage/activities';
 import type { SynthesisActivities } from '../activities/synthesis/activities';
 import { hashToSeed } from '../domain/seeds';
 import { passLabel, passSeed, SynthesizeCorpusInputSchema, type SynthesizeCorpusInput, type SynthesisProgress, type SynthesisResult } from '../domain/synthesis';
 import { pipelineProgressQuery } from './batch-inference';
+import { bookkeepingActivities } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';
 import { mapDatasetStage } from './stage';
 import { parseWorkflowInput } from './validate';
@@ -41,11 +41,7 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
   };
   setHandler(pipelineProgressQuery, () => progress);
 
-  const bookkeeping = proxyActivities<StageActivities>({
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '2 minutes',
-    retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidInput'] },
-  });
+  const bookkeeping = bookkeepingActivities();
   const concepts = await bookkeeping.importDataset({ files: input.conceptFiles, name: `${base}/concepts`, shardSize: input.shardSize, schema: 'concept' });
   progress.notes.push(`concept records: ${concepts.imported} imported, ${concepts.rejected} rejected${concepts.rejects ? ` (${concepts.rejects})` : ''}`);
 

@@ -1,0 +1,16 @@
+// The stage's bookkeeping activities (dataset import, deployment facts, finalize) as every workflow calls them.
+import { ActivityCancellationType, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { StageActivities } from '../activities/stage/activities';
+
+export const NON_RETRYABLE = ['InvalidInput', 'NonRetryableInferenceError', 'DatasetError'];
+
+/** On the workflow's own queue unless told otherwise; a cancelled run waits for them (an import rewrites files). */
+export function bookkeepingActivities(taskQueue: string = workflowInfo().taskQueue) {
+  return proxyActivities<StageActivities>({
+    taskQueue,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
