@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on this machine: Node 24 (when the machine's Node is older), the npm packages,
-# the Temporal CLI (dev server + Web UI) and the tiny GGUF model of the embedded inference server.
+# bubblewrap (the Python sandbox), the Temporal CLI (dev server + Web UI) and the tiny GGUF model of the embedded
+# inference server.
 # Source it (`. scripts/setup.sh`) to keep Node 24 on PATH in your shell; running it with bash also works.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +27,12 @@ echo "node $(node --version), npm $(npm --version)"
 # (omit-lockfile-registry-resolved) the lock file leaves out other platforms' optional packages, and `npm ci`
 # refuses such a lock file as out of sync.
 NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --no-audit --no-fund
+
+# bubblewrap (Debian) isolates the Python sandbox of code rewards.
+if ! command -v bwrap >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq bubblewrap
+fi
 
 npx tsx scripts/temporal-cli.ts
 npm run model:tiny
