@@ -1,0 +1,138 @@
+// Code rewards against the published Codeforces benchmark (../shared/data/benchmarks): model-style completions
+// (thinking, then a fenced program) that we wrote — correct ones pass, deliberately wrong ones get the right
+// failure verdict — through code extraction, the sandbox and the LiveCodeBench comparison.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { extractCode } from '../../activities/sandbox/extract-code';
+import { DEFAULT_LIMITS, runPython } from '../../activities/sandbox/python-sandbox';
+
+const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
+
+interface Problem {
+  statement: string;
+  tests: Array<{ input: string; output: string }>;
+}
+
+function loadProblems(): Problem[] {
+  return readFileSync(BENCHMARK, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const row = JSON.parse(line) as { prompt: string; input_output: string };
+      const io = JSON.parse(row.input_output) as { inputs: string[]; outputs: string[] };
+      return { statement: row.prompt, tests: io.inputs.map((input, i) => ({ input, output: io.outputs[i]! })) };
+    });
+}
+
+function completion(program: string): string {
+  return `<think>\nLet me think about the constraints...\n\`\`\`python\nprint("a draft inside the thinking")\n\`\`\`\n</think>\nHere is my solution.\n\`\`\`python\n${program.trim()}\n\`\`\`\n`;
+}
+
+const SOLUTIONS: Array<{ problem: number; statementHas: string; correct: string; wrong: string; wrongVerdict: string }> = [
+  {
+    problem: 0,
+    statementHas: 'the minimum of $x$ and $y$, followed by the maximum',
+    correct: 't=int(input())\nfor _ in range(t):\n    x,y=map(int,input().split())\n    print(min(x,y),max(x,y))',
+    wrong: 't=int(input())\nfor _ in range(t):\n    x,y=map(int,input().split())\n    print(x,y)',
+    wrongVerdict: 'wrong_answer',
+  },
+  {
+    problem: 2,
+    statementHas: 'Do the strings intersect?',
+    correct:
+      't=int(input())\nfor _ in range(t):\n    a,b,c,d=map(int,input().split())\n    if a>b: a,b=b,a\n    inside=lambda x: a<x<b\n    print("YES" if inside(c)!=inside(d) else "NO")',
+    wrong: 't=int(input())\nfor _ in range(t):\n    input()\n    print("NO")',
+    wrongVerdict: 'wrong_answer',
+  },
+  {
+    problem: 3,
+    statementHas: 'minimum number of pieces you need to cut it into',
+    correct:
+      "t=int(input())\nfor _ in range(t):\n    s=input().strip()\n    changes=sum(1 for i in range(len(s)-1) if s[i]!=s[i+1])\n    print(changes+1-(1 if '01' in s else 0))",
+    wrong: 't=int(input())\nfor _ in range(t):\n    s=input().strip()\n    print(s[len(s)])',
+    wrongVerdict: 'runtime_error',
+  },
+  {
+    problem: 4,
+    statementHas: 'Timur is in a car',
+    correct: `import sys, bisect
+def main():
+    data=sys.stdin.buffer.read().split(); p=0
+    t=int(data[p]); p+=1
+    out=[]
+    for _ in range(t):
+        n,k,q=int(data[p]),int(data[p+1]),int(data[p+2]); p+=3
+        a=[0]+[int(x) for x in data[p:p+k]]; p+=k
+        b=[0]+[int(x) for x in data[p:p+k]]; p+=k
+        res=[]
+        for _ in range(q):
+            d=int(data[p]); p+=1
+            i=bisect.bisect_left(a,d)
+            res.append(b[i] if a[i]==d else b[i-1]+(d-a[i-1])*(b[i]-b[i-1])//(a[i]-a[i-1]))
+        out.append(' '.join(map(str,res)))
+    print('\\n'.join(out))
+main()`,
+    // Rounds instead of flooring: 4 + 1.5 becomes 6 where the answer is 5.
+    wrong: `import sys, bisect
+data=sys.stdin.read().split(); p=0
+t=int(data[p]); p+=1
+for _ in range(t):
+    n,k,q=int(data[p]),int(data[p+1]),int(data[p+2]); p+=3
+    a=[0]+[int(x) for x in data[p:p+k]]; p+=k
+    b=[0]+[int(x) for x in data[p:p+k]]; p+=k
+    res=[]
+    for _ in range(q):
+        d=int(data[p]); p+=1
+        i=bisect.bisect_left(a,d)
+        res.append(b[i] if a[i]==d else round(b[i-1]+(d-a[i-1])*(b[i]-b[i-1])/(a[i]-a[i-1])))
+    print(' '.join(map(str,res)))`,
+    wrongVerdict: 'wrong_answer',
+  },
+  {
+    problem: 5,
+    statementHas: 'number of lattice points',
+    correct:
+      'import math\ndef f(R):\n    return sum(2*math.isqrt(R*R-1-x*x)+1 for x in range(-(R-1),R))\nt=int(input())\nfor _ in range(t):\n    r=int(input())\n    print(f(r+1)-f(r))',
+    wrong: 'while True:\n    pass',
+    wrongVerdict: 'time_limit',
+  },
+  {
+    problem: 6,
+    statementHas: 'XOR',
+    correct: `import sys
+from collections import defaultdict
+data=sys.stdin.buffer.read().split(); p=0; t=int(data[p]); p+=1; out=[]
+for _ in range(t):
+    n=int(data[p]); p+=1; a=list(map(int,data[p:p+n])); p+=n
+    g=defaultdict(list)
+    for v in a: g[v>>2].append(v)
+    for k in g: g[k].sort(reverse=True)
+    out.append(' '.join(str(g[v>>2].pop()) for v in a))
+print('\\n'.join(out))`,
+    wrong: 'import sys\ndata=sys.stdin.read().split(); p=1\nfor _ in range(int(data[0])):\n    n=int(data[p]); a=sorted(map(int,data[p+1:p+1+n])); p+=1+n\n    print(*a)',
+    wrongVerdict: 'wrong_answer',
+  },
+];
+
+describe('code rewards on the Codeforces benchmark', () => {
+  const problems = loadProblems();
+  const limits = { ...DEFAULT_LIMITS, cpuTimeMs: 3000, wallTimeMs: 6000 };
+
+  it('reads all 408 problems with their tests', () => {
+    expect(problems).toHaveLength(408);
+    expect(problems.every((p) => p.tests.length > 0)).toBe(true);
+  });
+
+  for (const s of SOLUTIONS) {
+    it(`problem ${s.problem}: a correct solution passes, a wrong one gets ${s.wrongVerdict}`, async () => {
+      const problem = problems[s.problem]!;
+      expect(problem.statement).toContain(s.statementHas);
+      const good = extractCode(completion(s.correct));
+      expect(good).toBe(s.correct.trim());
+      const pass = await runPython(good!, problem.tests, limits);
+      expect(pass.verdicts.map((v) => v.verdict)).toEqual(problem.tests.map(() => 'pass'));
+      const fail = await runPython(extractCode(completion(s.wrong))!, problem.tests, limits);
+      expect(fail.verdicts[0]!.verdict).toBe(s.wrongVerdict);
+    });
+  }
+});
