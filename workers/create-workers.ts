@@ -7,6 +7,7 @@ import { DatasetStore } from '../activities/datasets/store';
 import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';
 import { createOperationRegistry } from '../activities/operations';
+import { createSandboxActivities } from '../activities/sandbox/activities';
 import { createStageActivities } from '../activities/stage/activities';
 import { createSynthesisActivities } from '../activities/synthesis/activities';
 
@@ -25,7 +26,12 @@ export function createActivities(config: Config) {
   const store = new DatasetStore(config.storage.root);
   const pool = new InferencePool(config);
   const operations = createOperationRegistry({ pool });
-  return { ...createStageActivities({ config, store, operations }), ...createInferenceActivities(pool), ...createSynthesisActivities(store) };
+  return {
+    ...createStageActivities({ config, store, operations }),
+    ...createInferenceActivities(pool),
+    ...createSynthesisActivities(store),
+    ...createSandboxActivities(config.sandbox),
+  };
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {

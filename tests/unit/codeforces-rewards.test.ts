@@ -3,7 +3,10 @@
 // failure verdict — through code extraction, the sandbox and the LiveCodeBench comparison.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createSandboxActivities, type EvaluateCodeResult } from '../../activities/sandbox/activities';
 import { extractCode } from '../../activities/sandbox/extract-code';
+import { ConfigSchema } from '../../domain/config';
 import { DEFAULT_LIMITS, runPython } from '../../activities/sandbox/python-sandbox';
 
 const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
@@ -135,4 +138,26 @@ describe('code rewards on the Codeforces benchmark', () => {
       expect(fail.verdicts[0]!.verdict).toBe(s.wrongVerdict);
     });
   }
+});
+
+describe('evaluateCode activity', () => {
+  const activities = createSandboxActivities(ConfigSchema.shape.sandbox.parse({}));
+  const env = new MockActivityEnvironment();
+  const tests = [
+    { input: '2\n1 9\n8 4\n', output: '1 9\n4 8' },
+    { input: '1\n3 3\n', output: '3 3' },
+  ];
+
+  it('gives reward 1 only when every test passes, with per-test verdicts', async () => {
+    const good = await env.run(activities.evaluateCode, { completion: completion(SOLUTIONS[0]!.correct), tests });
+    expect(good).toMatchObject({ reward: 1, passed: 2, total: 2 });
+    const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, { completion: completion('print("3 3")'), tests });
+    expect(bad).toMatchObject({ reward: 0, passed: 1, total: 2 });
+    expect(bad.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'pass']);
+  });
+
+  it('scores a completion without a program 0, and refuses an empty test list', async () => {
+    expect(await env.run(activities.evaluateCode, { completion: 'I think the answer is 42.', tests })).toEqual({ reward: 0, passed: 0, total: 2, verdicts: [], noCode: true });
+    await expect(env.run(activities.evaluateCode, { code: 'print(1)', tests: [] })).rejects.toThrow('at least one test');
+  });
 });
