@@ -10,6 +10,8 @@ export interface EvaluateCodeInput {
   completion?: string;
   code?: string;
   tests: TestCase[];
+  /** Call-based problems (starter code): the function to call, e.g. `twoSum`. */
+  fnName?: string;
 }
 
 export interface EvaluateCodeResult {
@@ -29,7 +31,7 @@ export function createSandboxActivities(limits: SandboxConfig) {
       const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
       if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
       try {
-        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency });
+        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency }, input.fnName);
         const passed = verdicts.filter((v) => v.verdict === 'pass').length;
         return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
       } catch (err) {

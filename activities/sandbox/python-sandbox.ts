@@ -41,6 +41,7 @@ import { spawn, execFile } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
 
 export type Verdict = 'pass' | 'wrong_answer' | 'time_limit' | 'memory_limit' | 'runtime_error' | 'compile_error';
@@ -343,7 +344,7 @@ const MEMORY_RE = /MemoryError|Cannot allocate memory|out of memory|memory alloc
 const SIGXCPU_EXIT = 128 + 24;
 const SIGKILL_EXIT = 128 + 9;
 
-function classify(raw: RawRun, test: TestCase): TestVerdict {
+function classify(raw: RawRun, test: TestCase, fnName?: string): TestVerdict {
   const base = { timeMs: Math.round(raw.timeMs), stderr: excerpt(raw.stderr) };
   if (raw.spawnError) return { ...base, verdict: 'runtime_error', detail: `spawn failed: ${raw.spawnError}` };
   if (raw.outputLimit) return { ...base, verdict: 'runtime_error', detail: 'output limit' };
@@ -356,7 +357,7 @@ function classify(raw: RawRun, test: TestCase): TestVerdict {
     const detail = raw.code === null ? `signal ${raw.signal}` : raw.code > 128 ? `signal ${raw.code - 128}` : `exit code ${raw.code}`;
     return { ...base, verdict: 'runtime_error', detail };
   }
-  const cmp = compareStdio(test.output, raw.stdout);
+  const cmp = fnName === undefined ? compareStdio(test.output, raw.stdout) : compareCallResult(test.output, raw.stdout);
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
 
@@ -373,8 +374,11 @@ async function mapPool<T, R>(items: T[], width: number, fn: (item: T, i: number)
   return results;
 }
 
-/** Runs `code` on every test (stdin → stdout) in fresh sandboxes; see the header for the guarantees. */
-export async function runPython(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS): Promise<RunResult> {
+/**
+ * Runs `code` on every test in fresh sandboxes; see the header for the guarantees. Stdin → stdout by default;
+ * with `fnName`, LiveCodeBench's call-based mode (see call-based.ts).
+ */
+export async function runPython(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, fnName?: string): Promise<RunResult> {
   if (!(await sandboxAvailable())) {
     throw new SandboxUnavailableError(
       `bubblewrap sandbox is not usable${findBwrap() ? ` (${lastProbeError ?? 'probe failed'})` : ''}: install Debian package bubblewrap`,
@@ -387,7 +391,8 @@ export async function runPython(code: string, tests: TestCase[], limits: Sandbox
     return { verdicts: tests.map(() => ({ verdict: 'compile_error' as const, timeMs: 0, stderr: msg, detail: msg })) };
   }
   const width = limits.parallelism ?? os.availableParallelism();
-  const verdicts = await mapPool(tests, width, async (t) => classify(await runOnce(code, ['-c', PRELUDE], t.input, limits), t));
+  const program = fnName === undefined ? code : code + callDriver(fnName);
+  const verdicts = await mapPool(tests, width, async (t) => classify(await runOnce(program, ['-c', PRELUDE], t.input, limits), t, fnName));
   return { verdicts };
 }
 
