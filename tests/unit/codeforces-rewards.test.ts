@@ -31,6 +31,24 @@ function completion(program: string): string {
   return `<think>\nLet me think about the constraints...\n\`\`\`python\nprint("a draft inside the thinking")\n\`\`\`\n</think>\nHere is my solution.\n\`\`\`python\n${program.trim()}\n\`\`\`\n`;
 }
 
+const TIMUR = `import sys, bisect
+def main():
+    data=sys.stdin.buffer.read().split(); p=0
+    t=int(data[p]); p+=1
+    out=[]
+    for _ in range(t):
+        n,k,q=int(data[p]),int(data[p+1]),int(data[p+2]); p+=3
+        a=[0]+[int(x) for x in data[p:p+k]]; p+=k
+        b=[0]+[int(x) for x in data[p:p+k]]; p+=k
+        res=[]
+        for _ in range(q):
+            d=int(data[p]); p+=1
+            i=bisect.bisect_left(a,d)
+            res.append(b[i] if a[i]==d else b[i-1]+(d-a[i-1])*(b[i]-b[i-1])//(a[i]-a[i-1]))
+        out.append(' '.join(map(str,res)))
+    print('\\n'.join(out))
+main()`;
+
 const SOLUTIONS: Array<{ problem: number; statementHas: string; correct: string; wrong: string; wrongVerdict: string }> = [
   {
     problem: 0,
@@ -58,37 +76,9 @@ const SOLUTIONS: Array<{ problem: number; statementHas: string; correct: string;
   {
     problem: 4,
     statementHas: 'Timur is in a car',
-    correct: `import sys, bisect
-def main():
-    data=sys.stdin.buffer.read().split(); p=0
-    t=int(data[p]); p+=1
-    out=[]
-    for _ in range(t):
-        n,k,q=int(data[p]),int(data[p+1]),int(data[p+2]); p+=3
-        a=[0]+[int(x) for x in data[p:p+k]]; p+=k
-        b=[0]+[int(x) for x in data[p:p+k]]; p+=k
-        res=[]
-        for _ in range(q):
-            d=int(data[p]); p+=1
-            i=bisect.bisect_left(a,d)
-            res.append(b[i] if a[i]==d else b[i-1]+(d-a[i-1])*(b[i]-b[i-1])//(a[i]-a[i-1]))
-        out.append(' '.join(map(str,res)))
-    print('\\n'.join(out))
-main()`,
+    correct: TIMUR,
     // Rounds instead of flooring: 4 + 1.5 becomes 6 where the answer is 5.
-    wrong: `import sys, bisect
-data=sys.stdin.read().split(); p=0
-t=int(data[p]); p+=1
-for _ in range(t):
-    n,k,q=int(data[p]),int(data[p+1]),int(data[p+2]); p+=3
-    a=[0]+[int(x) for x in data[p:p+k]]; p+=k
-    b=[0]+[int(x) for x in data[p:p+k]]; p+=k
-    res=[]
-    for _ in range(q):
-        d=int(data[p]); p+=1
-        i=bisect.bisect_left(a,d)
-        res.append(b[i] if a[i]==d else round(b[i-1]+(d-a[i-1])*(b[i]-b[i-1])/(a[i]-a[i-1])))
-    print(' '.join(map(str,res)))`,
+    wrong: TIMUR.replace('b[i-1]+(d-a[i-1])*(b[i]-b[i-1])//(a[i]-a[i-1])', 'round(b[i-1]+(d-a[i-1])*(b[i]-b[i-1])/(a[i]-a[i-1]))'),
     wrongVerdict: 'wrong_answer',
   },
   {
