@@ -93,4 +93,3 @@ export interface StageProgress {
   done: boolean;
 }
 
-export type StageCarry = NonNullable<StageInputParsed['carry']>;

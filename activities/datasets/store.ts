@@ -8,7 +8,6 @@ import {
   shardFileName,
   type DatasetManifest,
   type DatasetRef,
-  type RejectRecord,
   type ShardInfo,
 } from '../../domain/dataset';
 import { describeZodError } from '../../domain/validation';
@@ -131,8 +130,4 @@ export class DatasetStore {
       }
     }
   }
-}
-
-export function rejectLine(record: RejectRecord): string {
-  return JSON.stringify(record);
 }

@@ -90,7 +90,6 @@ export interface DedupStats {
 
 const MAGIC = 'PCTDEDUP';
 const FORMAT = 1;
-const EMPTY_HASHES = new Uint32Array(0);
 
 if (os.endianness() !== 'LE') throw new Error('activities/dedup/lsh-index: the persisted format assumes a little-endian machine');
 

@@ -1,7 +1,6 @@
 // Maps an item operation over one shard with bounded concurrency, recording each finished item as it finishes,
 // resuming after a crash from what earlier attempts recorded, and writing the output shard atomically at the end.
 import { existsSync, promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/stage';
 import type { DatasetRef, RejectRecord } from '../../domain/dataset';
 import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
@@ -200,8 +199,4 @@ async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: 
     for (const fh of handles.values()) await fh.close();
   }
   return counts;
-}
-
-export function shardOutputFile(store: DatasetStore, output: string, shard: number): string {
-  return path.relative(store.root, new ShardWork(store.datasetDir(output), shard).outputPath);
 }
