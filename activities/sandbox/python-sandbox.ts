@@ -43,42 +43,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
+import { DEFAULT_LIMITS, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
 
-export type Verdict = 'pass' | 'wrong_answer' | 'time_limit' | 'memory_limit' | 'runtime_error' | 'compile_error';
-
-export interface SandboxLimits {
-  wallTimeMs: number;
-  cpuTimeMs: number;
-  memoryMb: number;
-  maxProcesses: number;
-  maxOutputBytes: number;
-  /** bounded parallelism for the tests of one program; default os.availableParallelism() */
-  parallelism?: number;
-}
-
-export interface TestCase {
-  input: string;
-  output: string;
-}
-
-export interface TestVerdict {
-  verdict: Verdict;
-  timeMs: number;
-  stderr?: string;
-  detail?: string;
-}
-
-export interface RunResult {
-  verdicts: TestVerdict[];
-}
-
-export const DEFAULT_LIMITS: SandboxLimits = {
-  wallTimeMs: 10_000,
-  cpuTimeMs: 6_000,
-  memoryMb: 1024,
-  maxProcesses: 64,
-  maxOutputBytes: 16 * 1024 * 1024,
-};
+export type { Verdict, SandboxLimits, TestCase, TestVerdict, RunResult } from './types';
+export { DEFAULT_LIMITS } from './types';
 
 export class SandboxUnavailableError extends Error {
   constructor(message: string) {
