@@ -31,7 +31,7 @@ export function createSandboxActivities(limits: SandboxConfig) {
       const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
       if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
       try {
-        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency }, input.fnName);
+        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency }, { fnName: input.fnName });
         const passed = verdicts.filter((v) => v.verdict === 'pass').length;
         return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
       } catch (err) {

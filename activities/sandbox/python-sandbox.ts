@@ -1,65 +1,38 @@
 /**
- * Sandboxed Python execution for code rewards (stdin/stdout mode).
- *
- * WHAT IS GUARANTEED, AND HOW
- * ---------------------------
- * Every test of a program runs in a fresh bubblewrap (`bwrap`, Debian package `bubblewrap`) sandbox:
- *  - Namespaces: new PID, network, IPC, UTS (and cgroup where possible) namespaces. With no network
- *    namespace peers there is only a down loopback: any connect() (internet or host 127.0.0.1) fails.
- *    Killing bwrap (wall timeout, output limit, or the worker dying: `--die-with-parent`) kills the
- *    PID-namespace init and with it every process the program started (no stray grandchildren, even
- *    ones that called setsid). `kill(-1, 9)` inside only reaches processes of the sandbox.
- *  - Filesystem: a fresh root with read-only binds of /usr (plus /lib, /lib64, /bin symlinks into it)
- *    and of the Python installation (`sys.base_prefix` of the host `python3`, resolved through the pyenv
- *    shim) mounted at /opt/python; a fresh /proc and a minimal /dev; the program at /box/main.py
- *    (read-only); a size-capped tmpfs /scratch as the only writable place and as cwd. No /etc, /root,
- *    /home, /work or host /tmp are visible.
- *  - Environment: `--clearenv`; only PATH, HOME=/scratch, LANG=C.UTF-8 and PYTHON* settings are set.
- *  - Identity: when the worker runs as root, bwrap runs without a user namespace (privileged setup of
- *    the mounts), keeps only CAP_SETUID/CAP_SETGID for `setpriv`, which switches to an unprivileged uid/gid
- *    (60000 + parallel slot, a distinct uid per concurrently running sandbox so RLIMIT_NPROC counts only
- *    that sandbox), clears supplementary groups, and empties the inheritable and bounding capability sets;
- *    bwrap also sets no_new_privs. When the worker is not root, bwrap uses a user namespace
- *    (`--unshare-all`) and runs the program as uid/gid 65534 inside it (this path is not exercised by
- *    the tests on our root-only machine).
- *  - Resource limits (`prlimit`, applied to the interpreter): RLIMIT_CPU (soft = ceil(cpuTimeMs), hard =
- *    soft + 1 s: SIGXCPU then SIGKILL), RLIMIT_AS = memoryMb, RLIMIT_NPROC = maxProcesses, RLIMIT_FSIZE,
- *    RLIMIT_CORE = 0; plus a wall-clock timer (wallTimeMs) that SIGKILLs bwrap; stdout is read up to
- *    maxOutputBytes (more → kill, runtime_error 'output limit'), stderr up to 64 KiB (a ≤ 2 KiB tail is
- *    reported). The scratch tmpfs is capped at 64 MiB.
- *  - Python: as the published LiveCodeBench harness, sys.setrecursionlimit(50000) and
- *    sys.set_int_max_str_digits(50000) are set before the program runs as `__main__`.
- *  - A program that does not compile (checked once with `compile()` in the same kind of sandbox) gets
- *    compile_error for every test, with the message.
+ * Sandboxed Python execution for code rewards: stdin/stdout programs and LiveCodeBench call-based ones.
+ * The sandbox itself (namespaces, filesystem, identity, limits: what is guaranteed and what is not) is described
+ * in bwrap.ts. Two modes give the same verdicts:
+ *  - 'fork' (default): pre-started interpreters of a shared pool (interpreter-pool.ts, fork_server.py) compile
+ *    the program once and fork a child per test; the child gets the same rlimits as a fresh run. Tests of one
+ *    program are spread over up to `parallelism` servers. When a server is lost mid-test (the program killed or
+ *    stopped it, or it stopped answering), that test and the program's remaining ones run in 'fresh' mode.
+ *  - 'fresh': a new sandbox and interpreter per test (and one more for the compile check).
  * Verdicts: MemoryError / allocation failure in stderr → memory_limit; SIGXCPU, SIGKILL from the CPU limit,
  * or the wall timer → time_limit; output over the cap or nonzero exit → runtime_error; otherwise the
- * LiveCodeBench stdio comparison decides pass / wrong_answer.
- * NOT guaranteed: protection against kernel exploits (no seccomp filter), exact CPU-time accounting
- * (timeMs is wall time), and a venv's site-packages (only the base interpreter is bound).
+ * LiveCodeBench comparison decides pass / wrong_answer.
  */
-import { spawn, execFile } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { buildCommand, findBwrap, releaseUid, resolvePython, SandboxUnavailableError, takeUid } from './bwrap';
 import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
+import { interpreterPool, ServerLost, STDERR_CAP, type ForkRunResult } from './interpreter-pool';
 import { DEFAULT_LIMITS, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
 
 export type { Verdict, SandboxLimits, TestCase, TestVerdict, RunResult } from './types';
 export { DEFAULT_LIMITS } from './types';
+export { SandboxUnavailableError } from './bwrap';
 
-export class SandboxUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SandboxUnavailableError';
-  }
+export type SandboxMode = 'fork' | 'fresh';
+
+export interface RunOptions {
+  /** Call-based problems (starter code): the function to call; see call-based.ts. */
+  fnName?: string;
+  /** 'fork' (default): pre-started interpreters forking per test; 'fresh': a new sandbox per test. */
+  mode?: SandboxMode;
 }
 
-const STDERR_CAP = 64 * 1024;
 const STDERR_EXCERPT = 2048;
-const SCRATCH_BYTES = 64 * 1024 * 1024;
-const UID_BASE = 60000;
-const UID_SLOTS = 4096;
 
 const PRELUDE = [
   'import sys',
@@ -69,7 +42,10 @@ const PRELUDE = [
   "with open('/box/main.py', encoding='utf-8') as __f: __src = __f.read()",
   "__code = compile(__src, 'main.py', 'exec')",
   "del __f, __src",
-  "exec(__code, {'__name__': '__main__', '__builtins__': __builtins__, '__file__': 'main.py'})",
+  'import types',
+  "__m = types.ModuleType('__main__'); __m.__file__ = 'main.py'; __m.__builtins__ = __builtins__",
+  "sys.modules['__main__'] = __m",
+  'exec(__code, __m.__dict__)',
 ].join('\n');
 
 const COMPILE_CHECK = [
@@ -82,141 +58,13 @@ const COMPILE_CHECK = [
   '    sys.exit(3)',
 ].join('\n');
 
-interface PythonInstall {
-  /** host directory to bind at /opt/python, or undefined when the interpreter lives under /usr */
-  hostPrefix?: string;
-  /** interpreter path inside the sandbox */
-  interpreter: string;
-}
-
-let pythonPromise: Promise<PythonInstall> | undefined;
-
-function execFileText(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message} ${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** Resolves the real interpreter behind `python3` (a pyenv shim here) and the prefix to bind. */
-export function resolvePython(): Promise<PythonInstall> {
-  pythonPromise ??= (async () => {
-    const py = process.env.PROMPTCOT_SANDBOX_PYTHON ?? 'python3';
-    const out = await execFileText(py, [
-      '-c',
-      'import sys, os; print(os.path.realpath(sys.executable)); print(os.path.realpath(sys.base_prefix))',
-    ]);
-    const [exe, basePrefix] = out.trim().split('\n');
-    if (!exe || !basePrefix) throw new SandboxUnavailableError(`cannot resolve the python3 interpreter: ${out}`);
-    if (basePrefix === '/usr' || exe.startsWith('/usr/')) return { interpreter: exe };
-    const rel = path.relative(basePrefix, exe);
-    if (rel.startsWith('..')) throw new SandboxUnavailableError(`interpreter ${exe} is not under ${basePrefix}`);
-    return { hostPrefix: basePrefix, interpreter: path.posix.join('/opt/python', rel) };
-  })();
-  pythonPromise.catch(() => (pythonPromise = undefined));
-  return pythonPromise;
-}
-
-function findBwrap(): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/bin', '/bin'])) {
-    const p = path.join(dir || '.', 'bwrap');
-    try {
-      accessSync(p, fsConstants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
-
-const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
-
-// ---- uid slots: one distinct uid per concurrently running sandbox (root mode) ----
-const usedUids = new Set<number>();
-function takeUid(): number {
-  for (let i = 0; i < UID_SLOTS; i++) {
-    if (!usedUids.has(UID_BASE + i)) {
-      usedUids.add(UID_BASE + i);
-      return UID_BASE + i;
-    }
-  }
-  throw new Error('no free sandbox uid slot');
-}
-
-function buildCommand(
-  bwrap: string,
-  py: PythonInstall,
-  uid: number,
-  limits: SandboxLimits,
-  pythonArgs: string[],
-): { cmd: string; args: string[] } {
-  const cpuSoft = Math.max(1, Math.ceil(limits.cpuTimeMs / 1000));
-  const asBytes = Math.floor(limits.memoryMb * 1024 * 1024);
-  const fsize = Math.max(limits.maxOutputBytes, 1024 * 1024);
-  const args: string[] = [];
-  if (isRoot()) {
-    args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
-  } else {
-    args.push('--unshare-all', '--uid', '65534', '--gid', '65534');
-  }
-  args.push('--die-with-parent', '--new-session');
-  args.push('--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64');
-  args.push('--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin');
-  if (py.hostPrefix) args.push('--perms', '0755', '--dir', '/opt', '--ro-bind', py.hostPrefix, '/opt/python');
-  args.push('--proc', '/proc', '--dev', '/dev');
-  args.push('--perms', '0755', '--dir', '/box', '--perms', '0444', '--file', '3', '/box/main.py');
-  args.push('--perms', '01777', '--size', String(SCRATCH_BYTES), '--tmpfs', '/scratch', '--chdir', '/scratch');
-  args.push('--remount-ro', '/');
-  args.push('--clearenv');
-  const bin = path.posix.dirname(py.interpreter);
-  for (const [k, v] of [
-    ['PATH', `${bin}:/usr/bin:/bin`],
-    ['HOME', '/scratch'],
-    ['TMPDIR', '/scratch'],
-    ['LANG', 'C.UTF-8'],
-    ['PYTHONDONTWRITEBYTECODE', '1'],
-    ['PYTHONIOENCODING', 'utf-8'],
-    ['PYTHONUNBUFFERED', '0'],
-  ] as const) {
-    args.push('--setenv', k, v);
-  }
-  if (isRoot()) {
-    args.push('--cap-add', 'CAP_SETUID,CAP_SETGID', '--');
-    args.push(
-      '/usr/bin/setpriv',
-      `--reuid=${uid}`,
-      `--regid=${uid}`,
-      '--clear-groups',
-      '--inh-caps=-all',
-      '--bounding-set=-all',
-      '--',
-    );
-  } else {
-    args.push('--');
-  }
-  args.push(
-    '/usr/bin/prlimit',
-    `--cpu=${cpuSoft}:${cpuSoft + 1}`,
-    `--as=${asBytes}`,
-    `--nproc=${limits.maxProcesses}`,
-    `--fsize=${fsize}`,
-    '--core=0',
-    '--',
-    py.interpreter,
-    ...pythonArgs,
-  );
-  return { cmd: bwrap, args };
-}
-
 interface RawRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   timeMs: number;
+  cpuMs?: number;
   wallTimeout: boolean;
   outputLimit: boolean;
   spawnError?: string;
@@ -233,7 +81,7 @@ async function runOnce(
   const py = await resolvePython();
   const uid = takeUid();
   try {
-    const { cmd, args } = buildCommand(bwrap, py, uid, limits, pythonArgs);
+    const { cmd, args } = buildCommand(bwrap, py, uid, { programOnFd3: true, rlimits: limits, pythonArgs });
     return await new Promise<RawRun>((resolve) => {
       const started = process.hrtime.bigint();
       const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
@@ -297,7 +145,7 @@ async function runOnce(
       });
     });
   } finally {
-    usedUids.delete(uid);
+    releaseUid(uid);
   }
 }
 
@@ -313,7 +161,7 @@ const SIGXCPU_EXIT = 128 + 24;
 const SIGKILL_EXIT = 128 + 9;
 
 function classify(raw: RawRun, test: TestCase, fnName?: string): TestVerdict {
-  const base = { timeMs: Math.round(raw.timeMs), stderr: excerpt(raw.stderr) };
+  const base = { timeMs: Math.round(raw.timeMs), ...(raw.cpuMs !== undefined ? { cpuMs: Math.round(raw.cpuMs) } : {}), stderr: excerpt(raw.stderr) };
   if (raw.spawnError) return { ...base, verdict: 'runtime_error', detail: `spawn failed: ${raw.spawnError}` };
   if (raw.outputLimit) return { ...base, verdict: 'runtime_error', detail: 'output limit' };
   if (raw.wallTimeout) return { ...base, verdict: 'time_limit', detail: 'wall-clock limit' };
@@ -342,26 +190,97 @@ async function mapPool<T, R>(items: T[], width: number, fn: (item: T, i: number)
   return results;
 }
 
+function forkedRaw(r: ForkRunResult, limits: SandboxLimits): RawRun {
+  return {
+    code: r.code,
+    signal: null,
+    stdout: r.stdout.toString('utf8'),
+    stderr: r.stderr.toString('utf8'),
+    timeMs: r.timeMs,
+    cpuMs: r.cpuMs,
+    wallTimeout: r.wallTimeout,
+    outputLimit: r.stdout.length > limits.maxOutputBytes,
+  };
+}
+
+function compileErrors(tests: TestCase[], message: string): RunResult {
+  const msg = excerpt(message) ?? 'SyntaxError';
+  return { verdicts: tests.map(() => ({ verdict: 'compile_error' as const, timeMs: 0, stderr: msg, detail: msg })) };
+}
+
+/** Fresh mode: a compile check, then a new sandbox per test. */
+async function runFresh(program: string, tests: TestCase[], limits: SandboxLimits, fnName: string | undefined, width: number): Promise<RunResult> {
+  const check = await runOnce(program, ['-c', COMPILE_CHECK], '', { ...limits, maxOutputBytes: 65536 });
+  if (check.code === 3) return compileErrors(tests, check.stderr);
+  const verdicts = await mapPool(tests, width, async (t) => classify(await runOnce(program, ['-c', PRELUDE], t.input, limits), t, fnName));
+  return { verdicts };
+}
+
 /**
- * Runs `code` on every test in fresh sandboxes; see the header for the guarantees. Stdin → stdout by default;
- * with `fnName`, LiveCodeBench's call-based mode (see call-based.ts).
+ * Fork mode: up to `width` lanes, each borrowing a pre-started interpreter, loading (compiling) the program and
+ * taking tests until none are left. A lost server ends fork mode for this program: the test it was running and
+ * the tests nobody took yet run in fresh sandboxes.
  */
-export async function runPython(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, fnName?: string): Promise<RunResult> {
+async function runForked(program: string, tests: TestCase[], limits: SandboxLimits, fnName: string | undefined, width: number): Promise<RunResult> {
+  const pool = interpreterPool(width);
+  const verdicts = new Array<TestVerdict | undefined>(tests.length);
+  let next = 0;
+  let lost = false;
+  let compileError: string | undefined;
+  const more = () => next < tests.length && !lost && compileError === undefined;
+  const lane = async () => {
+    while (more()) {
+      const server = await pool.acquire();
+      let reusable = true;
+      try {
+        const loaded = await server.load(program);
+        if (!loaded.ok) {
+          if (loaded.kind === 'compile') compileError = loaded.error ?? 'SyntaxError';
+          else lost = true;
+          return;
+        }
+        while (more()) {
+          const i = next++;
+          const result = await server.run(tests[i]!.input, limits);
+          verdicts[i] = classify(forkedRaw(result, limits), tests[i]!, fnName);
+          if (!result.clean) {
+            reusable = false;
+            break;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof ServerLost)) throw err;
+        reusable = false;
+        lost = true;
+      } finally {
+        pool.release(server, reusable);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, tests.length)) }, lane));
+  if (compileError !== undefined) return compileErrors(tests, compileError);
+  const left = tests.flatMap((t, i) => (verdicts[i] === undefined ? [i] : []));
+  if (left.length > 0) {
+    const rerun = await mapPool(left, width, async (i) => classify(await runOnce(program, ['-c', PRELUDE], tests[i]!.input, limits), tests[i]!, fnName));
+    left.forEach((i, k) => (verdicts[i] = rerun[k]));
+  }
+  return { verdicts: verdicts as TestVerdict[] };
+}
+
+/**
+ * Runs `code` on every test in the sandbox (see bwrap.ts for the guarantees). Stdin → stdout by default; with
+ * `fnName`, LiveCodeBench's call-based mode (see call-based.ts).
+ */
+export async function runPython(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, options: RunOptions = {}): Promise<RunResult> {
   if (!(await sandboxAvailable())) {
     throw new SandboxUnavailableError(
       `bubblewrap sandbox is not usable${findBwrap() ? ` (${lastProbeError ?? 'probe failed'})` : ''}: install Debian package bubblewrap`,
     );
   }
-  // compile check, once per program, in the same kind of sandbox
-  const check = await runOnce(code, ['-c', COMPILE_CHECK], '', { ...limits, maxOutputBytes: 65536 });
-  if (check.code === 3) {
-    const msg = excerpt(check.stderr) ?? 'SyntaxError';
-    return { verdicts: tests.map(() => ({ verdict: 'compile_error' as const, timeMs: 0, stderr: msg, detail: msg })) };
-  }
-  const width = limits.parallelism ?? os.availableParallelism();
+  const { fnName, mode = 'fork' } = options;
   const program = fnName === undefined ? code : code + callDriver(fnName);
-  const verdicts = await mapPool(tests, width, async (t) => classify(await runOnce(program, ['-c', PRELUDE], t.input, limits), t, fnName));
-  return { verdicts };
+  const width = limits.parallelism ?? os.availableParallelism();
+  return mode === 'fresh' ? runFresh(program, tests, limits, fnName, width) : runForked(program, tests, limits, fnName, width);
 }
 
 let availablePromise: Promise<boolean> | undefined;

@@ -19,7 +19,10 @@ export interface TestCase {
 
 export interface TestVerdict {
   verdict: Verdict;
+  /** wall time of the run */
   timeMs: number;
+  /** CPU time of the program (user + system), when the mode measures it (fork mode) */
+  cpuMs?: number;
   stderr?: string;
   detail?: string;
 }

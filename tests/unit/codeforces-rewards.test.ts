@@ -160,16 +160,16 @@ describe('call-based problems (starter code with a function name)', () => {
   const solution = 'class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return (seen[target - x], i)\n            seen[x] = i';
 
   it('calls Solution().fn(*json args) and compares the JSON result, tuples as lists', async () => {
-    const ok = await runPython(solution, tests, DEFAULT_LIMITS, 'twoSum');
+    const ok = await runPython(solution, tests, DEFAULT_LIMITS, { fnName: 'twoSum' });
     expect(ok.verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
-    const wrong = await runPython(solution.replace('(seen[target - x], i)', '(i, seen[target - x])'), tests, DEFAULT_LIMITS, 'twoSum');
+    const wrong = await runPython(solution.replace('(seen[target - x], i)', '(i, seen[target - x])'), tests, DEFAULT_LIMITS, { fnName: 'twoSum' });
     expect(wrong.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'wrong_answer']);
     expect(wrong.verdicts[0]!.detail).toBe('expected [0,1] got [1,0]');
-    const plainFunction = await runPython('def twoSum(nums, target):\n    return [nums.index(x) for x in nums if target - x in nums][:2]', tests.slice(0, 1), DEFAULT_LIMITS, 'twoSum');
+    const plainFunction = await runPython('def twoSum(nums, target):\n    return [nums.index(x) for x in nums if target - x in nums][:2]', tests.slice(0, 1), DEFAULT_LIMITS, { fnName: 'twoSum' });
     expect(plainFunction.verdicts[0]!.verdict).toBe('pass');
   });
 
   it('refuses a function name that is not an identifier', async () => {
-    await expect(runPython(solution, tests, DEFAULT_LIMITS, 'x); import os; (')).rejects.toThrow('fnName: not a Python identifier');
+    await expect(runPython(solution, tests, DEFAULT_LIMITS, { fnName: 'x); import os; (' })).rejects.toThrow('fnName: not a Python identifier');
   });
 });

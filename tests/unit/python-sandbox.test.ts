@@ -11,11 +11,15 @@ import {
   sandboxAvailable,
   sandboxProbeError,
   type SandboxLimits,
+  type SandboxMode,
 } from '../../activities/sandbox/python-sandbox';
+import { shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
 
 const MARKER = `pcsbx_marker_${process.pid}_${Date.now()}`;
 const L: SandboxLimits = { ...DEFAULT_LIMITS, wallTimeMs: 4000, cpuTimeMs: 2000, memoryMb: 256, maxProcesses: 32, maxOutputBytes: 1 << 20 };
-const one = async (code: string, input = '', output = '') => (await runPython(`# ${MARKER}\n${code}`, [{ input, output }], L)).verdicts[0]!;
+const MODES: SandboxMode[] = ['fork', 'fresh'];
+const inMode = async (mode: SandboxMode, code: string, input = '', output = '') =>
+  (await runPython(`# ${MARKER}\n${code}`, [{ input, output }], L, { mode })).verdicts[0]!;
 
 describe('compareStdio (LiveCodeBench grade_stdio)', () => {
   it('decimal equality', () => {
@@ -56,24 +60,28 @@ describe('python sandbox', () => {
     if (!ok) throw new Error(`python sandbox unavailable — install Debian package bubblewrap (${sandboxProbeError()})`);
   });
 
-  it('correct, incorrect and syntax-error programs', async () => {
+  afterAll(() => shutdownInterpreterPool());
+
+  it.each(MODES)('correct, incorrect and syntax-error programs (%s mode)', async (mode) => {
     const r = await runPython('a,b=map(int,input().split())\nprint(a+b)', [
       { input: '1 2\n', output: '3\n' },
       { input: '2 2\n', output: '5\n' },
       { input: '10 20', output: '30.0' },
-    ], L);
+    ], L, { mode });
     expect(r.verdicts.map((v) => v.verdict)).toEqual(['pass', 'wrong_answer', 'pass']);
-    const s = await runPython('def f(:\n  pass', [{ input: '', output: '' }, { input: '', output: '' }], L);
+    const s = await runPython('def f(:\n  pass', [{ input: '', output: '' }, { input: '', output: '' }], L, { mode });
     expect(s.verdicts.map((v) => v.verdict)).toEqual(['compile_error', 'compile_error']);
     expect(s.verdicts[0]!.detail).toMatch(/SyntaxError/);
   });
 
-  it('harness settings: big ints and recursion limit', async () => {
+  it.each(MODES)('harness settings: big ints and recursion limit (%s mode)', async (mode) => {
+    const one = (code: string, input = '', output = '') => inMode(mode, code, input, output);
     expect((await one('print(len(str(10**20000)))', '', '20001')).verdict).toBe('pass');
     expect((await one('import sys\nprint(sys.getrecursionlimit())', '', '50000')).verdict).toBe('pass');
   });
 
-  describe('hostile programs', () => {
+  describe.each(MODES)('hostile programs (%s mode)', (mode) => {
+    const one = (code: string, input = '', output = '') => inMode(mode, code, input, output);
     it('infinite loop → time_limit', async () => {
       expect((await one('while True: pass')).verdict).toBe('time_limit');
       expect((await one('import time\ntime.sleep(100)')).verdict).toBe('time_limit'); // wall clock
@@ -133,11 +141,17 @@ describe('python sandbox', () => {
       // scratch is writable
       expect((await one('open("f","w").write("ok")\nprint(open("f").read())', '', 'ok')).verdict).toBe('pass');
     });
-    it('killing the parent or everything leaves the test process alive', async () => {
-      const a = await one('import os\nos.kill(os.getppid(), 9)\nprint("still here")', '', 'still here');
-      expect(['pass', 'runtime_error']).toContain(a.verdict);
-      const b = await one('import os\nos.kill(-1, 9)\nprint("x")');
-      expect(b.verdict).not.toBe('compile_error');
+    it('killing or stopping the parent, or killing everything, gives the verdict of a fresh sandbox', async () => {
+      // in a fresh sandbox the parent is the namespace's init (root): the signal is refused (PermissionError)
+      for (const signal of ['SIGKILL', 'SIGSTOP']) {
+        const a = await one(`import os, signal\nos.kill(os.getppid(), signal.${signal})\nprint("still here")`, '', 'still here');
+        expect(a.verdict).toBe('runtime_error');
+        expect(a.stderr).toMatch(/PermissionError/);
+      }
+      // alone in its sandbox, kill(-1) finds nobody to signal (ProcessLookupError)
+      const b = await one('import os\nos.kill(-1, 9)\nprint("x")', '', 'x');
+      expect(b.verdict).toBe('runtime_error');
+      expect(b.stderr).toMatch(/ProcessLookupError/);
       expect(process.kill(process.pid, 0)).toBe(true);
     });
     it('deep recursion → runtime_error', async () => {
@@ -147,7 +161,42 @@ describe('python sandbox', () => {
       const v = await one('import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint("done")', '', 'done');
       expect(v.verdict).toBe('pass');
     });
+    it('a test leaves nothing behind for the next one (files, background processes)', async () => {
+      const prog = [
+        'import os, sys, time',
+        'n = int(input())',
+        'if n == 0:',
+        '    open("left-behind", "w").write("x")',
+        '    if os.fork() == 0:',
+        '        os.setsid()',
+        '        time.sleep(0.4)',
+        '        open("late", "w").write("x")',
+        '        os._exit(0)',
+        '    print("planted")',
+        'else:',
+        '    time.sleep(0.8)',
+        '    print(os.path.exists("left-behind"), os.path.exists("late"))',
+      ].join('\n');
+      const r = await runPython(`# ${MARKER}\n${prog}`, [{ input: '0', output: 'planted' }, { input: '1', output: 'False False' }], { ...L, parallelism: 1 }, { mode });
+      expect(r.verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
+    });
+    it("the parent's memory and file descriptors are out of reach", async () => {
+      const prog = [
+        'import os',
+        'p = os.getppid()',
+        'blocked = []',
+        'for f in (f"/proc/{p}/mem", f"/proc/{p}/fd/1", f"/proc/{p}/environ"):',
+        '    try:',
+        '        open(f, "rb").read(1)',
+        '        blocked.append(False)',
+        '    except OSError:',
+        '        blocked.append(True)',
+        'print(all(blocked))',
+      ].join('\n');
+      expect((await one(prog, '', 'True')).verdict).toBe('pass');
+    });
     afterAll(async () => {
+      shutdownInterpreterPool();
       await new Promise((r) => setTimeout(r, 300));
       const ps = execFileSync('ps', ['-eo', 'pid,args'], { maxBuffer: 1 << 24 }).toString();
       const left = ps.split('\n').filter((l) => l.includes(MARKER) && !l.includes('ps -eo'));
@@ -159,12 +208,12 @@ describe('python sandbox', () => {
     });
   });
 
-  it('runs many tests of one program in parallel, all passing (logs the rate)', async () => {
+  it.each(MODES)('runs many tests of one program in parallel, all passing (%s mode, logs the rate)', async (mode) => {
     const n = 64;
     const t0 = Date.now();
-    const r = await runPython('print(int(input()) * 2)', Array.from({ length: n }, (_, i) => ({ input: `${i}\n`, output: `${2 * i}` })), DEFAULT_LIMITS);
+    const r = await runPython('print(int(input()) * 2)', Array.from({ length: n }, (_, i) => ({ input: `${i}\n`, output: `${2 * i}` })), DEFAULT_LIMITS, { mode });
     const secs = (Date.now() - t0) / 1000;
     expect(r.verdicts.every((v) => v.verdict === 'pass')).toBe(true);
-    console.log(`sandbox throughput: ${n} runs in ${secs.toFixed(2)} s = ${(n / secs).toFixed(1)} runs/s with ${os.availableParallelism()} parallel`);
+    console.log(`sandbox throughput (${mode}): ${n} runs in ${secs.toFixed(2)} s = ${(n / secs).toFixed(1)} runs/s with ${os.availableParallelism()} parallel`);
   });
 });
