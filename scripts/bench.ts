@@ -1,5 +1,7 @@
 // Benchmarks, each printing one JSON line.
 //   npm run bench -- stage [--items 100000] [--fake-items 10000] [--latency 50] [--concurrency 256]
+//   npm run bench -- dedup [--problems 100000]       (scripts/bench-dedup.ts)
+//   npm run bench -- sandbox [--reps 2] [--tests 16]  (scripts/bench-sandbox.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
@@ -21,6 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from './dev-server';
 import { benchDedup } from './bench-dedup';
+import { benchSandbox } from './bench-sandbox';
 
 /** CPU seconds a process has used so far (Linux /proc). */
 function cpuSecondsOf(pid: number): number {
@@ -197,7 +200,7 @@ async function benchStage(): Promise<Record<string, unknown>> {
   }
 }
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage, dedup: benchDedup };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage, dedup: benchDedup, sandbox: benchSandbox };
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';
