@@ -33,6 +33,8 @@ export const TaskQueuesSchema = z
     orchestration: z.string().min(1).default('promptcot-orchestration'),
     inference: z.string().min(1).default('promptcot-inference'),
     cpu: z.string().min(1).default('promptcot-cpu'),
+    /** untrusted code (code rewards): a CPU-bound queue of its own, so sandbox load never starves dedup or scoring */
+    sandbox: z.string().min(1).default('promptcot-sandbox'),
   })
   .strict();
 
@@ -50,6 +52,8 @@ export const WorkersConfigSchema = z
     orchestration: WorkerTuningSchema.prefault({}),
     inference: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 64 }),
     cpu: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 4 }),
+    // programs queue for the interpreter pool (sandbox.concurrency wide); a few more slots keep it fed
+    sandbox: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 8 }),
   })
   .strict();
 
@@ -90,7 +94,10 @@ export const SandboxConfigSchema = z
     memoryMb: positiveInt.default(1024),
     maxProcesses: positiveInt.default(256),
     maxOutputBytes: positiveInt.default(16 * 1024 * 1024),
+    /** interpreters (cores) the sandbox keeps busy per worker process */
     concurrency: positiveInt.default(2),
+    /** 'fork': pre-started interpreters fork per test (fast); 'fresh': a new sandbox per test */
+    mode: z.enum(['fork', 'fresh']).default('fork'),
   })
   .strict();
 

@@ -5,7 +5,7 @@ import { MODEL_ROLES } from './config';
 import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
-export const QueueKindSchema = z.enum(['orchestration', 'inference', 'cpu']);
+export const QueueKindSchema = z.enum(['orchestration', 'inference', 'cpu', 'sandbox']);
 export type QueueKind = z.infer<typeof QueueKindSchema>;
 
 export const NoopParamsSchema = z

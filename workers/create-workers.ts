@@ -8,6 +8,7 @@ import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';
 import { createOperationRegistry } from '../activities/operations';
 import { createSandboxActivities } from '../activities/sandbox/activities';
+import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
 import { createStageActivities } from '../activities/stage/activities';
 import { createSynthesisActivities } from '../activities/synthesis/activities';
 
@@ -38,6 +39,12 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
   const { config, connection } = options;
   const activities = createActivities(config);
   const workers: Worker[] = [];
+  if (options.kinds.includes('sandbox') && config.sandbox.mode === 'fork') {
+    // the pre-started interpreters: ready before the first program arrives (a failure shows on first use)
+    interpreterPool(config.sandbox.concurrency)
+      .prestart()
+      .catch((err: Error) => console.warn(`sandbox: could not pre-start interpreters: ${err.message}`));
+  }
   for (const kind of options.kinds) {
     const tuning = config.workers[kind];
     const common = {
@@ -73,4 +80,5 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await Promise.all(workers.map((w) => w.run()));
+  shutdownInterpreterPool();
 }

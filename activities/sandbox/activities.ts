@@ -1,5 +1,6 @@
 // The code reward as a Temporal activity (cpu queue): extract the program from a completion, run it on the
 // tests in the sandbox, and return per-test verdicts and the binary reward u(x, y) (all tests pass).
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SandboxConfig } from '../../domain/config';
 import { extractCode } from './extract-code';
@@ -31,7 +32,15 @@ export function createSandboxActivities(limits: SandboxConfig) {
       const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
       if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
       try {
-        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency }, { fnName: input.fnName });
+        const ctx = Context.current();
+        let done = 0;
+        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency }, {
+          fnName: input.fnName,
+          mode: limits.mode,
+          // a cancel stops scheduling tests; heartbeats carry it here and show progress
+          signal: ctx.cancellationSignal,
+          onVerdict: () => ctx.heartbeat({ testsDone: ++done }),
+        });
         const passed = verdicts.filter((v) => v.verdict === 'pass').length;
         return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
       } catch (err) {

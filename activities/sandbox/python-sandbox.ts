@@ -30,6 +30,10 @@ export interface RunOptions {
   fnName?: string;
   /** 'fork' (default): pre-started interpreters forking per test; 'fresh': a new sandbox per test. */
   mode?: SandboxMode;
+  /** Stops scheduling tests (running ones finish); runPython then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called after each test's verdict (e.g. to heartbeat). */
+  onVerdict?: (index: number, verdict: TestVerdict) => void;
 }
 
 const STDERR_EXCERPT = 2048;
@@ -177,16 +181,17 @@ function classify(raw: RawRun, test: TestCase, fnName?: string): TestVerdict {
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
 
-async function mapPool<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+async function mapPool<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(width, items.length)) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !signal?.aborted) {
       const i = next++;
       results[i] = await fn(items[i]!, i);
     }
   });
   await Promise.all(workers);
+  signal?.throwIfAborted();
   return results;
 }
 
@@ -209,11 +214,17 @@ function compileErrors(tests: TestCase[], message: string): RunResult {
 }
 
 /** Fresh mode: a compile check, then a new sandbox per test. */
-async function runFresh(program: string, tests: TestCase[], limits: SandboxLimits, fnName: string | undefined, width: number): Promise<RunResult> {
+async function runFresh(program: string, tests: TestCase[], limits: SandboxLimits, options: RunOptions, width: number): Promise<RunResult> {
   const check = await runOnce(program, ['-c', COMPILE_CHECK], '', { ...limits, maxOutputBytes: 65536 });
   if (check.code === 3) return compileErrors(tests, check.stderr);
-  const verdicts = await mapPool(tests, width, async (t) => classify(await runOnce(program, ['-c', PRELUDE], t.input, limits), t, fnName));
+  const verdicts = await mapPool(tests, width, (t, i) => runFreshTest(program, t, i, limits, options), options.signal);
   return { verdicts };
+}
+
+async function runFreshTest(program: string, test: TestCase, index: number, limits: SandboxLimits, options: RunOptions): Promise<TestVerdict> {
+  const verdict = classify(await runOnce(program, ['-c', PRELUDE], test.input, limits), test, options.fnName);
+  options.onVerdict?.(index, verdict);
+  return verdict;
 }
 
 /**
@@ -221,13 +232,14 @@ async function runFresh(program: string, tests: TestCase[], limits: SandboxLimit
  * taking tests until none are left. A lost server ends fork mode for this program: the test it was running and
  * the tests nobody took yet run in fresh sandboxes.
  */
-async function runForked(program: string, tests: TestCase[], limits: SandboxLimits, fnName: string | undefined, width: number): Promise<RunResult> {
+async function runForked(program: string, tests: TestCase[], limits: SandboxLimits, options: RunOptions, width: number): Promise<RunResult> {
+  const { fnName, signal } = options;
   const pool = interpreterPool(width);
   const verdicts = new Array<TestVerdict | undefined>(tests.length);
   let next = 0;
   let lost = false;
   let compileError: string | undefined;
-  const more = () => next < tests.length && !lost && compileError === undefined;
+  const more = () => next < tests.length && !lost && compileError === undefined && !signal?.aborted;
   const lane = async () => {
     while (more()) {
       const server = await pool.acquire();
@@ -243,6 +255,7 @@ async function runForked(program: string, tests: TestCase[], limits: SandboxLimi
           const i = next++;
           const result = await server.run(tests[i]!.input, limits);
           verdicts[i] = classify(forkedRaw(result, limits), tests[i]!, fnName);
+          options.onVerdict?.(i, verdicts[i]!);
           if (!result.clean) {
             reusable = false;
             break;
@@ -258,10 +271,11 @@ async function runForked(program: string, tests: TestCase[], limits: SandboxLimi
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(width, tests.length)) }, lane));
+  signal?.throwIfAborted();
   if (compileError !== undefined) return compileErrors(tests, compileError);
   const left = tests.flatMap((t, i) => (verdicts[i] === undefined ? [i] : []));
   if (left.length > 0) {
-    const rerun = await mapPool(left, width, async (i) => classify(await runOnce(program, ['-c', PRELUDE], tests[i]!.input, limits), tests[i]!, fnName));
+    const rerun = await mapPool(left, width, (i) => runFreshTest(program, tests[i]!, i, limits, options), signal);
     left.forEach((i, k) => (verdicts[i] = rerun[k]));
   }
   return { verdicts: verdicts as TestVerdict[] };
@@ -280,7 +294,7 @@ export async function runPython(code: string, tests: TestCase[], limits: Sandbox
   const { fnName, mode = 'fork' } = options;
   const program = fnName === undefined ? code : code + callDriver(fnName);
   const width = limits.parallelism ?? os.availableParallelism();
-  return mode === 'fresh' ? runFresh(program, tests, limits, fnName, width) : runForked(program, tests, limits, fnName, width);
+  return mode === 'fresh' ? runFresh(program, tests, limits, options, width) : runForked(program, tests, limits, options, width);
 }
 
 let availablePromise: Promise<boolean> | undefined;

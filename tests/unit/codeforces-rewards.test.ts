@@ -8,6 +8,9 @@ import { createSandboxActivities, type EvaluateCodeResult } from '../../activiti
 import { extractCode } from '../../activities/sandbox/extract-code';
 import { ConfigSchema } from '../../domain/config';
 import { DEFAULT_LIMITS, runPython } from '../../activities/sandbox/python-sandbox';
+import { shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
+
+afterAll(() => shutdownInterpreterPool());
 
 const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
 
