@@ -1,45 +1,52 @@
 /**
- * Sandboxed Python execution for code rewards (stdin/stdout mode).
+ * The bubblewrap sandbox that every untrusted Python program runs in (both modes of python-sandbox.ts).
  *
  * WHAT IS GUARANTEED, AND HOW
  * ---------------------------
- * Every test of a program runs in a fresh bubblewrap (`bwrap`, Debian package `bubblewrap`) sandbox:
+ * A sandbox is one `bwrap` (Debian package `bubblewrap`) process tree. In 'fresh' mode it runs one test; in 'fork'
+ * mode it holds a pre-started interpreter (fork_server.py) that forks a child per test of the programs it is lent.
  *  - Namespaces: new PID, network, IPC, UTS (and cgroup where possible) namespaces. With no network
  *    namespace peers there is only a down loopback: any connect() (internet or host 127.0.0.1) fails.
- *    Killing bwrap (wall timeout, output limit, or the worker dying: `--die-with-parent`) kills the
- *    PID-namespace init and with it every process the program started (no stray grandchildren, even
- *    ones that called setsid). `kill(-1, 9)` inside only reaches processes of the sandbox.
+ *    Killing bwrap (wall timeout, output limit, retiring a fork server, or the worker dying:
+ *    `--die-with-parent`) kills the PID-namespace init and with it every process inside (no stray
+ *    grandchildren, even ones that called setsid). `kill(-1, 9)` inside only reaches processes of the sandbox.
  *  - Filesystem: a fresh root with read-only binds of /usr (plus /lib, /lib64, /bin symlinks into it)
  *    and of the Python installation (`sys.base_prefix` of the host `python3`, resolved through the pyenv
- *    shim) mounted at /opt/python; a fresh /proc and a minimal /dev; the program at /box/main.py
- *    (read-only); a size-capped tmpfs /scratch as the only writable place and as cwd. No /etc, /root,
- *    /home, /work or host /tmp are visible.
+ *    shim) mounted at /opt/python; a fresh /proc and a minimal /dev; under /box the program (fresh mode) or the
+ *    fork server script (read-only); a 64 MiB tmpfs /scratch as cwd and a 16 MiB tmpfs /dev/shm (POSIX semaphores) as the only
+ *    writable places. No /etc,
+ *    /root, /home, /work or host /tmp are visible.
  *  - Environment: `--clearenv`; only PATH, HOME=/scratch, LANG=C.UTF-8 and PYTHON* settings are set.
  *  - Identity: when the worker runs as root, bwrap runs without a user namespace (privileged setup of
  *    the mounts), keeps only CAP_SETUID/CAP_SETGID for `setpriv`, which switches to an unprivileged uid/gid
- *    (60000 + parallel slot, a distinct uid per concurrently running sandbox so RLIMIT_NPROC counts only
- *    that sandbox), clears supplementary groups, and empties the inheritable and bounding capability sets;
- *    bwrap also sets no_new_privs. When the worker is not root, bwrap uses a user namespace
+ *    (60000 + slot, a distinct uid per live sandbox so RLIMIT_NPROC counts only that sandbox and kill(-1)
+ *    reaches nothing outside it), clears supplementary groups, and empties the inheritable and bounding
+ *    capability sets; bwrap also sets no_new_privs. When the worker is not root, bwrap uses a user namespace
  *    (`--unshare-all`) and runs the program as uid/gid 65534 inside it (this path is not exercised by
  *    the tests on our root-only machine).
- *  - Resource limits (`prlimit`, applied to the interpreter): RLIMIT_CPU (soft = ceil(cpuTimeMs), hard =
- *    soft + 1 s: SIGXCPU then SIGKILL), RLIMIT_AS = memoryMb, RLIMIT_NPROC = maxProcesses, RLIMIT_FSIZE,
- *    RLIMIT_CORE = 0; plus a wall-clock timer (wallTimeMs) that SIGKILLs bwrap; stdout is read up to
- *    maxOutputBytes (more → kill, runtime_error 'output limit'), stderr up to 64 KiB (a ≤ 2 KiB tail is
- *    reported). The scratch tmpfs is capped at 64 MiB.
+ *  - Resource limits of a test (fresh mode: `prlimit` on the interpreter; fork mode: setrlimit in the forked
+ *    child, the same values with one more process for the server itself): RLIMIT_CPU (soft = ceil(cpuTimeMs),
+ *    hard = soft + 1 s: SIGXCPU then SIGKILL), RLIMIT_AS = memoryMb, RLIMIT_NPROC = maxProcesses, RLIMIT_FSIZE
+ *    (just over maxOutputBytes, at least 1 MiB), RLIMIT_CORE = 0; a wall-clock limit (wallTimeMs) that SIGKILLs
+ *    the test; stdout is kept up to maxOutputBytes (more → runtime_error 'output limit'), stderr up to 64 KiB
+ *    (a ≤ 2 KiB tail is reported).
+ *  - Fork mode between tests: the server SIGKILLs every other process of its uid and empties /scratch and /dev/shm, so a test
+ *    leaves nothing (files, background processes) for the next; the server is non-dumpable, so a test child
+ *    cannot ptrace it or open its /proc files; a server that a test killed or stopped is replaced and that test
+ *    re-run in a fresh sandbox (same verdict as fresh mode).
  *  - Python: as the published LiveCodeBench harness, sys.setrecursionlimit(50000) and
  *    sys.set_int_max_str_digits(50000) are set before the program runs as `__main__`.
- *  - A program that does not compile (checked once with `compile()` in the same kind of sandbox) gets
- *    compile_error for every test, with the message.
- * Verdicts: MemoryError / allocation failure in stderr → memory_limit; SIGXCPU, SIGKILL from the CPU limit,
- * or the wall timer → time_limit; output over the cap or nonzero exit → runtime_error; otherwise the
- * LiveCodeBench stdio comparison decides pass / wrong_answer.
- * NOT guaranteed: protection against kernel exploits (no seccomp filter), exact CPU-time accounting
- * (timeMs is wall time), and a venv's site-packages (only the base interpreter is bound).
+ *  - A program that does not compile gets compile_error for every test, with the message.
+ *  - Syscalls (x86-64): a seccomp filter (seccomp.ts) refuses new namespaces, ptrace and cross-process memory
+ *    access, BPF, io_uring, userfaultfd, keyrings, module loading, mounts and other administrative calls.
+ * NOT guaranteed: protection against kernel exploits through the syscalls that remain open (a denylist, not an
+ * allowlist), exact CPU-time accounting in fresh mode (timeMs is wall time; fork mode also reports cpuMs), and a
+ * venv's site-packages (only the base interpreter is bound).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
+import { seccompFilter } from './seccomp';
 import type { SandboxLimits } from './types';
 
 export class SandboxUnavailableError extends Error {
@@ -50,6 +57,7 @@ export class SandboxUnavailableError extends Error {
 }
 
 export const SCRATCH_BYTES = 64 * 1024 * 1024;
+const SHM_BYTES = 16 * 1024 * 1024;
 const UID_BASE = 60000;
 const UID_SLOTS = 4096;
 
@@ -132,7 +140,18 @@ export interface SandboxedPython {
   pythonArgs: string[];
 }
 
-export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what: SandboxedPython): { cmd: string; args: string[] } {
+export interface SandboxCommand {
+  cmd: string;
+  args: string[];
+  /** bytes to write to extra fds of the spawned bwrap (fd → bytes): the seccomp filter */
+  fdInputs: Map<number, Buffer>;
+}
+
+/** The bwrap command line; the caller spawns it with pipes on fd 3 (program) and the fds of `fdInputs`. */
+export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what: SandboxedPython): SandboxCommand {
+  const fdInputs = new Map<number, Buffer>();
+  const filter = seccompFilter();
+  const seccompFd = what.programOnFd3 ? 4 : 3;
   const args: string[] = [];
   if (isRoot()) {
     args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
@@ -144,12 +163,18 @@ export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what
   args.push('--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin');
   if (py.hostPrefix) args.push('--perms', '0755', '--dir', '/opt', '--ro-bind', py.hostPrefix, '/opt/python');
   args.push('--proc', '/proc', '--dev', '/dev');
+  // POSIX semaphores and shared memory (multiprocessing's locks) need a writable /dev/shm
+  args.push('--perms', '01777', '--size', String(SHM_BYTES), '--tmpfs', '/dev/shm');
   args.push('--perms', '0755', '--dir', '/box');
   if (what.programOnFd3) args.push('--perms', '0444', '--file', '3', '/box/main.py');
   for (const [name, hostPath] of Object.entries(what.roFiles ?? {})) args.push('--ro-bind', hostPath, `/box/${name}`);
   args.push('--perms', '01777', '--size', String(SCRATCH_BYTES), '--tmpfs', '/scratch', '--chdir', '/scratch');
   args.push('--remount-ro', '/');
   args.push('--clearenv');
+  if (filter) {
+    args.push('--seccomp', String(seccompFd));
+    fdInputs.set(seccompFd, filter);
+  }
   const bin = path.posix.dirname(py.interpreter);
   for (const [k, v] of [
     ['PATH', `${bin}:/usr/bin:/bin`],
@@ -178,7 +203,28 @@ export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what
   }
   if (what.rlimits) args.push('/usr/bin/prlimit', ...prlimitArgs(what.rlimits), '--');
   args.push(py.interpreter, ...what.pythonArgs);
-  return { cmd: bwrap, args };
+  return { cmd: bwrap, args, fdInputs };
+}
+
+/**
+ * Spawns a sandbox command with pipes on stdin/stdout/stderr, writes `program` to fd 3 when given, and the
+ * command's fd inputs (seccomp filter) to theirs.
+ */
+export function spawnSandbox(command: SandboxCommand, program?: string): ChildProcess {
+  const inputs = new Map(command.fdInputs);
+  if (program !== undefined) inputs.set(3, Buffer.from(program, 'utf8'));
+  const highest = Math.max(2, ...inputs.keys());
+  const stdio = Array.from({ length: highest + 1 }, (_, fd) => (fd <= 2 || inputs.has(fd) ? 'pipe' : 'ignore')) as Array<'pipe' | 'ignore'>;
+  const child = spawn(command.cmd, command.args, { stdio });
+  for (const [fd, bytes] of inputs) {
+    const pipe = child.stdio[fd] as NodeJS.WritableStream | null;
+    if (!pipe) continue;
+    pipe.on('error', () => {
+      /* EPIPE when bwrap failed early */
+    });
+    pipe.end(bytes);
+  }
+  return child;
 }
 
 /** The per-process limits of one test, as prlimit arguments (soft = hard except CPU: SIGXCPU, then SIGKILL 1 s later). */

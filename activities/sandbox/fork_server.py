@@ -6,7 +6,7 @@
 # the program, then forks a child per test which sets the resource limits, points fds 0/1/2 at in-memory
 # files (memfd) and executes the compiled program as __main__.
 #
-# Between tests it kills every other process of its uid (kill(-1)) and empties /scratch, so a test cannot
+# Between tests it kills every other process of its uid (kill(-1)) and empties /scratch and /dev/shm, so a test cannot
 # leave anything behind for the next one. It marks itself non-dumpable, so a test child (same uid) cannot
 # ptrace it or open /proc/<pid>/fd or /mem. A child can still signal it (same uid); the Node side then sees
 # the server vanish and re-runs that test in a fresh sandbox, so verdicts never depend on the mode.
@@ -41,6 +41,7 @@ LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 CTRL_IN = 0
 CTRL_OUT = 1
 SCRATCH = '/scratch'
+SHM = '/dev/shm'
 _buffer = bytearray()
 
 
@@ -175,9 +176,13 @@ def kill_others(deadline_s=2.0):
 
 
 def wipe_scratch():
-    """Empties /scratch (a test may have chmod-ed things); False when something could not be removed."""
+    """Empties /scratch and /dev/shm (a test may have chmod-ed things); False when something could not be removed."""
+    return wipe_dir(SCRATCH) and wipe_dir(SHM)
+
+
+def wipe_dir(top):
     ok = True
-    for entry in os.scandir(SCRATCH):
+    for entry in os.scandir(top):
         p = entry.path
         try:
             if entry.is_dir(follow_symlinks=False):
@@ -194,7 +199,7 @@ def wipe_scratch():
         except OSError:
             ok = False
     try:
-        os.chmod(SCRATCH, 0o1777)
+        os.chmod(top, 0o1777)
     except OSError:
         pass
     return ok

@@ -7,10 +7,10 @@
  * lends each to one caller at a time, and retires a server after MAX_USES tests, after a test it could not clean
  * up after, or when it stops answering (the caller gets ServerLost and re-runs the test in a fresh sandbox).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildCommand, findBwrap, releaseUid, resolvePython, rlimitValues, SandboxUnavailableError, takeUid } from './bwrap';
+import { buildCommand, findBwrap, releaseUid, resolvePython, rlimitValues, SandboxUnavailableError, spawnSandbox, takeUid } from './bwrap';
 import type { SandboxLimits } from './types';
 
 const SERVER_SCRIPT = path.join(__dirname, 'fork_server.py');
@@ -87,8 +87,8 @@ export class ForkServer {
     if (!bwrap) throw new SandboxUnavailableError('bwrap not found: install Debian package bubblewrap');
     const py = await resolvePython();
     const uid = takeUid();
-    const { cmd, args } = buildCommand(bwrap, py, uid, { roFiles: { 'fork_server.py': SERVER_SCRIPT }, pythonArgs: ['/box/fork_server.py'] });
-    const server = new ForkServer(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }), uid);
+    const command = buildCommand(bwrap, py, uid, { roFiles: { 'fork_server.py': SERVER_SCRIPT }, pythonArgs: ['/box/fork_server.py'] });
+    const server = new ForkServer(spawnSandbox(command), uid);
     try {
       const { header } = await server.request(undefined, START_TIMEOUT_MS, () => 0);
       if (header.ready !== true) throw new ServerLost(`fork server did not start: ${JSON.stringify(header)}`);

@@ -11,9 +11,8 @@
  * or the wall timer → time_limit; output over the cap or nonzero exit → runtime_error; otherwise the
  * LiveCodeBench comparison decides pass / wrong_answer.
  */
-import { spawn } from 'node:child_process';
 import * as os from 'node:os';
-import { buildCommand, findBwrap, releaseUid, resolvePython, SandboxUnavailableError, takeUid } from './bwrap';
+import { buildCommand, findBwrap, releaseUid, resolvePython, SandboxUnavailableError, spawnSandbox, takeUid } from './bwrap';
 import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
 import { interpreterPool, ServerLost, STDERR_CAP, type ForkRunResult } from './interpreter-pool';
@@ -85,10 +84,10 @@ async function runOnce(
   const py = await resolvePython();
   const uid = takeUid();
   try {
-    const { cmd, args } = buildCommand(bwrap, py, uid, { programOnFd3: true, rlimits: limits, pythonArgs });
+    const command = buildCommand(bwrap, py, uid, { programOnFd3: true, rlimits: limits, pythonArgs });
     return await new Promise<RawRun>((resolve) => {
       const started = process.hrtime.bigint();
-      const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+      const child = spawnSandbox(command, programSource);
       const out: Buffer[] = [];
       let outBytes = 0;
       const err: Buffer[] = [];
@@ -125,11 +124,6 @@ async function runOnce(
         err.push(chunk.subarray(0, STDERR_CAP - errBytes));
         errBytes += chunk.length;
       });
-      const progPipe = child.stdio[3] as NodeJS.WritableStream | null;
-      if (progPipe) {
-        (progPipe as unknown as { on: (e: string, f: () => void) => void }).on('error', () => {});
-        progPipe.end(programSource);
-      }
       child.stdin!.on('error', () => {
         /* EPIPE when the program does not read its input */
       });
