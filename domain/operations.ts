@@ -2,6 +2,7 @@
 // Workflows validate parameters here before scheduling any work; activities/operations implements them.
 import { z } from 'zod';
 import { MODEL_ROLES } from './config';
+import { SampleRationalesParamsSchema, ScoreRationaleParamsSchema } from './em';
 import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
@@ -47,6 +48,8 @@ export const OPERATIONS = {
   generateProblem: { queue: 'inference' as QueueKind, params: GenerateProblemParamsSchema },
   extractConcepts: { queue: 'inference' as QueueKind, params: ExtractConceptsParamsSchema },
   annotateRationale: { queue: 'inference' as QueueKind, params: AnnotateRationaleParamsSchema },
+  sampleRationales: { queue: 'inference' as QueueKind, params: SampleRationalesParamsSchema },
+  scoreRationale: { queue: 'inference' as QueueKind, params: ScoreRationaleParamsSchema },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -4,6 +4,7 @@ import { OPERATIONS, isOperationName, type OperationName } from '../../domain/op
 import type { InferencePool } from '../inference/pool';
 import { chatCompletionOperation } from './chat-completion';
 import { annotateRationaleOperation, extractConceptsOperation } from './cold-start';
+import { sampleRationalesOperation, scoreRationaleOperation } from './em';
 import { generateProblemOperation } from './generate-problem';
 import { noopOperation } from './noop';
 import type { ItemOperation } from './types';
@@ -22,6 +23,8 @@ const NEEDS_POOL: Record<Exclude<OperationName, 'noop'>, (pool: InferencePool) =
   generateProblem: generateProblemOperation,
   extractConcepts: extractConceptsOperation,
   annotateRationale: annotateRationaleOperation,
+  sampleRationales: sampleRationalesOperation,
+  scoreRationale: scoreRationaleOperation,
 };
 
 export function createOperationRegistry(deps: OperationDeps): OperationRegistry {

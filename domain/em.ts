@@ -1,0 +1,209 @@
+// The EM rationale loop (spec §1.2–1.5): schemas of its input and state, the sequences both models are trained and
+// scored on, the E-step reward and best-of-K selection, and the per-iteration metrics. Pure: used by the workflow.
+//
+// Decisions where the spec says UNSPECIFIED or INFERRED (documented in the README too):
+// - Training formats. q_φ(z|c,x): prompt = the cold-start rationale prompt over (x, c, level) (spec §1.4, the
+//   prompt the seed rationales were written for), completion = `Thinking Process: {z}`. p_θ(z,x|c): prompt = the
+//   1.0 concept prompt (spec §2.1), completion = `\n` + the marker format `<!-- BEGIN RATIONALE --> z ... PROBLEM -->`.
+// - Reward. R(c,x,z) = log p_θ(z|c) + log p_θ(x|z,c), both from ONE teacher-forced scoring request of p_θ on
+//   prompt + completion: the sums of token log-probs over the character span of z and of x (markers and
+//   whitespace between them are not part of either span: they are the same for every candidate).
+// - Selection. `criterion: 'sum'` (default, the paper's joint log-likelihood) takes argmax R; since a raw sum
+//   favours short rationales, `'perToken'` takes argmax of R / (tokens of z + tokens of x) instead. Ties go to the
+//   lowest sample index k, so the choice is deterministic; a candidate that could not be parsed or scored never wins.
+// - Convergence. Stop after `iterations`, or earlier when the mean selected R improved by less than
+//   `minImprovement` over the previous iteration (R is a log-likelihood, so this is in nats).
+import { z } from 'zod';
+import { MODEL_ROLES } from './config';
+import { DatasetNameSchema, DatasetRefSchema } from './dataset';
+import { ColdStartInputSchema, formatGeneration } from './synthesis';
+
+export const EM_ROLES = ['rationaleModel', 'promptGenerator'] as const satisfies readonly (typeof MODEL_ROLES)[number][];
+export type EmRole = (typeof EM_ROLES)[number];
+
+/** A model version as the loop knows it: what to send as `model` to the role's endpoint, and where it came from. */
+export const ModelVersionSchema = z
+  .object({
+    version: z.string().min(1),
+    /** The served model name (e.g. a LoRA adapter's name); the role's configured model when absent. */
+    model: z.string().min(1).optional(),
+    adapter: z.string().min(1).optional(),
+    endpoint: z.string().min(1).optional(),
+  })
+  .strict();
+export type ModelVersion = z.infer<typeof ModelVersionSchema>;
+
+const HyperparametersSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
+
+export const EmInputSchema = z
+  .object({
+    name: DatasetNameSchema,
+    /** Seed triples (c, z, x) from an earlier coldStart run; else `coldStart` builds them first. */
+    seedTriples: DatasetRefSchema.optional(),
+    coldStart: ColdStartInputSchema.optional(),
+    /** The models at the start (after cold start, before the warm start), per role. */
+    models: z.object({ rationaleModel: ModelVersionSchema, promptGenerator: ModelVersionSchema }).strict(),
+    /** Warm-start SFT of both models on the seed triples (spec §1.4: lr 2e-5, batch 16, 2 epochs). */
+    warmStart: z.boolean().default(true),
+    iterations: z.number().int().min(1).max(1000).default(3),
+    minImprovement: z.number().min(0).optional(),
+    /** Rationales sampled from q_φ per (c, x) in the E-step, and their temperature (spec §1.5: 8, 1.0). */
+    k: z.number().int().min(1).max(64).default(8),
+    temperature: z.number().min(0).max(5).default(1),
+    maxTokens: z.number().int().positive().default(2048),
+    criterion: z.enum(['sum', 'perToken']).default('sum'),
+    seed: z.number().int().nonnegative().default(0),
+    hyperparameters: z
+      .object({
+        warmStart: HyperparametersSchema.default({ learningRate: 2e-5, batchSize: 16, epochs: 2 }),
+        eStep: HyperparametersSchema.default({ learningRate: 2e-6, batchSize: 16, epochs: 1 }),
+        mStep: HyperparametersSchema.default({ learningRate: 2e-6, batchSize: 16, epochs: 1 }),
+      })
+      .strict()
+      .prefault({}),
+    shardSize: z.number().int().min(1).max(100_000).default(500),
+    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
+    itemConcurrency: z.number().int().min(1).max(4096).default(16),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (!v.seedTriples && !v.coldStart) ctx.addIssue({ code: 'custom', path: ['seedTriples'], message: 'give seedTriples, or coldStart to build them' });
+  });
+export type EmInput = z.input<typeof EmInputSchema>;
+export type EmParsed = z.output<typeof EmInputSchema>;
+
+/** Parameters of the E-step sampling and M-step decoding operations (q_φ over (c, x)). */
+export const SampleRationalesParamsSchema = z
+  .object({
+    role: z.enum(MODEL_ROLES).default('rationaleModel'),
+    model: z.string().min(1).optional(),
+    k: z.number().int().min(1).max(64).default(8),
+    temperature: z.number().min(0).max(5).default(1),
+    maxTokens: z.number().int().positive().default(2048),
+    seed: z.number().int().nonnegative().default(0),
+    /** 'candidates': one row per sample (E-step); 'triple': the single decoded rationale as the new triple (M-step). */
+    output: z.enum(['candidates', 'triple']).default('candidates'),
+  })
+  .strict();
+export type SampleRationalesParams = z.output<typeof SampleRationalesParamsSchema>;
+
+/** Parameters of the scoring operation (p_θ teacher-forced on one candidate). */
+export const ScoreRationaleParamsSchema = z
+  .object({
+    role: z.enum(MODEL_ROLES).default('promptGenerator'),
+    model: z.string().min(1).optional(),
+  })
+  .strict();
+export type ScoreRationaleParams = z.output<typeof ScoreRationaleParamsSchema>;
+
+// ---- training and scoring sequences
+
+export const THINKING_PREFIX = 'Thinking Process: ';
+
+/** q_φ's training completion for rationale z. */
+export function rationaleCompletion(rationale: string): string {
+  return `${THINKING_PREFIX}${rationale}`;
+}
+
+/** p_θ's training completion for (z, x), which follows the concept prompt directly. */
+export function generationCompletion(rationale: string, problem: string): string {
+  return `\n${formatGeneration(rationale, problem)}`;
+}
+
+export interface CharSpan {
+  start: number;
+  end: number;
+}
+
+/** The text p_θ is scored on (prompt + completion) and the character spans of z and of x in it. */
+export function scoringSequence(prompt: string, rationale: string, problem: string): { text: string; rationale: CharSpan; problem: CharSpan } {
+  const text = prompt + generationCompletion(rationale, problem);
+  // offsets from the format itself (never by searching for the texts: z could occur in a marker, x inside z)
+  const SENTINEL = '\u0000';
+  const zStart = prompt.length + generationCompletion(SENTINEL, problem).indexOf(SENTINEL);
+  const xStart = prompt.length + generationCompletion(rationale, SENTINEL).lastIndexOf(SENTINEL);
+  return { text, rationale: { start: zStart, end: zStart + rationale.length }, problem: { start: xStart, end: xStart + problem.length } };
+}
+
+// ---- E-step selection
+
+export interface ScoredCandidate {
+  k: number;
+  rationale: string;
+  /** log p_θ(z|c) and log p_θ(x|z,c); absent when the candidate could not be scored */
+  logpZ?: number;
+  logpX?: number;
+  tokensZ?: number;
+  tokensX?: number;
+}
+
+export function reward(c: ScoredCandidate): number | undefined {
+  return c.logpZ === undefined || c.logpX === undefined ? undefined : c.logpZ + c.logpX;
+}
+
+function criterionValue(c: ScoredCandidate, criterion: EmParsed['criterion']): number | undefined {
+  const r = reward(c);
+  if (r === undefined || !Number.isFinite(r)) return undefined;
+  if (criterion === 'sum') return r;
+  const tokens = (c.tokensZ ?? 0) + (c.tokensX ?? 0);
+  return tokens > 0 ? r / tokens : undefined;
+}
+
+/** z* = argmax over the scored candidates (ties → lowest k); undefined when none was scored. */
+export function selectBest(candidates: readonly ScoredCandidate[], criterion: EmParsed['criterion']): ScoredCandidate | undefined {
+  let best: { c: ScoredCandidate; v: number } | undefined;
+  for (const c of [...candidates].sort((a, b) => a.k - b.k)) {
+    const v = criterionValue(c, criterion);
+    if (v === undefined) continue;
+    if (!best || v > best.v) best = { c, v };
+  }
+  return best?.c;
+}
+
+// ---- metrics
+
+export interface EStepMetrics {
+  items: number;
+  /** items with no scored candidate: their previous rationale is kept */
+  unscored: number;
+  candidates: number;
+  meanReward: number;
+  medianReward: number;
+  /** mean over items of −log p_θ(x|z*,c) / tokens of x */
+  meanNllPerTokenX: number;
+  /** share of items whose selected rationale differs from the one they had */
+  changedFraction: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+export interface IterationRecord {
+  iteration: number;
+  eStep: EStepMetrics;
+  /** model versions each step used and produced */
+  models: {
+    sampledWith: ModelVersion;
+    scoredWith: ModelVersion;
+    rationaleModel: ModelVersion;
+    decodedWith: ModelVersion;
+    promptGenerator: ModelVersion;
+  };
+  datasets: { candidates: string; scored: string; selected: string; decoded: string };
+}
+
+/** True when the loop should stop after `history` (count reached, or the mean reward stopped improving). */
+export function converged(history: readonly IterationRecord[], input: Pick<EmParsed, 'iterations' | 'minImprovement'>): boolean {
+  if (history.length >= input.iterations) return true;
+  if (input.minImprovement === undefined || history.length < 2) return false;
+  const [prev, last] = history.slice(-2) as [IterationRecord, IterationRecord];
+  return last.eStep.meanReward - prev.eStep.meanReward < input.minImprovement;
+}
