@@ -2,6 +2,7 @@
 //   npm run bench -- stage [--items 100000] [--fake-items 10000] [--latency 50] [--concurrency 256]
 //   npm run bench -- dedup [--problems 100000]       (scripts/bench-dedup.ts)
 //   npm run bench -- sandbox [--reps 2] [--tests 16]  (scripts/bench-sandbox.ts)
+//   npm run bench -- math [--pairs 10000] [--seed S]  (scripts/bench-math.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
@@ -24,6 +25,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from './dev-server';
 import { benchDedup } from './bench-dedup';
 import { benchSandbox } from './bench-sandbox';
+import { benchMath } from './bench-math';
 
 /** CPU seconds a process has used so far (Linux /proc). */
 function cpuSecondsOf(pid: number): number {
@@ -200,7 +202,7 @@ async function benchStage(): Promise<Record<string, unknown>> {
   }
 }
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage, dedup: benchDedup, sandbox: benchSandbox };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage, dedup: benchDedup, sandbox: benchSandbox, math: benchMath };
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';
