@@ -89,6 +89,10 @@ export function loadConfig(file: string = defaultConfigPath(), env: NodeJS.Proce
   config.storage.root = path.resolve(base, config.storage.root);
   config.devServer.dbFile = path.resolve(base, config.devServer.dbFile);
   config.localModel.modelPath = path.resolve(base, config.localModel.modelPath);
+  if (config.training) {
+    config.training.root = path.resolve(base, config.training.root);
+    if (config.training.cwd) config.training.cwd = path.resolve(base, config.training.cwd);
+  }
   return config;
 }
 

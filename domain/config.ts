@@ -1,8 +1,9 @@
 // The schema of temporal.yaml: one validated configuration for workers, scripts and the CLI.
 import { z } from 'zod';
+import { MODEL_ROLES, type ModelRole } from './roles';
+import { TrainerConfigSchema } from './training';
 
-export const MODEL_ROLES = ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
+export { MODEL_ROLES, type ModelRole } from './roles';
 
 const positiveInt = z.number().int().positive();
 
@@ -35,6 +36,8 @@ export const TaskQueuesSchema = z
     cpu: z.string().min(1).default('promptcot-cpu'),
     /** untrusted code (code rewards): a CPU-bound queue of its own, so sandbox load never starves dedup or scoring */
     sandbox: z.string().min(1).default('promptcot-sandbox'),
+    /** the training hand-off: runs the external trainer command, so poll it where the trainer can run */
+    training: z.string().min(1).default('promptcot-training'),
   })
   .strict();
 
@@ -54,6 +57,7 @@ export const WorkersConfigSchema = z
     cpu: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 4 }),
     // programs queue for the interpreter pool (sandbox.concurrency wide); a few more slots keep it fed
     sandbox: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 8 }),
+    training: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 2 }),
   })
   .strict();
 
@@ -76,6 +80,12 @@ export const EndpointConfigSchema = z
     /** First backoff delay; doubles each retry, with jitter, capped by maxBackoffMs. */
     initialBackoffMs: positiveInt.default(500),
     maxBackoffMs: positiveInt.default(30_000),
+    /**
+     * How a newly trained adapter becomes servable here: 'vllm' loads it at run time (POST /v1/load_lora_adapter,
+     * vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True); 'none' keeps serving `model` (the new
+     * version is recorded; the operator reloads the server).
+     */
+    adapters: z.enum(['none', 'vllm']).default('none'),
   })
   .strict();
 
@@ -131,6 +141,8 @@ export const ConfigSchema = z
       .object(Object.fromEntries(MODEL_ROLES.map((r) => [r, RoleBindingSchema])) as Record<ModelRole, typeof RoleBindingSchema>)
       .strict(),
     sandbox: SandboxConfigSchema.prefault({}),
+    /** The external trainer (domain/training.ts); without it the `train` activity refuses to run. */
+    training: TrainerConfigSchema.optional(),
     devServer: DevServerConfigSchema.prefault({}),
     localModel: LocalModelConfigSchema.prefault({}),
   })

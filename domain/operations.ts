@@ -6,7 +6,7 @@ import { SampleRationalesParamsSchema, ScoreRationaleParamsSchema } from './em';
 import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
-export const QueueKindSchema = z.enum(['orchestration', 'inference', 'cpu', 'sandbox']);
+export const QueueKindSchema = z.enum(['orchestration', 'inference', 'cpu', 'sandbox', 'training']);
 export type QueueKind = z.infer<typeof QueueKindSchema>;
 
 export const NoopParamsSchema = z

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { BatchInferenceInputSchema } from './batch-inference';
 import { StageInputSchema } from './stage';
+import { EmInputSchema } from './em';
 import { ColdStartInputSchema, SynthesizeCorpusInputSchema } from './synthesis';
 
 export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description: string }> = {
@@ -9,4 +10,5 @@ export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description
   mapDatasetStage: { input: StageInputSchema, description: 'map one item operation over a dataset (the generic stage)' },
   synthesizeCorpus: { input: SynthesizeCorpusInputSchema, description: 'concept file -> passes of p_theta -> parsed, deduplicated, formatted problems' },
   coldStart: { input: ColdStartInputSchema, description: 'seed problems -> concepts -> rationales: concept files and seed triples' },
+  emRationaleLoop: { input: EmInputSchema, description: 'cold start, warm start, then EM iterations training q_phi (best-of-K rationales) and p_theta' },
 };

@@ -10,6 +10,11 @@ import { createOperationRegistry } from '../activities/operations';
 import { createSandboxActivities } from '../activities/sandbox/activities';
 import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
 import { createStageActivities } from '../activities/stage/activities';
+import { createEmActivities } from '../activities/em/activities';
+import { createModelActivation } from '../activities/training/activate-role';
+import { createTrainingActivities } from '../activities/training/train';
+import { resolveApiKey } from '../activities/config';
+import { ApplicationFailure } from '@temporalio/common';
 import { createSynthesisActivities } from '../activities/synthesis/activities';
 
 export interface WorkerSetOptions {
@@ -32,7 +37,22 @@ export function createActivities(config: Config) {
     ...createInferenceActivities(pool),
     ...createSynthesisActivities(store),
     ...createSandboxActivities(config.sandbox),
+    ...createEmActivities(store),
+    ...trainingActivities(config, store),
   };
+}
+
+/** The training hand-off, or activities that refuse with the reason when temporal.yaml has no `training`. */
+function trainingActivities(config: Config, store: DatasetStore) {
+  if (!config.training) {
+    const refuse = async (): Promise<never> => {
+      throw ApplicationFailure.nonRetryable('training is not configured: add a `training` section (the trainer command) to temporal.yaml', 'TrainingNotConfigured');
+    };
+    return { train: refuse, activateTrainedModel: refuse, activateModel: refuse };
+  }
+  const byUrl = new Map(Object.values(config.endpoints).map((e) => [e.baseUrl, e]));
+  const training = createTrainingActivities(config.training, store, { apiKeyFor: (url) => { const e = byUrl.get(url); return e ? resolveApiKey(e) : undefined; } });
+  return { ...training, ...createModelActivation(config, training.activateTrainedModel) };
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {

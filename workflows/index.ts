@@ -3,3 +3,4 @@ export { mapDatasetStage } from './stage';
 export { batchInference } from './batch-inference';
 export { synthesizeCorpus } from './synthesize-corpus';
 export { coldStart } from './cold-start';
+export { emRationaleLoop } from './em-rationale-loop';

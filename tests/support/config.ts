@@ -17,7 +17,7 @@ export function testConfig(o: TestConfigOptions): Config {
   const roles = Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'main' }]));
   return ConfigSchema.parse({
     temporal: { address: o.address, namespace: 'default' },
-    taskQueues: { orchestration: `${prefix}-orchestration`, inference: `${prefix}-inference`, cpu: `${prefix}-cpu` },
+    taskQueues: { orchestration: `${prefix}-orchestration`, inference: `${prefix}-inference`, cpu: `${prefix}-cpu`, sandbox: `${prefix}-sandbox`, training: `${prefix}-training` },
     workers: { orchestration: {}, inference: { maxConcurrentActivityTaskExecutions: 64 }, cpu: { maxConcurrentActivityTaskExecutions: 16 } },
     storage: { root: o.storageRoot },
     endpoints: {

@@ -21,6 +21,7 @@ function endpoint(overrides: Partial<EndpointConfig> = {}): EndpointConfig {
     baseUrl: server.url,
     apiKey: 'test-key',
     model: 'fake-model',
+    adapters: 'none',
     maxConcurrency: 8,
     requestsPerSecond: 0,
     timeoutMs: 2_000,

@@ -1,0 +1,211 @@
+// emRationaleLoop (spec §1.4–1.5): cold start (or given seed triples) → warm start of q_φ and p_θ → EM iterations:
+//   E-step: K rationales per (c, x) from q_φ → R(c,x,z) of each under p_θ → z* = argmax → SFT q_φ on (c, x) → z*
+//   M-step: greedy rationales from the updated q_φ → SFT p_θ on c → (z, x)
+// until `iterations` or until the mean reward improves by less than `minImprovement`.
+//
+// Durability: every step is a child stage workflow or an idempotent activity with a name derived from the run,
+// the iteration and the step, so a retried or re-run step reuses what is finished (stage done markers and attempt
+// files, `.done.json` of the dataset activities, `done.json` of training jobs). Each iteration ends with
+// continue-as-new carrying the state (triples, model versions, metrics), so the history stays small however many
+// iterations run. Operable: `pause` / `resume` signals (the loop stops between steps), a `status` query (iteration,
+// step, model versions, metrics so far), and a failed step waits for a `retryStep` signal instead of failing the
+// run (nothing completed is redone), or fails the run after `abandon`.
+import {
+  ActivityCancellationType,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { EmActivities } from '../activities/em/activities';
+import type { TrainingActivities } from '../activities/training/train';
+import type { createModelActivation } from '../activities/training/activate-role';
+import type { DatasetRef } from '../domain/dataset';
+import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord, type ModelVersion } from '../domain/em';
+import type { PipelineProgress } from '../domain/pipeline';
+import type { StageInput, StageResult } from '../domain/stage';
+import type { TrainResult } from '../domain/training';
+import { pipelineProgressQuery } from './batch-inference';
+import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
+import { coldStart } from './cold-start';
+import { mapDatasetStage } from './stage';
+import { parseWorkflowInput } from './validate';
+
+export interface EmState {
+  /** the next iteration to run (1-based) */
+  iteration: number;
+  triples: DatasetRef;
+  models: Record<EmRole, ModelVersion>;
+  warmStarted: boolean;
+  history: IterationRecord[];
+  report?: { json: string; png: string };
+}
+
+export interface EmStatus {
+  iteration: number;
+  step: string;
+  paused: boolean;
+  failed?: { step: string; message: string };
+  models: Record<EmRole, ModelVersion>;
+  history: IterationRecord[];
+  currentStage?: { stage: string; workflowId: string };
+}
+
+export interface EmResult {
+  iterations: IterationRecord[];
+  models: Record<EmRole, ModelVersion>;
+  triples: DatasetRef;
+  report?: { json: string; png: string };
+  stoppedBecause: 'iterations' | 'converged';
+}
+
+export const emStatusQuery = defineQuery<EmStatus>('status');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const retryStepSignal = defineSignal('retryStep');
+export const abandonSignal = defineSignal('abandon');
+
+const ROLE_SHORT: Record<EmRole, string> = { rationaleModel: 'q_phi', promptGenerator: 'p_theta' };
+
+/** What a training job starts from: the role's current version. */
+function baseOf(v: ModelVersion): { version: string; model?: string; adapter?: string } {
+  return { version: v.version, ...(v.model ? { model: v.model } : {}), ...(v.adapter ? { adapter: v.adapter } : {}) };
+}
+
+export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<EmResult> {
+  const input: EmParsed = parseWorkflowInput(EmInputSchema, raw);
+  const wf = workflowInfo().workflowId;
+  const bookkeeping = bookkeepingActivities();
+  const { taskQueues } = await bookkeeping.describeDeployment();
+  const em = proxyActivities<EmActivities>({
+    taskQueue: taskQueues.cpu,
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: '5 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  const training = proxyActivities<TrainingActivities & ReturnType<typeof createModelActivation>>({
+    taskQueue: taskQueues.training,
+    // a trainer may run for days; the heartbeat says it is alive
+    startToCloseTimeout: '30 days',
+    heartbeatTimeout: '10 minutes',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured', 'ModelActivationFailed'] },
+  });
+
+  let paused = false;
+  let retry = false;
+  let abandon = false;
+  const status: EmStatus = { iteration: carried?.iteration ?? 0, step: 'start', paused, models: carried?.models ?? input.models, history: carried?.history ?? [] };
+  const progress: PipelineProgress = { pipeline: 'emRationaleLoop', phase: 'start', finishedStages: [], notes: [] };
+  setHandler(emStatusQuery, () => ({ ...status, paused }));
+  setHandler(pipelineProgressQuery, () => progress);
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(retryStepSignal, () => void (retry = true));
+  setHandler(abandonSignal, () => void (abandon = true));
+
+  /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */
+  async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await condition(() => !paused);
+      status.step = progress.phase = name;
+      try {
+        const result = await run();
+        status.failed = undefined;
+        return result;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        status.failed = { step: name, message: (err as Error).message };
+        progress.notes.push(`step ${name} failed: ${(err as Error).message}; signal retryStep to run it again, or abandon`);
+        retry = false;
+        await condition(() => retry || abandon);
+        if (abandon) throw err;
+      }
+    }
+  }
+
+  async function stage(name: string, operation: StageInput['operation'], params: unknown, from: DatasetRef, output: string): Promise<StageResult> {
+    const workflowId = `${wf}/${name}`;
+    status.currentStage = progress.currentStage = { stage: name, workflowId };
+    const result = await executeChild(mapDatasetStage, {
+      workflowId,
+      args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency }],
+    });
+    status.currentStage = progress.currentStage = undefined;
+    progress.finishedStages.push({ stage: name, counts: result.counts, output: result.output });
+    return result;
+  }
+
+  /** SFT of one model on triples, then the new version made available (vLLM LoRA load or a new endpoint). */
+  async function trainOn(role: EmRole, triples: DatasetRef, job: string, hyperparameters: Record<string, number | string | boolean>): Promise<ModelVersion> {
+    const data = await step(`${job}/data`, () => em.buildSftData({ input: triples, output: `${input.name}/${job}/sft`, role, shardSize: input.shardSize }));
+    const trained: TrainResult = await step(`${job}/train`, () =>
+      training.train({ job: `${input.name}/${job}`, kind: 'sft', role, base: baseOf(status.models[role]), data, hyperparameters }),
+    );
+    const version = await step(`${job}/activate`, () => training.activateModel({ role, trained }));
+    status.models = { ...status.models, [role]: version };
+    return version;
+  }
+
+  let state: EmState;
+  if (carried) state = carried;
+  else {
+    let triples = input.seedTriples;
+    if (!triples) {
+      const cold = await step('cold-start', () =>
+        executeChild(coldStart, { workflowId: `${wf}/cold-start`, args: [{ ...input.coldStart!, name: `${input.name}/cold-start` }] }),
+      );
+      triples = cold.triples.output;
+    }
+    state = { iteration: 1, triples, models: input.models, warmStarted: false, history: [] };
+  }
+  status.models = state.models;
+
+  if (!state.warmStarted) {
+    if (input.warmStart) {
+      for (const role of ['rationaleModel', 'promptGenerator'] as const) await trainOn(role, state.triples, `warm-start/${ROLE_SHORT[role]}`, input.hyperparameters.warmStart);
+    }
+    state = { ...state, warmStarted: true, models: status.models };
+  }
+
+  const t = state.iteration;
+  status.iteration = t;
+  const it = `iter-${t}`;
+  // E-step
+  const sampledWith = status.models.rationaleModel;
+  const scoredWith = status.models.promptGenerator;
+  const candidates = await step(`${it}/sample`, () =>
+    stage(`${it}/sample`, 'sampleRationales', { k: input.k, temperature: input.temperature, maxTokens: input.maxTokens, seed: input.seed + t, model: sampledWith.model, output: 'candidates' }, state.triples, `${input.name}/${it}/candidates`),
+  );
+  const scored = await step(`${it}/score`, () => stage(`${it}/score`, 'scoreRationale', { model: scoredWith.model }, candidates.output, `${input.name}/${it}/scored`));
+  const selection = await step(`${it}/select`, () =>
+    em.selectRationales({ input: scored.output, output: `${input.name}/${it}/selected`, criterion: input.criterion, shardSize: input.shardSize }),
+  );
+  const rationaleModel = await trainOn('rationaleModel', selection.output, `${it}/${ROLE_SHORT.rationaleModel}`, input.hyperparameters.eStep);
+  // M-step
+  const decoded = await step(`${it}/decode`, () =>
+    stage(`${it}/decode`, 'sampleRationales', { k: 1, temperature: 0, maxTokens: input.maxTokens, seed: input.seed + t, model: rationaleModel.model, output: 'triple' }, selection.output, `${input.name}/${it}/decoded`),
+  );
+  const promptGenerator = await trainOn('promptGenerator', decoded.output, `${it}/${ROLE_SHORT.promptGenerator}`, input.hyperparameters.mStep);
+
+  const record: IterationRecord = {
+    iteration: t,
+    eStep: selection.metrics,
+    models: { sampledWith, scoredWith, rationaleModel, decodedWith: rationaleModel, promptGenerator },
+    datasets: { candidates: candidates.output.name, scored: scored.output.name, selected: selection.output.name, decoded: decoded.output.name },
+  };
+  const history = [...state.history, record];
+  status.history = history;
+  const report = await step(`${it}/report`, () => em.writeEmReport({ name: input.name, history }));
+  const next: EmState = { iteration: t + 1, triples: selection.output, models: status.models, warmStarted: true, history, report };
+  if (converged(history, input)) {
+    status.step = progress.phase = 'done';
+    return { iterations: history, models: status.models, triples: selection.output, report, stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged' };
+  }
+  return continueAsNew<typeof emRationaleLoop>(raw, next);
+}
