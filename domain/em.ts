@@ -64,6 +64,8 @@ export const EmInputSchema = z
     shardSize: z.number().int().min(1).max(100_000).default(500),
     maxConcurrentShards: z.number().int().min(1).max(500).default(8),
     itemConcurrency: z.number().int().min(1).max(4096).default(16),
+    /** A stage shard without a heartbeat for this long is retried elsewhere (worker lost). */
+    heartbeatTimeoutSeconds: z.number().positive().default(60),
   })
   .strict()
   .superRefine((v, ctx) => {

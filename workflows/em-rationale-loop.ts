@@ -134,7 +134,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
     status.currentStage = progress.currentStage = { stage: name, workflowId };
     const result = await executeChild(mapDatasetStage, {
       workflowId,
-      args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency }],
+      args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds }],
     });
     status.currentStage = progress.currentStage = undefined;
     progress.finishedStages.push({ stage: name, counts: result.counts, output: result.output });
