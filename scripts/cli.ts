@@ -3,6 +3,8 @@
 //   npm run cli -- status ID [--watch]
 //   npm run cli -- list [--running]
 //   npm run cli -- cancel ID
+//   npm run cli -- signal ID pause|resume|retryStep|abandon      (emRationaleLoop; any signal of a run)
+//   npm run cli -- query ID status                               (any query of a run, printed as JSON)
 //   npm run cli -- schedule ID --workflow batchInference --input run.json --every 1d
 //   npm run cli -- workflows
 import { readFileSync } from 'node:fs';
@@ -134,6 +136,19 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     await client.connection.close();
     return 0;
   }
+  if (command === 'signal' && rest[0] && rest[1]) {
+    const client = await connectClient(config);
+    await client.workflow.getHandle(rest[0]).signal(rest[1]);
+    console.log(`signal ${rest[1]} sent to ${rest[0]}`);
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'query' && rest[0] && rest[1]) {
+    const client = await connectClient(config);
+    console.log(JSON.stringify(await client.workflow.getHandle(rest[0]).query(rest[1]), null, 2));
+    await client.connection.close();
+    return 0;
+  }
   if (command === 'schedule' && rest[0]) {
     const workflow = flag(args, 'workflow');
     if (!workflow) throw new UsageError('schedule needs --workflow NAME');
@@ -155,7 +170,7 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     await client.connection.close();
     return 0;
   }
-  throw new UsageError('usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] | cancel ID | schedule ID --workflow NAME --input FILE --every 1d | workflows)');
+  throw new UsageError('usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)');
 }
 
 if (require.main === module) {

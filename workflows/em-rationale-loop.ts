@@ -44,6 +44,8 @@ export interface EmState {
   warmStarted: boolean;
   history: IterationRecord[];
   report?: { json: string; png: string };
+  /** a pause carries over continue-as-new */
+  paused?: boolean;
 }
 
 export interface EmStatus {
@@ -72,6 +74,13 @@ export const abandonSignal = defineSignal('abandon');
 
 const ROLE_SHORT: Record<EmRole, string> = { rationaleModel: 'q_phi', promptGenerator: 'p_theta' };
 
+/** The messages of a failure and its causes ("Activity task failed: <the activity's own error>"). */
+function failureMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e) if (e.message) parts.push(e.message);
+  return parts.join(': ');
+}
+
 /** What a training job starts from: the role's current version. */
 function baseOf(v: ModelVersion): { version: string; model?: string; adapter?: string } {
   return { version: v.version, ...(v.model ? { model: v.model } : {}), ...(v.adapter ? { adapter: v.adapter } : {}) };
@@ -80,6 +89,19 @@ function baseOf(v: ModelVersion): { version: string; model?: string; adapter?: s
 export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<EmResult> {
   const input: EmParsed = parseWorkflowInput(EmInputSchema, raw);
   const wf = workflowInfo().workflowId;
+  // handlers first: a query or signal may come before the first await returns
+  let paused = carried?.paused ?? false;
+  let retry = false;
+  let abandon = false;
+  const status: EmStatus = { iteration: carried?.iteration ?? 0, step: 'start', paused, models: carried?.models ?? input.models, history: carried?.history ?? [] };
+  const progress: PipelineProgress = { pipeline: 'emRationaleLoop', phase: 'start', finishedStages: [], notes: [] };
+  setHandler(emStatusQuery, () => ({ ...status, paused }));
+  setHandler(pipelineProgressQuery, () => progress);
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(retryStepSignal, () => void (retry = true));
+  setHandler(abandonSignal, () => void (abandon = true));
+
   const bookkeeping = bookkeepingActivities();
   const { taskQueues } = await bookkeeping.describeDeployment();
   const em = proxyActivities<EmActivities>({
@@ -97,18 +119,6 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
     retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured', 'ModelActivationFailed'] },
   });
 
-  let paused = false;
-  let retry = false;
-  let abandon = false;
-  const status: EmStatus = { iteration: carried?.iteration ?? 0, step: 'start', paused, models: carried?.models ?? input.models, history: carried?.history ?? [] };
-  const progress: PipelineProgress = { pipeline: 'emRationaleLoop', phase: 'start', finishedStages: [], notes: [] };
-  setHandler(emStatusQuery, () => ({ ...status, paused }));
-  setHandler(pipelineProgressQuery, () => progress);
-  setHandler(pauseSignal, () => void (paused = true));
-  setHandler(resumeSignal, () => void (paused = false));
-  setHandler(retryStepSignal, () => void (retry = true));
-  setHandler(abandonSignal, () => void (abandon = true));
-
   /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */
   async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
     for (;;) {
@@ -120,8 +130,8 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
         return result;
       } catch (err) {
         if (isCancellation(err)) throw err;
-        status.failed = { step: name, message: (err as Error).message };
-        progress.notes.push(`step ${name} failed: ${(err as Error).message}; signal retryStep to run it again, or abandon`);
+        status.failed = { step: name, message: failureMessage(err) };
+        progress.notes.push(`step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`);
         retry = false;
         await condition(() => retry || abandon);
         if (abandon) throw err;
@@ -202,7 +212,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const history = [...state.history, record];
   status.history = history;
   const report = await step(`${it}/report`, () => em.writeEmReport({ name: input.name, history }));
-  const next: EmState = { iteration: t + 1, triples: selection.output, models: status.models, warmStarted: true, history, report };
+  const next: EmState = { iteration: t + 1, triples: selection.output, models: status.models, warmStarted: true, history, report, paused };
   if (converged(history, input)) {
     status.step = progress.phase = 'done';
     return { iterations: history, models: status.models, triples: selection.output, report, stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged' };
