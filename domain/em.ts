@@ -79,6 +79,8 @@ export const SampleRationalesParamsSchema = z
   .object({
     role: z.enum(MODEL_ROLES).default('rationaleModel'),
     model: z.string().min(1).optional(),
+    /** another server for the role (a trained model served apart), by base URL */
+    endpoint: z.string().url().optional(),
     k: z.number().int().min(1).max(64).default(8),
     temperature: z.number().min(0).max(5).default(1),
     maxTokens: z.number().int().positive().default(2048),
@@ -94,6 +96,7 @@ export const ScoreRationaleParamsSchema = z
   .object({
     role: z.enum(MODEL_ROLES).default('promptGenerator'),
     model: z.string().min(1).optional(),
+    endpoint: z.string().url().optional(),
   })
   .strict();
 export type ScoreRationaleParams = z.output<typeof ScoreRationaleParamsSchema>;

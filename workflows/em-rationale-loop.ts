@@ -190,16 +190,16 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const sampledWith = status.models.rationaleModel;
   const scoredWith = status.models.promptGenerator;
   const candidates = await step(`${it}/sample`, () =>
-    stage(`${it}/sample`, 'sampleRationales', { k: input.k, temperature: input.temperature, maxTokens: input.maxTokens, seed: input.seed + t, model: sampledWith.model, output: 'candidates' }, state.triples, `${input.name}/${it}/candidates`),
+    stage(`${it}/sample`, 'sampleRationales', { k: input.k, temperature: input.temperature, maxTokens: input.maxTokens, seed: input.seed + t, model: sampledWith.model, endpoint: sampledWith.endpoint, output: 'candidates' }, state.triples, `${input.name}/${it}/candidates`),
   );
-  const scored = await step(`${it}/score`, () => stage(`${it}/score`, 'scoreRationale', { model: scoredWith.model }, candidates.output, `${input.name}/${it}/scored`));
+  const scored = await step(`${it}/score`, () => stage(`${it}/score`, 'scoreRationale', { model: scoredWith.model, endpoint: scoredWith.endpoint }, candidates.output, `${input.name}/${it}/scored`));
   const selection = await step(`${it}/select`, () =>
     em.selectRationales({ input: scored.output, output: `${input.name}/${it}/selected`, criterion: input.criterion, shardSize: input.shardSize }),
   );
   const rationaleModel = await trainOn('rationaleModel', selection.output, `${it}/${ROLE_SHORT.rationaleModel}`, input.hyperparameters.eStep);
   // M-step
   const decoded = await step(`${it}/decode`, () =>
-    stage(`${it}/decode`, 'sampleRationales', { k: 1, temperature: 0, maxTokens: input.maxTokens, seed: input.seed + t, model: rationaleModel.model, output: 'triple' }, selection.output, `${input.name}/${it}/decoded`),
+    stage(`${it}/decode`, 'sampleRationales', { k: 1, temperature: 0, maxTokens: input.maxTokens, seed: input.seed + t, model: rationaleModel.model, endpoint: rationaleModel.endpoint, output: 'triple' }, selection.output, `${input.name}/${it}/decoded`),
   );
   const promptGenerator = await trainOn('promptGenerator', decoded.output, `${it}/${ROLE_SHORT.promptGenerator}`, input.hyperparameters.mStep);
 

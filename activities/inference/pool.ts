@@ -41,12 +41,24 @@ export class InferencePool {
     return client;
   }
 
-  /** The client and model bound to a model role. */
-  forRole(role: ModelRole): RoleClient {
+  /**
+   * The client and model bound to a model role. `baseUrl` moves the role to another server of the same kind (a
+   * trained model that a trainer started a server for): the endpoint's settings, another URL.
+   */
+  forRole(role: ModelRole, baseUrl?: string): RoleClient {
     const binding = Object.hasOwn(this.config.roles, role) ? this.config.roles[role] : undefined;
     if (!binding) throw new Error(`unknown model role "${role}"`);
-    const client = this.client(binding.endpoint);
-    return { client, model: binding.model ?? client.defaultModel, endpoint: binding.endpoint };
+    const configured = this.client(binding.endpoint);
+    if (baseUrl === undefined || baseUrl === this.config.endpoints[binding.endpoint]!.baseUrl) {
+      return { client: configured, model: binding.model ?? configured.defaultModel, endpoint: binding.endpoint };
+    }
+    const name = `${binding.endpoint}@${baseUrl}`;
+    let client = this.clients.get(name);
+    if (!client) {
+      client = new InferenceClient({ ...this.config.endpoints[binding.endpoint]!, baseUrl }, { ...this.options, name });
+      this.clients.set(name, client);
+    }
+    return { client, model: binding.model ?? client.defaultModel, endpoint: name };
   }
 
   /** Usage per endpoint of the clients this pool created. */

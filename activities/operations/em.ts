@@ -71,7 +71,7 @@ export function sampleRationalesOperation(pool: InferencePool): ItemOperation<Sa
       const parsed = TripleSchema.safeParse(item);
       if (!parsed.success) return badField(parsed.error);
       const triple = parsed.data;
-      const { client, model } = pool.forRole(params.role);
+      const { client, model } = pool.forRole(params.role, params.endpoint);
       const prompt = rationalePrompt(triple);
       const k = params.output === 'triple' ? 1 : params.k;
       const samples = await Promise.all(
@@ -117,7 +117,7 @@ export function scoreRationaleOperation(pool: InferencePool): ItemOperation<Scor
       const c = parsed.data;
       // an unparseable sample stays in the output (so every item keeps its K rows), marked as not scored
       if (c.rationale === null || c.rationale.trim() === '') return { rows: [{ ...item, scored: false, scoreError: 'no rationale to score' }] };
-      const { client, model } = pool.forRole(params.role);
+      const { client, model } = pool.forRole(params.role, params.endpoint);
       const seq = scoringSequence(generationPrompt(c), c.rationale, c.problem);
       const scores = await client.scoreSpans({ text: seq.text, spans: [seq.rationale, seq.problem], model: params.model ?? model }, { signal: ctx.signal });
       const [logpZ, logpX] = scores.spanLogProbs as [number, number];
