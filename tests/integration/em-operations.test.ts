@@ -11,6 +11,7 @@ import { testConfig } from '../support/config';
 import { tempDir, writeJsonl } from '../support/files';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
 import { runTestWorkers, type TestWorkers } from '../support/workers';
+import { saveHistoryFixture } from '../support/histories';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -102,6 +103,7 @@ describe('emRationaleLoop operations', () => {
     expect(result.iterations).toHaveLength(1);
     expect(result.iterations[0]!.eStep.items).toBe(2);
     expect(result.models.rationaleModel.version).not.toBe('q0');
+    if (process.env.UPDATE_HISTORY_FIXTURES) saveHistoryFixture('emRationaleLoop-retry', env.address, handle.workflowId);
     // cold start was not redone
     expect(fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length).toBe(coldStartRequests);
   }, 300_000);
