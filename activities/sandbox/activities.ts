@@ -1,18 +1,27 @@
-// The code reward as a Temporal activity (cpu queue): extract the program from a completion, run it on the
-// tests in the sandbox, and return per-test verdicts and the binary reward u(x, y) (all tests pass).
+// The code reward as a Temporal activity (sandbox queue): extract the program from a completion, run it on the
+// tests in the sandbox of its language, and return per-test verdicts and the binary reward u(x, y) (all tests
+// pass). Python runs in bubblewrap (python-sandbox.ts), JavaScript in isolated-vm (js-sandbox.ts); a problem
+// with several valid outputs brings a custom checker (JavaScript `check(input, expected, actual)`, run in
+// isolated-vm) that replaces the LiveCodeBench comparison.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SandboxConfig } from '../../domain/config';
 import { extractCode } from './extract-code';
-import { runPython, SandboxUnavailableError, type TestCase, type TestVerdict } from './python-sandbox';
+import { CheckerError, JsSandboxUnavailableError, runChecker, runJavaScript } from './js-sandbox';
+import { runPython, SandboxUnavailableError } from './python-sandbox';
+import type { Judge, SandboxLimits, TestCase, TestVerdict } from './types';
 
 export interface EvaluateCodeInput {
   /** A model completion (thinking, then a fenced program), or the program itself in `code`. */
   completion?: string;
   code?: string;
   tests: TestCase[];
-  /** Call-based problems (starter code): the function to call, e.g. `twoSum`. */
+  /** 'python' (default) or 'javascript'. */
+  language?: 'python' | 'javascript';
+  /** Call-based problems (starter code, Python): the function to call, e.g. `twoSum`. */
   fnName?: string;
+  /** JavaScript defining `check(input, expected, actual)` → boolean | {ok, reason}: for problems with several valid outputs. */
+  checker?: string;
 }
 
 export interface EvaluateCodeResult {
@@ -25,27 +34,42 @@ export interface EvaluateCodeResult {
   noCode?: true;
 }
 
-export function createSandboxActivities(limits: SandboxConfig) {
+function checkerJudge(checker: string, limits: SandboxLimits): Judge {
+  return (test, stdout) => runChecker(checker, { input: test.input, expected: test.output, actual: stdout }, limits);
+}
+
+export function createSandboxActivities(config: SandboxConfig) {
   return {
     async evaluateCode(input: EvaluateCodeInput): Promise<EvaluateCodeResult> {
       if (input.tests.length === 0) throw ApplicationFailure.nonRetryable('evaluateCode: tests: at least one test is needed', 'InvalidInput');
+      const language = input.language ?? 'python';
+      if (language !== 'python' && language !== 'javascript') throw ApplicationFailure.nonRetryable(`evaluateCode: language: "${String(language)}" is not python or javascript`, 'InvalidInput');
+      if (input.fnName !== undefined && language !== 'python') throw ApplicationFailure.nonRetryable('evaluateCode: fnName: call-based problems are Python only', 'InvalidInput');
       const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
       if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
+      const limits: SandboxLimits = { ...config, parallelism: config.concurrency };
+      const ctx = Context.current();
+      let done = 0;
+      const judge = input.checker !== undefined ? checkerJudge(input.checker, limits) : undefined;
       try {
-        const ctx = Context.current();
-        let done = 0;
-        const { verdicts } = await runPython(code, input.tests, { ...limits, parallelism: limits.concurrency }, {
-          fnName: input.fnName,
-          mode: limits.mode,
-          // a cancel stops scheduling tests; heartbeats carry it here and show progress
-          signal: ctx.cancellationSignal,
-          onVerdict: () => ctx.heartbeat({ testsDone: ++done }),
-        });
+        const { verdicts } =
+          language === 'javascript'
+            ? await runJavaScript(code, input.tests, limits, { judge })
+            : await runPython(code, input.tests, limits, {
+                fnName: input.fnName,
+                mode: config.mode,
+                judge,
+                // a cancel stops scheduling tests; heartbeats carry it here and show progress
+                signal: ctx.cancellationSignal,
+                onVerdict: () => ctx.heartbeat({ testsDone: ++done }),
+              });
         const passed = verdicts.filter((v) => v.verdict === 'pass').length;
         return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
       } catch (err) {
         // A worker without the sandbox must not hand out rewards: fail for good and say what to install.
-        if (err instanceof SandboxUnavailableError) throw ApplicationFailure.nonRetryable(err.message, 'SandboxUnavailable');
+        if (err instanceof SandboxUnavailableError || err instanceof JsSandboxUnavailableError) throw ApplicationFailure.nonRetryable(err.message, 'SandboxUnavailable');
+        // A broken checker is a fault of the problem's test data, not of the program: no reward either way.
+        if (err instanceof CheckerError) throw ApplicationFailure.nonRetryable(`evaluateCode: checker: ${err.message}`, 'InvalidChecker');
         throw err;
       }
     },

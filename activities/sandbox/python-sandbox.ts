@@ -16,7 +16,7 @@ import { buildCommand, findBwrap, releaseUid, resolvePython, SandboxUnavailableE
 import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
 import { interpreterPool, ServerLost, STDERR_CAP, type ForkRunResult } from './interpreter-pool';
-import { DEFAULT_LIMITS, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
+import { DEFAULT_LIMITS, type Judge, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
 
 export type { Verdict, SandboxLimits, TestCase, TestVerdict, RunResult } from './types';
 export { DEFAULT_LIMITS } from './types';
@@ -31,6 +31,8 @@ export interface RunOptions {
   mode?: SandboxMode;
   /** Stops scheduling tests (running ones finish); runPython then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Decides pass / wrong_answer instead of the stdio rules (a custom checker); see types.ts. */
+  judge?: Judge;
   /** Called after each test's verdict (e.g. to heartbeat). */
   onVerdict?: (index: number, verdict: TestVerdict) => void;
 }
@@ -158,7 +160,7 @@ const MEMORY_RE = /MemoryError|Cannot allocate memory|out of memory|memory alloc
 const SIGXCPU_EXIT = 128 + 24;
 const SIGKILL_EXIT = 128 + 9;
 
-function classify(raw: RawRun, test: TestCase, fnName?: string): TestVerdict {
+async function classify(raw: RawRun, test: TestCase, options: RunOptions): Promise<TestVerdict> {
   const base = { timeMs: Math.round(raw.timeMs), ...(raw.cpuMs !== undefined ? { cpuMs: Math.round(raw.cpuMs) } : {}), stderr: excerpt(raw.stderr) };
   if (raw.spawnError) return { ...base, verdict: 'runtime_error', detail: `spawn failed: ${raw.spawnError}` };
   if (raw.outputLimit) return { ...base, verdict: 'runtime_error', detail: 'output limit' };
@@ -171,7 +173,11 @@ function classify(raw: RawRun, test: TestCase, fnName?: string): TestVerdict {
     const detail = raw.code === null ? `signal ${raw.signal}` : raw.code > 128 ? `signal ${raw.code - 128}` : `exit code ${raw.code}`;
     return { ...base, verdict: 'runtime_error', detail };
   }
-  const cmp = fnName === undefined ? compareStdio(test.output, raw.stdout) : compareCallResult(test.output, raw.stdout);
+  const cmp = options.judge
+    ? await options.judge(test, raw.stdout)
+    : options.fnName === undefined
+      ? compareStdio(test.output, raw.stdout)
+      : compareCallResult(test.output, raw.stdout);
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
 
@@ -216,7 +222,7 @@ async function runFresh(program: string, tests: TestCase[], limits: SandboxLimit
 }
 
 async function runFreshTest(program: string, test: TestCase, index: number, limits: SandboxLimits, options: RunOptions): Promise<TestVerdict> {
-  const verdict = classify(await runOnce(program, ['-c', PRELUDE], test.input, limits), test, options.fnName);
+  const verdict = await classify(await runOnce(program, ['-c', PRELUDE], test.input, limits), test, options);
   options.onVerdict?.(index, verdict);
   return verdict;
 }
@@ -248,7 +254,7 @@ async function runForked(program: string, tests: TestCase[], limits: SandboxLimi
         while (more()) {
           const i = next++;
           const result = await server.run(tests[i]!.input, limits);
-          verdicts[i] = classify(forkedRaw(result, limits), tests[i]!, fnName);
+          verdicts[i] = await classify(forkedRaw(result, limits), tests[i]!, options);
           options.onVerdict?.(i, verdicts[i]!);
           if (!result.clean) {
             reusable = false;

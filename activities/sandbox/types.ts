@@ -31,6 +31,9 @@ export interface RunResult {
   verdicts: TestVerdict[];
 }
 
+/** Decides pass / wrong_answer for a run that exited cleanly (default: the LiveCodeBench stdio rules). */
+export type Judge = (test: TestCase, stdout: string) => Promise<{ ok: boolean; reason?: string }>;
+
 export const DEFAULT_LIMITS: SandboxLimits = {
   wallTimeMs: 10_000,
   cpuTimeMs: 6_000,

@@ -9,8 +9,12 @@ import { extractCode } from '../../activities/sandbox/extract-code';
 import { ConfigSchema } from '../../domain/config';
 import { DEFAULT_LIMITS, runPython } from '../../activities/sandbox/python-sandbox';
 import { shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
+import { shutdownJsSandbox } from '../../activities/sandbox/js-sandbox';
 
-afterAll(() => shutdownInterpreterPool());
+afterAll(async () => {
+  shutdownInterpreterPool();
+  await shutdownJsSandbox();
+});
 
 const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
 
@@ -147,6 +151,35 @@ describe('evaluateCode activity', () => {
     const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, { completion: completion('print("3 3")'), tests });
     expect(bad).toMatchObject({ reward: 0, passed: 1, total: 2 });
     expect(bad.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'pass']);
+  });
+
+  it('JavaScript solutions run in isolated-vm', async () => {
+    const js = "const l = require('fs').readFileSync(0, 'utf8').trim().split('\\n');\nfor (const r of l.slice(1)) { const [x, y] = r.split(' ').map(Number); console.log(Math.min(x, y), Math.max(x, y)); }";
+    const jsCompletion = `<think>plan</think>\n\`\`\`javascript\n${js}\n\`\`\``;
+    expect(await env.run(activities.evaluateCode, { completion: jsCompletion, tests, language: 'javascript' as const })).toMatchObject({ reward: 1, passed: 2 });
+    const wrong: EvaluateCodeResult = await env.run(activities.evaluateCode, { code: "console.log('3 3')", tests, language: 'javascript' as const });
+    expect(wrong.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'pass']);
+  });
+
+  it('a custom checker accepts any valid output (several answers are right) and a broken one is refused', async () => {
+    // "print two indices i < j with a[i] + a[j] = s": the expected output is one valid pair among several
+    const pairTests = [{ input: '5 7\n1 6 3 4 2\n', output: '0 1' }];
+    const program = 'n, s = map(int, input().split())\na = list(map(int, input().split()))\nprint(*[(i, j) for i in range(n) for j in range(i + 1, n) if a[i] + a[j] == s][-1])';
+    const checker = [
+      'function check(input, expected, actual) {',
+      "  const [head, row] = input.trim().split('\\n');",
+      "  const s = Number(head.split(' ')[1]); const a = row.split(' ').map(Number);",
+      "  const [i, j] = actual.trim().split(/\\s+/).map(Number);",
+      "  if (!(i < j) || a[i] + a[j] !== s) return { ok: false, reason: `a[${i}] + a[${j}] is not ${s}` };",
+      '  return true;',
+      '}',
+    ].join('\n');
+    const plain: EvaluateCodeResult = await env.run(activities.evaluateCode, { code: program, tests: pairTests });
+    expect(plain.verdicts[0]!.verdict).toBe('wrong_answer'); // it printed "2 3", another valid pair
+    expect(await env.run(activities.evaluateCode, { code: program, tests: pairTests, checker })).toMatchObject({ reward: 1 });
+    const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, { code: 'print(0, 2)', tests: pairTests, checker });
+    expect(bad.verdicts[0]).toMatchObject({ verdict: 'wrong_answer', detail: 'a[0] + a[2] is not 7' });
+    await expect(env.run(activities.evaluateCode, { code: program, tests: pairTests, checker: 'function check( {' })).rejects.toThrow(/checker/);
   });
 
   it('scores a completion without a program 0, and refuses an empty test list', async () => {
