@@ -15,10 +15,10 @@
 // Printed: executions/s of each, the ratios, verdict counts and whether all verdicts are identical. A separate
 // time-limit check (an infinite loop, 2 tests) compares verdicts only, since its time is the limit itself.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mulberry32 } from '../domain/random';
+import { readCodeBenchmark } from '../activities/datasets/code-benchmark';
 import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
 import { DEFAULT_LIMITS, runPython, type SandboxMode } from '../activities/sandbox/python-sandbox';
 import type { SandboxLimits, TestCase, Verdict } from '../activities/sandbox/types';
@@ -121,13 +121,7 @@ const PROBLEMS: ProblemSpec[] = [
 ];
 
 function publishedTests(): TestCase[][] {
-  return readFileSync(BENCHMARK, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const io = JSON.parse((JSON.parse(line) as { input_output: string }).input_output) as { inputs: string[]; outputs: string[] };
-      return io.inputs.map((input, i) => ({ input, output: io.outputs[i]! }));
-    });
+  return readCodeBenchmark(BENCHMARK).map((p) => p.tests);
 }
 
 function workload(testsPerProblem: number, reps: number, seed: number): Program[] {

@@ -2,14 +2,13 @@
 // seed triples (c, z, x) in p_θ's training format; bad answers and bad records are set aside with reasons.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import { ConceptRecordSchema, parseGeneration } from '../../domain/synthesis';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
 import { testConfig } from '../support/config';
-import { runTestWorkers, type TestWorkers } from '../support/workers';
-import { tempDir, writeJsonl } from '../support/files';
-import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
+import { runTestWorkers } from '../support/workers';
+import { writeJsonl } from '../support/files';
+import { bundleWorkflows } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 
 function answer(body: Record<string, unknown>): string {
   const messages = body.messages as Array<{ content: string }>;
@@ -27,34 +26,19 @@ function answer(body: Record<string, unknown>): string {
 }
 
 describe('coldStart', () => {
-  const tmp = tempDir('cold-start');
-  let env: TestWorkflowEnvironment;
-  let fake: FakeOpenAIServer;
-  let workers: TestWorkers | undefined;
-
-  beforeAll(async () => {
-    env = await startLocalTemporal();
-    fake = await startFakeOpenAIServer({ respond: answer });
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
-  });
+  const ctx = useTemporalAndFake('cold-start', answer);
 
   it('extracts concepts and annotates rationales of seed problems', async () => {
-    const config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
-    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
-    const file = writeJsonl(path.join(tmp.dir, 'seed.jsonl'), [
+    const config = testConfig({ address: ctx.env.address, storageRoot: path.join(ctx.tmp.dir, 'store'), baseUrl: ctx.fake.url });
+    ctx.workers = await runTestWorkers(ctx.env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
+    const file = writeJsonl(path.join(ctx.tmp.dir, 'seed.jsonl'), [
       { id: 'a', problem: 'Topic Alpha: how many subsets...?' },
       { id: 'b', problem: 'Topic Beta: find the remainder...', level: 'HMMT-Feb' },
       { id: 'c', problem: 'NOLIST problem' },
       { id: 'd', problem: 'Topic Delta NORATIONALE' },
       { id: 'e', text: 'no problem field' },
     ]);
-    const result = await env.client.workflow.execute('coldStart', {
+    const result = await ctx.env.client.workflow.execute('coldStart', {
       taskQueue: config.taskQueues.orchestration,
       workflowId: `cold-${Date.now()}`,
       args: [{ name: 'seeds', problemFiles: [file], concepts: { numConcepts: 3, level: 'AIME' } }],

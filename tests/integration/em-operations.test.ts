@@ -3,14 +3,13 @@
 // workers, signals retryStep (nothing happens while paused), then resume: the failed step runs again and the run
 // completes, without redoing any step that had finished (cold start requests are not repeated).
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from '../../domain/config';
 import type { EmResult, EmStatus } from '../../workflows/em-rationale-loop';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
 import { testConfig } from '../support/config';
-import { tempDir, writeJsonl } from '../support/files';
-import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
-import { runTestWorkers, type TestWorkers } from '../support/workers';
+import { writeJsonl } from '../support/files';
+import { bundleWorkflows } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
+import { runTestWorkers } from '../support/workers';
 import { saveHistoryFixture } from '../support/histories';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -37,32 +36,17 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
 }
 
 describe('emRationaleLoop operations', () => {
-  const tmp = tempDir('em-ops');
-  let env: TestWorkflowEnvironment;
-  let fake: FakeOpenAIServer;
-  let workers: TestWorkers | undefined;
-
-  beforeAll(async () => {
-    env = await startLocalTemporal();
-    fake = await startFakeOpenAIServer({ respond: answer });
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
-  });
+  const ctx = useTemporalAndFake('em-ops', answer);
 
   it('a failed step waits for retryStep; pause holds it; nothing finished is redone', async () => {
-    const base = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
+    const base = testConfig({ address: ctx.env.address, storageRoot: path.join(ctx.tmp.dir, 'store'), baseUrl: ctx.fake.url });
     const training = (extraEnv: Record<string, string>): Config => ({
       ...base,
       training: {
         command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts/example-trainer.ts'), '--data', '{data}', '--output', '{output}', '--base', '{base}', '--kind', '{kind}', '--job', '{job}'],
         cwd: ROOT,
         env: extraEnv,
-        root: path.join(tmp.dir, 'training'),
+        root: path.join(ctx.tmp.dir, 'training'),
         heartbeatSeconds: 1,
         killGraceSeconds: 5,
         logTailLines: 20,
@@ -71,13 +55,13 @@ describe('emRationaleLoop operations', () => {
     const kinds = ['orchestration', 'inference', 'cpu', 'training'] as const;
     const bundle = await bundleWorkflows();
     // a broken trainer: exits 0 without a valid result.json (non-retryable)
-    workers = await runTestWorkers(env.nativeConnection, training({ EXAMPLE_TRAINER_RESULT: 'invalid' }), bundle, [...kinds]);
+    ctx.workers = await runTestWorkers(ctx.env.nativeConnection, training({ EXAMPLE_TRAINER_RESULT: 'invalid' }), bundle, [...kinds]);
 
-    const seeds = writeJsonl(path.join(tmp.dir, 'seeds.jsonl'), [
+    const seeds = writeJsonl(path.join(ctx.tmp.dir, 'seeds.jsonl'), [
       { id: 'a', problem: 'Topic Alpha: count things.' },
       { id: 'b', problem: 'Topic Beta: count more things.' },
     ]);
-    const handle = await env.client.workflow.start('emRationaleLoop', {
+    const handle = await ctx.env.client.workflow.start('emRationaleLoop', {
       taskQueue: base.taskQueues.orchestration,
       workflowId: `em-ops-${Date.now()}`,
       args: [{ name: 'ops', coldStart: { name: 'x', problemFiles: [seeds], concepts: { numConcepts: 2, level: 'AIME' } }, models: { rationaleModel: { version: 'q0' }, promptGenerator: { version: 'p0' } }, iterations: 1, k: 2 }],
@@ -86,12 +70,12 @@ describe('emRationaleLoop operations', () => {
     const failed = await until(status, (s) => s.failed !== undefined, 'the failed training step');
     expect(failed.failed!.step).toBe('warm-start/q_phi/train');
     expect(failed.failed!.message).toMatch(/result\.json/);
-    const coldStartRequests = fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length;
+    const coldStartRequests = ctx.fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length;
     expect(coldStartRequests).toBe(4); // 2 concept extractions + 2 rationales
 
     await handle.signal('pause');
-    await workers.stop();
-    workers = await runTestWorkers(env.nativeConnection, training({}), bundle, [...kinds]);
+    await ctx.workers.stop();
+    ctx.workers = await runTestWorkers(ctx.env.nativeConnection, training({}), bundle, [...kinds]);
     await handle.signal('retryStep');
     const held = await until(status, (s) => s.paused, 'the paused status');
     await new Promise((r) => setTimeout(r, 1500));
@@ -103,8 +87,8 @@ describe('emRationaleLoop operations', () => {
     expect(result.iterations).toHaveLength(1);
     expect(result.iterations[0]!.eStep.items).toBe(2);
     expect(result.models.rationaleModel.version).not.toBe('q0');
-    if (process.env.UPDATE_HISTORY_FIXTURES) saveHistoryFixture('emRationaleLoop-retry', env.address, handle.workflowId);
+    if (process.env.UPDATE_HISTORY_FIXTURES) saveHistoryFixture('emRationaleLoop-retry', ctx.env.address, handle.workflowId);
     // cold start was not redone
-    expect(fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length).toBe(coldStartRequests);
+    expect(ctx.fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length).toBe(coldStartRequests);
   }, 300_000);
 });

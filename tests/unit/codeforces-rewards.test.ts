@@ -1,7 +1,7 @@
 // Code rewards against the published Codeforces benchmark (../shared/data/benchmarks): model-style completions
 // (thinking, then a fenced program) that we wrote — correct ones pass, deliberately wrong ones get the right
 // failure verdict — through code extraction, the sandbox and the LiveCodeBench comparison.
-import { readFileSync } from 'node:fs';
+import { readCodeBenchmark } from '../../activities/datasets/code-benchmark';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSandboxActivities, type EvaluateCodeResult } from '../../activities/sandbox/activities';
@@ -18,21 +18,7 @@ afterAll(async () => {
 
 const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
 
-interface Problem {
-  statement: string;
-  tests: Array<{ input: string; output: string }>;
-}
-
-function loadProblems(): Problem[] {
-  return readFileSync(BENCHMARK, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const row = JSON.parse(line) as { prompt: string; input_output: string };
-      const io = JSON.parse(row.input_output) as { inputs: string[]; outputs: string[] };
-      return { statement: row.prompt, tests: io.inputs.map((input, i) => ({ input, output: io.outputs[i]! })) };
-    });
-}
+const loadProblems = () => readCodeBenchmark(BENCHMARK);
 
 function completion(program: string): string {
   return `<think>\nLet me think about the constraints...\n\`\`\`python\nprint("a draft inside the thinking")\n\`\`\`\n</think>\nHere is my solution.\n\`\`\`python\n${program.trim()}\n\`\`\`\n`;
@@ -126,7 +112,7 @@ describe('code rewards on the Codeforces benchmark', () => {
   for (const s of SOLUTIONS) {
     it(`problem ${s.problem}: a correct solution passes, a wrong one gets ${s.wrongVerdict}`, async () => {
       const problem = problems[s.problem]!;
-      expect(problem.statement).toContain(s.statementHas);
+      expect(problem.prompt).toContain(s.statementHas);
       const good = extractCode(completion(s.correct));
       expect(good).toBe(s.correct.trim());
       const pass = await runPython(good!, problem.tests, limits);

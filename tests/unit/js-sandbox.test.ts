@@ -3,6 +3,7 @@
 // right verdict while the jest process and the pool stay healthy), custom output checkers, and the lifecycle
 // of the host processes.
 import { spawn } from 'node:child_process';
+import { readCodeBenchmark } from '../../activities/datasets/code-benchmark';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -23,21 +24,7 @@ const SECRET = `s3cr3t-${process.pid}-${Date.now()}`;
 
 const L: SandboxLimits = { ...DEFAULT_LIMITS, wallTimeMs: 4000, cpuTimeMs: 2000, memoryMb: 128, maxOutputBytes: 1 << 20, parallelism: 2 };
 
-interface Problem {
-  statement: string;
-  tests: TestCase[];
-}
-
-function loadProblems(): Problem[] {
-  return readFileSync(BENCHMARK, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const row = JSON.parse(line) as { prompt: string; input_output: string };
-      const io = JSON.parse(row.input_output) as { inputs: string[]; outputs: string[] };
-      return { statement: row.prompt, tests: io.inputs.map((input, i) => ({ input, output: io.outputs[i]! })) };
-    });
-}
+const loadProblems = () => readCodeBenchmark(BENCHMARK);
 
 async function one(code: string, input = '', output = '', limits: SandboxLimits = L) {
   return (await runJavaScript(code, [{ input, output }], limits)).verdicts[0]!;
@@ -78,7 +65,7 @@ describe('benchmark problems in three stdin styles', () => {
 
   it('problem 0 (min and max) with fs.readFileSync(0)', async () => {
     const p = problems[0]!;
-    expect(p.statement).toContain('the minimum of $x$ and $y$, followed by the maximum');
+    expect(p.prompt).toContain('the minimum of $x$ and $y$, followed by the maximum');
     const extra: TestCase[] = [[5, 2], [0, 0], [9, 1], [3, 7]].map(([x, y]) => ({
       input: `1\n${x} ${y}\n`,
       output: `${Math.min(x!, y!)} ${Math.max(x!, y!)}`,
@@ -103,7 +90,7 @@ process.stdout.write(out.join('\\n') + '\\n');`;
 
   it('problem 3 (binary string cutting) with process.stdin events', async () => {
     const p = problems[3]!;
-    expect(p.statement).toContain('minimum number of pieces you need to cut it into');
+    expect(p.prompt).toContain('minimum number of pieces you need to cut it into');
     const correct = `let data = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { data += chunk; });
@@ -131,7 +118,7 @@ process.stdin.resume();`;
 
   it('problem 2 (clock strings) with readline, by events and by for await', async () => {
     const p = problems[2]!;
-    expect(p.statement).toContain('Do the strings intersect?');
+    expect(p.prompt).toContain('Do the strings intersect?');
     const byEvents = `const rl = require('readline').createInterface({ input: process.stdin });
 const lines = [];
 rl.on('line', (line) => lines.push(line)).on('close', () => {
