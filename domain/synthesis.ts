@@ -92,11 +92,23 @@ export const GenerateProblemParamsSchema = z
   .strict();
 export type GenerateProblemParams = z.output<typeof GenerateProblemParamsSchema>;
 
-/** Parameters of the cold-start operations (spec §1.4): concepts of a seed problem, rationale of a triple. */
+/** One annotator of the cold start: a model role (its endpoint) and optionally a model name there. */
+export const AnnotatorSchema = z.object({ role: z.enum(MODEL_ROLES), model: z.string().min(1).optional() }).strict();
+export type Annotator = z.infer<typeof AnnotatorSchema>;
+
+/**
+ * Parameters of the cold-start operations (spec §1.4): concepts of a seed problem, rationale of a triple.
+ * Several annotators (the paper used four instruct models; how it combined them is unspecified): with
+ * `annotatorPolicy: 'one'` each problem goes to one of them, chosen by a hash of its id (deterministic, even
+ * spread); with 'all' every annotator annotates every problem (ids `<id>~<k>`). The annotator that extracted a
+ * problem's concepts also writes its rationale. Without `annotators`, `role`/`model` is the single annotator.
+ */
 export const ExtractConceptsParamsSchema = z
   .object({
     role: z.enum(MODEL_ROLES).default('rationaleModel'),
     model: z.string().min(1).optional(),
+    annotators: z.array(AnnotatorSchema).min(1).max(16).optional(),
+    annotatorPolicy: z.enum(['one', 'all']).default('one'),
     numConcepts: z.number().int().min(1).max(20).default(5),
     /** Difficulty level given to records that carry none (e.g. "AIME", "Codeforces"). */
     level: z.string().min(1).optional(),

@@ -2,6 +2,8 @@
 // Both use an instruct model through its chat template; their outputs build concept files and seed triples.
 import { z } from 'zod';
 import {
+  AnnotatorSchema,
+  type Annotator,
   AnnotateRationaleParamsSchema,
   ExtractConceptsParamsSchema,
   formatGeneration,
@@ -10,7 +12,7 @@ import {
   type AnnotateRationaleParams,
   type ExtractConceptsParams,
 } from '../../domain/synthesis';
-import { deriveSeed } from '../../domain/seeds';
+import { deriveSeed, hashToSeed } from '../../domain/seeds';
 import { fieldProblems } from '../../domain/validation';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
@@ -18,21 +20,34 @@ import { validateWith } from './validate';
 import type { ItemContext, ItemOperation } from './types';
 
 const SeedProblemSchema = z.object({ problem: z.string().trim().min(1), level: z.string().trim().min(1).optional() }).loose();
-const ConceptProblemSchema = SeedProblemSchema.extend({ foundational_concepts: z.array(z.string().trim().min(1)).min(1) });
+const ConceptProblemSchema = SeedProblemSchema.extend({
+  foundational_concepts: z.array(z.string().trim().min(1)).min(1),
+  annotator: AnnotatorSchema.extend({ index: z.number().int().nonnegative().optional() }).optional(),
+});
+
+type Params = ExtractConceptsParams | AnnotateRationaleParams;
+
+/** The annotators that work on one problem (see AnnotatorSchema): all of them, or the one its id hashes to. */
+function annotatorsFor(params: Params, id: string): Array<{ annotator: Annotator; k: number }> {
+  const all = params.annotators ?? [{ role: params.role, ...(params.model ? { model: params.model } : {}) }];
+  if (params.annotatorPolicy === 'all') return all.map((annotator, k) => ({ annotator, k }));
+  const k = hashToSeed(id) % all.length;
+  return [{ annotator: all[k]!, k }];
+}
 
 function badField(error: z.ZodError): { reject: string } {
   const p = fieldProblems(error)[0]!;
   return { reject: `field ${p.field}: ${p.message}` };
 }
 
-async function ask(pool: InferencePool, params: ExtractConceptsParams | AnnotateRationaleParams, content: string, ctx: ItemContext) {
-  const { client, model } = pool.forRole(params.role);
+async function ask(pool: InferencePool, annotator: Annotator, params: Params, content: string, ctx: ItemContext, k: number) {
+  const { client, model } = pool.forRole(annotator.role);
   const response = await client.chat(
-    { messages: [{ role: 'user', content }], model: params.model ?? model, temperature: params.temperature, maxTokens: params.maxTokens, seed: deriveSeed(params.seed, ctx.sourceId), n: 1 },
+    { messages: [{ role: 'user', content }], model: annotator.model ?? model, temperature: params.temperature, maxTokens: params.maxTokens, seed: deriveSeed(params.seed, ctx.sourceId, k), n: 1 },
     { signal: ctx.signal },
   );
   const answer = response.choices[0]?.text ?? '';
-  return { answer, provenance: { sourceId: ctx.sourceId, stage: ctx.stage, model: response.model, role: params.role, usage: response.usage, attempt: ctx.attempt } };
+  return { answer, provenance: { sourceId: ctx.sourceId, stage: ctx.stage, model: response.model, role: annotator.role, usage: response.usage, attempt: ctx.attempt } };
 }
 
 /** `{problem, level?}` → `{problem, foundational_concepts, level}`: a concept record for synthesis. */
@@ -42,11 +57,21 @@ export function extractConceptsOperation(pool: InferencePool): ItemOperation<Ext
     async run(item, params, ctx) {
       const parsed = SeedProblemSchema.safeParse(item);
       if (!parsed.success) return badField(parsed.error);
-      const { answer, provenance } = await ask(pool, params, render('concept-extraction', { problem: parsed.data.problem, num_concepts: params.numConcepts }), ctx);
-      const concepts = parseConceptList(answer);
-      if (!concepts) return { reject: 'no list of concepts in the answer', detail: { answer, ...provenance } };
+      const content = render('concept-extraction', { problem: parsed.data.problem, num_concepts: params.numConcepts });
       const level = parsed.data.level ?? params.level;
-      return { rows: [{ id: ctx.sourceId, problem: parsed.data.problem, foundational_concepts: concepts, level: level ?? null, provenance }] };
+      const several = params.annotatorPolicy === 'all';
+      const outcomes = await Promise.all(
+        annotatorsFor(params, ctx.sourceId).map(async ({ annotator, k }) => {
+          const { answer, provenance } = await ask(pool, annotator, params, content, ctx, several ? k : 0);
+          const concepts = parseConceptList(answer);
+          if (!concepts) return { failed: { annotator: k, answer, ...provenance } };
+          const id = several ? `${ctx.sourceId}~${k}` : ctx.sourceId;
+          return { row: { id, problem: parsed.data.problem, foundational_concepts: concepts, level: level ?? null, annotator: { ...annotator, index: k }, provenance } };
+        }),
+      );
+      const rows = outcomes.flatMap((o) => (o.row ? [o.row] : []));
+      if (rows.length === 0) return { reject: 'no list of concepts in the answer', detail: outcomes.length === 1 ? outcomes[0]!.failed : outcomes.map((o) => o.failed) };
+      return { rows };
     },
   };
 }
@@ -62,11 +87,16 @@ export function annotateRationaleOperation(pool: InferencePool): ItemOperation<A
       const level = parsed.data.level ?? params.level;
       if (level === undefined) return { reject: 'field level: missing, and no default level in params' };
       const content = render('rationale-annotation', { problem, numbered_concepts: numberedConcepts(concepts), difficulty_level: level });
-      const { answer, provenance } = await ask(pool, params, content, ctx);
+      // the annotator that extracted the concepts writes the rationale
+      const recorded = parsed.data.annotator;
+      const { annotator, k } = recorded
+        ? { annotator: { role: recorded.role, ...(recorded.model ? { model: recorded.model } : {}) }, k: recorded.index ?? 0 }
+        : annotatorsFor({ ...params, annotatorPolicy: 'one' }, ctx.sourceId)[0]!;
+      const { answer, provenance } = await ask(pool, annotator, params, content, ctx, k);
       const rationale = parseThinkingProcess(answer);
       if (!rationale) return { reject: "no text after 'Thinking Process:' in the answer", detail: { answer, ...provenance } };
       return {
-        rows: [{ id: ctx.sourceId, foundational_concepts: concepts, level, problem, rationale, target: formatGeneration(rationale, problem), provenance }],
+        rows: [{ id: ctx.sourceId, foundational_concepts: concepts, level, problem, rationale, target: formatGeneration(rationale, problem), annotator: { ...annotator, index: k }, provenance }],
       };
     },
   };
