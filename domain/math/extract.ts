@@ -15,7 +15,7 @@
 // 4. Otherwise (unless `useLastNumber: false`) the last number in the text; thousands separators are dropped
 //    first, but a comma between numbers is not (the published code deleted every comma, turning "1, 2" into 12).
 // The answer is then normalised (normalize.ts). Several boxed answers (`\boxed{1}, \boxed{2}`) yield only the last.
-import { readBraceGroup } from './latex-text';
+import { braceGroupAt, matchingBraces } from './latex-text';
 import { normalizeAnswer } from './normalize';
 
 export type AnswerSource = 'boxed' | 'answer-phrase' | 'last-number' | 'none';
@@ -49,18 +49,19 @@ export function lastBoxedContent(text: string): string | null {
   const starts: number[] = [];
   BOX_COMMAND.lastIndex = 0;
   for (let m = BOX_COMMAND.exec(text); m !== null; m = BOX_COMMAND.exec(text)) starts.push(m.index + m[0].length);
+  const table = starts.length > 0 ? matchingBraces(text) : new Int32Array(0);
   for (let k = starts.length - 1; k >= 0; k--) {
-    const content = boxContentAt(text, starts[k]);
+    const content = boxContentAt(text, starts[k]!, table);
     if (content !== null && content.trim() !== '') return content.trim();
   }
   return null;
 }
 
 /** The box argument starting at `index`: a balanced brace group, or one token for `\boxed 5`. */
-function boxContentAt(text: string, index: number): string | null {
+function boxContentAt(text: string, index: number, table: Int32Array): string | null {
   let i = index;
   while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
-  if (text[i] === '{') return readBraceGroup(text, i)?.content ?? null;
+  if (text[i] === '{') return braceGroupAt(text, table, i)?.content ?? null;
   if (i === index) return null; // `\boxed` glued to something that is not a brace
   const token = /^[^\s$]+/.exec(text.slice(i));
   return token ? token[0].replace(/[.,;]+$/, '') : null;

@@ -27,6 +27,33 @@ export function readBraceGroup(text: string, openIndex: number): { content: stri
 }
 
 /**
+ * For every `{` of `text`, the index of its matching `}` (-1 when it never closes), in one linear pass with the
+ * escaping rules of readBraceGroup. Callers that look up many groups (one per `\boxed`, per `\text`) use it so
+ * that a text full of unclosed groups costs O(n), not O(n²).
+ */
+export function matchingBraces(text: string): Int32Array {
+  const match = new Int32Array(text.length).fill(-1);
+  const open: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '{') open.push(i);
+    else if (ch === '}' && open.length > 0) match[open.pop()!] = i;
+  }
+  return match;
+}
+
+/** The brace group opening at `openIndex`, looked up in a matchingBraces table. */
+export function braceGroupAt(text: string, table: Int32Array, openIndex: number): { content: string; end: number } | null {
+  if (text[openIndex] !== '{') return null;
+  const close = table[openIndex]!;
+  return close < 0 ? null : { content: text.slice(openIndex + 1, close), end: close + 1 };
+}
+
+/**
  * One TeX macro argument starting at `index` (spaces skipped): a brace group, a control word (`\pi`), a control
  * symbol (`\,`) or a single character. `braced` tells whether it was written in braces.
  */
@@ -130,8 +157,10 @@ export function replaceCommandGroups(text: string, command: string, render: (con
   const pattern = new RegExp(`\\\\${command}(?![A-Za-z])\\s*\\{`, 'g');
   let out = '';
   let last = 0;
+  let table: Int32Array | undefined;
   for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-    const group = readBraceGroup(text, match.index + match[0].length - 1);
+    table ??= matchingBraces(text);
+    const group = braceGroupAt(text, table, match.index + match[0].length - 1);
     if (!group) continue;
     out += text.slice(last, match.index) + render(group.content);
     last = group.end;

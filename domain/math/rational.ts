@@ -96,12 +96,15 @@ export function powerInteger(base: Rational, exponent: bigint): Rational | null 
 export function integerRoot(value: bigint, k: number): bigint | null {
   if (value < 0n) return null;
   if (value < 2n) return value;
-  const estimate = BigInt(Math.round(Math.pow(Number(value), 1 / k)));
-  for (const candidate of [estimate - 1n, estimate, estimate + 1n]) {
-    if (candidate >= 0n && candidate ** BigInt(k) === value) return candidate;
+  // a value exact as a double has a float root estimate within 1 of the true root; anything larger (where a
+  // double loses digits, or is Infinity past 2^1024) takes Newton's iteration on bigints
+  if (bitLength(value) <= 53) {
+    const estimate = BigInt(Math.round(Math.pow(Number(value), 1 / k)));
+    for (const candidate of [estimate - 1n, estimate, estimate + 1n]) {
+      if (candidate >= 0n && candidate ** BigInt(k) === value) return candidate;
+    }
+    return null;
   }
-  if (bitLength(value) <= 1000) return null;
-  // Beyond double precision: Newton's iteration on bigints.
   let x = 1n << BigInt(Math.ceil(bitLength(value) / k) + 1);
   const kb = BigInt(k);
   for (;;) {

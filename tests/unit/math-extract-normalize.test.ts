@@ -9,8 +9,10 @@ import {
   normalizeAnswer,
   normalizeAnswerDetailed,
   parseAnswerShape,
+  mathEqualDetailed,
   textAfterThink,
 } from '../../domain/math';
+import { parseLatexExpression } from '../../domain/math/latex-expression';
 
 describe('normalizeAnswer', () => {
   it.each([
@@ -192,4 +194,23 @@ describe('answer shapes', () => {
       ],
     });
   });
+});
+
+describe('bounded on hostile answers (review findings)', () => {
+  // (the 5 s test timeout is the guard: unguarded, the first case ran for minutes)
+  it('deeply nested brackets are refused by the parser, not parsed for minutes', () => {
+    expect(parseLatexExpression('['.repeat(30) + '1' + ']'.repeat(30))).toEqual({ ok: false, reason: 'too-large' });
+    expect(mathEqualDetailed('['.repeat(30) + '1' + ']'.repeat(30), '1').equal).toBe(false);
+    expect(mathEqualDetailed('1+' + '['.repeat(20) + '2' + ']'.repeat(20), '3').equal).toBe(false);
+  }, 5000);
+  it('roots of huge integers are exact (Newton on bigints), never a thrown error', () => {
+    const n = 10n ** 40n + 1n;
+    expect(mathEqualDetailed(`\\sqrt{${(n * n).toString()}}`, n.toString()).equal).toBe(true);
+    expect(() => mathEqualDetailed('\\sqrt{' + '9'.repeat(400) + '}', '1')).not.toThrow();
+  });
+  it('thousands of unclosed \\boxed{ or \\text{ are read in linear time', () => {
+    expect(extractAnswer('\\boxed{'.repeat(20000) + ' and finally \\boxed{42}')).toBe('42');
+    expect(lastBoxedContent('\\boxed{1} then \\boxed{'.repeat(5000))).toBe('1');
+    expect(normalizeAnswer('\\text{'.repeat(20000))).toContain('\\text{');
+  }, 5000);
 });
