@@ -116,7 +116,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
     startToCloseTimeout: '30 days',
     heartbeatTimeout: '10 minutes',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured', 'ModelActivationFailed'] },
+    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured'] },
   });
 
   /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */

@@ -52,17 +52,12 @@ export function createSandboxActivities(config: SandboxConfig) {
       let done = 0;
       const judge = input.checker !== undefined ? checkerJudge(input.checker, limits) : undefined;
       try {
+        // a cancel stops scheduling tests; heartbeats carry it here and show progress
+        const common = { judge, signal: ctx.cancellationSignal, onVerdict: () => ctx.heartbeat({ testsDone: ++done }) };
         const { verdicts } =
           language === 'javascript'
-            ? await runJavaScript(code, input.tests, limits, { judge })
-            : await runPython(code, input.tests, limits, {
-                fnName: input.fnName,
-                mode: config.mode,
-                judge,
-                // a cancel stops scheduling tests; heartbeats carry it here and show progress
-                signal: ctx.cancellationSignal,
-                onVerdict: () => ctx.heartbeat({ testsDone: ++done }),
-              });
+            ? await runJavaScript(code, input.tests, limits, common)
+            : await runPython(code, input.tests, limits, { ...common, fnName: input.fnName, mode: config.mode });
         const passed = verdicts.filter((v) => v.verdict === 'pass').length;
         return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
       } catch (err) {

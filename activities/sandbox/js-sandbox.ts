@@ -51,6 +51,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compareStdio } from './compare';
+import { compileErrors, excerpt, mapPool } from './common';
 import type { CheckReply, HostReply, HostRequest, ReadyMessage, RunReply } from './js-host';
 import { DEFAULT_LIMITS, type Judge, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
 
@@ -73,7 +74,6 @@ export class JsSandboxUnavailableError extends Error {
   }
 }
 
-const STDERR_EXCERPT = 2048;
 const WATCHDOG_MARGIN_MS = 1500;
 const STARTUP_TIMEOUT_MS = 30_000;
 const RSS_POLL_MS = 50;
@@ -285,8 +285,9 @@ function installExitHook(): void {
 }
 
 async function acquire(width: number): Promise<Host> {
-  capacity = Math.max(capacity, width);
   for (;;) {
+    // (inside the loop: a waiter woken by shutdownJsSandbox, which zeroes the capacity, must restore it)
+    capacity = Math.max(capacity, width);
     while (idleHosts.length > 0) {
       const h = idleHosts.pop()!;
       if (!h.dead) return h;
@@ -347,12 +348,6 @@ export function jsSandboxHostPids(): number[] {
 }
 
 // ---- verdicts ----
-function excerpt(stderr: string): string | undefined {
-  if (!stderr) return undefined;
-  const buf = Buffer.from(stderr, 'utf8');
-  if (buf.length <= STDERR_EXCERPT) return stderr;
-  return '…' + buf.subarray(buf.length - STDERR_EXCERPT + 3).toString('utf8');
-}
 
 function crashDetail(o: Extract<Outcome, { kind: 'crash' }>): string {
   const how = o.signal ? `signal ${o.signal}` : `exit code ${o.code}`;
@@ -389,40 +384,44 @@ async function classifyRun(r: RunReply, test: TestCase, judge?: Judge): Promise<
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
 
-async function mapPool<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(width, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
 
 function widthOf(limits: SandboxLimits): number {
   return Math.max(1, Math.floor(limits.parallelism ?? os.availableParallelism()));
 }
 
 /** Runs `code` (JavaScript, stdin → stdout) on every test, each in a fresh isolate; see the header. */
-export async function runJavaScript(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, options: { judge?: Judge } = {}): Promise<RunResult> {
+export interface JsRunOptions {
+  /** Decides pass / wrong_answer instead of the stdio rules (a custom checker). */
+  judge?: Judge;
+  /** Stops scheduling tests (running ones finish); runJavaScript then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called after each test's verdict (e.g. to heartbeat). */
+  onVerdict?: (index: number, verdict: TestVerdict) => void;
+}
+
+export async function runJavaScript(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, options: JsRunOptions = {}): Promise<RunResult> {
   const width = widthOf(limits);
   const compiled = await withHost(width, (h) => h.request({ kind: 'compile', code, limits }, limits));
-  if (compiled.kind === 'reply' && compiled.reply.kind === 'compile' && !compiled.reply.ok) {
-    const msg = excerpt(compiled.reply.error ?? 'SyntaxError') ?? 'SyntaxError';
-    return { verdicts: tests.map(() => ({ verdict: 'compile_error' as const, timeMs: 0, stderr: msg, detail: msg })) };
-  }
+  if (compiled.kind === 'reply' && compiled.reply.kind === 'compile' && !compiled.reply.ok) return compileErrors(tests, compiled.reply.error ?? 'SyntaxError');
   // Anything else (the compile step crashed or overran): the runs below classify the problem per test.
-  const verdicts = await mapPool(tests, width, async (test): Promise<TestVerdict> => {
+  const runTest = async (test: TestCase): Promise<TestVerdict> => {
     // the host is given back before judging: a custom checker needs a host of its own
     const o = await withHost(width, (h) => h.request({ kind: 'run', code, input: test.input, limits }, limits));
     if (o.kind !== 'reply') return failureVerdict(o);
     if (o.reply.kind === 'run') return classifyRun(o.reply, test, options.judge);
     const error = o.reply.kind === 'fail' ? o.reply.error : `unexpected reply ${o.reply.kind}`;
     return { verdict: 'runtime_error', timeMs: Math.round(o.ms), detail: `sandbox host error: ${error.slice(0, 500)}` };
-  });
+  };
+  const verdicts = await mapPool(
+    tests,
+    width,
+    async (test, i) => {
+      const verdict = await runTest(test);
+      options.onVerdict?.(i, verdict);
+      return verdict;
+    },
+    options.signal,
+  );
   return { verdicts };
 }
 

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import { buildCommand, findBwrap, releaseUid, resolvePython, SandboxUnavailableError, spawnSandbox, takeUid } from './bwrap';
 import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
+import { compileErrors, excerpt, mapPool } from './common';
 import { interpreterPool, ServerLost, STDERR_CAP, type ForkRunResult } from './interpreter-pool';
 import { DEFAULT_LIMITS, type Judge, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
 
@@ -36,8 +37,6 @@ export interface RunOptions {
   /** Called after each test's verdict (e.g. to heartbeat). */
   onVerdict?: (index: number, verdict: TestVerdict) => void;
 }
-
-const STDERR_EXCERPT = 2048;
 
 const PRELUDE = [
   'import sys',
@@ -149,12 +148,6 @@ async function runOnce(
   }
 }
 
-function excerpt(stderr: string): string | undefined {
-  if (!stderr) return undefined;
-  const buf = Buffer.from(stderr, 'utf8');
-  if (buf.length <= STDERR_EXCERPT) return stderr;
-  return '…' + buf.subarray(buf.length - STDERR_EXCERPT + 3).toString('utf8');
-}
 
 const MEMORY_RE = /MemoryError|Cannot allocate memory|out of memory|memory allocation failed|Could not allocate/i;
 const SIGXCPU_EXIT = 128 + 24;
@@ -181,19 +174,6 @@ async function classify(raw: RawRun, test: TestCase, options: RunOptions): Promi
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
 
-async function mapPool<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(width, items.length)) }, async () => {
-    while (next < items.length && !signal?.aborted) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  });
-  await Promise.all(workers);
-  signal?.throwIfAborted();
-  return results;
-}
 
 function forkedRaw(r: ForkRunResult, limits: SandboxLimits): RawRun {
   return {
@@ -208,10 +188,6 @@ function forkedRaw(r: ForkRunResult, limits: SandboxLimits): RawRun {
   };
 }
 
-function compileErrors(tests: TestCase[], message: string): RunResult {
-  const msg = excerpt(message) ?? 'SyntaxError';
-  return { verdicts: tests.map(() => ({ verdict: 'compile_error' as const, timeMs: 0, stderr: msg, detail: msg })) };
-}
 
 /** Fresh mode: a compile check, then a new sandbox per test. */
 async function runFresh(program: string, tests: TestCase[], limits: SandboxLimits, options: RunOptions, width: number): Promise<RunResult> {

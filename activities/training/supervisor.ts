@@ -165,6 +165,14 @@ function main(): void {
   });
   trainer.once('exit', (code, signal) => {
     finish({ code, signal });
+    // whatever the trainer left running in the group (data-loader workers, helpers holding the GPU) goes with it;
+    // the signal reaches this supervisor too, after the exit record is written. A model server the trainer starts
+    // on purpose (result.json `endpoint`) must leave the group (setsid / a service manager) to outlive it.
+    try {
+      process.kill(-process.pid, 'SIGKILL');
+    } catch {
+      /* not a group leader (never: it is started detached) */
+    }
     process.exit(0);
   });
 }
