@@ -103,7 +103,6 @@ export const TrainerConfigSchema = z
     for (const [name, value] of Object.entries(cfg.env)) checkPlaceholders(value, ctx, ['env', name]);
   });
 
-export type TrainerConfigInput = z.input<typeof TrainerConfigSchema>;
 export type TrainerConfig = z.output<typeof TrainerConfigSchema>;
 
 /**

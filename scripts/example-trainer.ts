@@ -20,9 +20,10 @@
 //   EXAMPLE_TRAINER_IGNORE_SIGTERM=1  ignore SIGTERM, so that only SIGKILL stops it
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileAtomicSync } from '../activities/datasets/jsonl';
 
 type Kind = 'sft' | 'dpo';
 type Hyperparameters = Record<string, number | string | boolean>;
@@ -148,9 +149,7 @@ class Unigram {
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 function numberSetting(hp: Hyperparameters, name: string, fallback: number): number {

@@ -1,5 +1,5 @@
 // Streaming JSONL primitives: line reading with byte offsets, atomic file writes, serialised appends.
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -46,6 +46,13 @@ export async function* readLines(file: string): AsyncGenerator<JsonlLine> {
 
 export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** writeFileAtomic for small files from synchronous code (a supervisor, a script): temp file, fsync, rename. */
+export function writeFileAtomicSync(file: string, content: string): void {
+  const tmp = tempPathFor(file);
+  writeFileSync(tmp, content, { flush: true });
+  renameSync(tmp, file);
 }
 
 /** Writes a file so that readers see either the old content or the complete new one (temp file, fsync, rename). */

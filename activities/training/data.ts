@@ -62,9 +62,12 @@ export async function materialiseTrainingData(options: MaterialiseOptions): Prom
   }
   try {
     await writeFileAtomic(options.dataFile, lines());
-  } finally {
+  } catch (err) {
     await rejects.close();
+    await fsp.rm(rejectsTemp, { force: true });
+    throw err;
   }
+  await rejects.close();
   if (rejected > 0) await fsp.rename(rejectsTemp, options.rejectsFile);
   else {
     await fsp.rm(rejectsTemp, { force: true });

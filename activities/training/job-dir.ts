@@ -80,9 +80,6 @@ export function sameHost(a: HostIdentity, b: HostIdentity): boolean {
   return a.hostname === b.hostname && a.bootId === b.bootId && a.pidNamespace === b.pidNamespace;
 }
 
-export function describeHost(host: HostIdentity): string {
-  return host.hostname;
-}
 
 /** State and start time of a local process from /proc, or undefined where there is no such process or no /proc. */
 export function procStat(pid: number): { state: string; start: string } | undefined {

@@ -7,7 +7,7 @@
 //
 // Usage (by the train activity only): node [--import tsx] supervisor.ts '<SupervisorSpec as JSON>'
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, linkSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import {
   hostIdentity,
@@ -19,12 +19,8 @@ import {
   type RunRecord,
   type SupervisorSpec,
 } from './job-dir';
+import { writeFileAtomicSync } from '../datasets/jsonl';
 
-function writeJsonAtomicSync(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value) + '\n', { flush: true });
-  renameSync(tmp, file);
-}
 
 /** Publishes the run record only if no other process claimed this run number: link(2) fails on an existing name. */
 function claim(file: string, record: RunRecord): boolean {
@@ -94,7 +90,7 @@ function main(): void {
   const renewLease = () => {
     const lease: LeaseRecord = { beats: ++beats, trainerPid, at: new Date().toISOString() };
     try {
-      writeJsonAtomicSync(job.leaseFile(spec.run), lease);
+      writeFileAtomicSync(job.leaseFile(spec.run), JSON.stringify(lease) + '\n');
     } catch (err) {
       say(`cannot renew the lease: ${(err as Error).message}`);
     }
@@ -112,7 +108,7 @@ function main(): void {
       seconds: Math.round((performance.now() - started) / 10) / 100,
       endedAt: new Date().toISOString(),
     };
-    writeJsonAtomicSync(job.exitFile(spec.run), exit);
+    writeFileAtomicSync(job.exitFile(spec.run), JSON.stringify(exit) + '\n');
     say(
       outcome.error !== undefined
         ? `trainer could not start: ${outcome.error}`

@@ -43,6 +43,7 @@ import {
 } from '../../domain/training';
 import { describeZodError } from '../../domain/validation';
 import { writeFileAtomic } from '../datasets/jsonl';
+import { sleep } from '../inference/abortable';
 import { DatasetError, DatasetStore, sha256File } from '../datasets/store';
 import { materialiseTrainingData, type TrainingData } from './data';
 import {
@@ -182,7 +183,6 @@ class Waker {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Liveness of a supervisor seen from another machine: its lease's beat count must keep moving. */
 class LeaseTracker {
