@@ -121,6 +121,12 @@ export function localRunAlive(record: RunRecord, here: HostIdentity): boolean | 
  * zombies do not count: where nothing reaps orphans (PID 1 of some containers), a killed tree lingers as zombies.
  */
 export function processGroupAlive(pgid: number): boolean {
+  // cheap first: no process (zombies included) in the group at all ends it without reading /proc
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
   if (procAvailable()) {
     let entries: string[];
     try {
