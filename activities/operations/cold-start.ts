@@ -13,10 +13,9 @@ import {
   type ExtractConceptsParams,
 } from '../../domain/synthesis';
 import { deriveSeed, hashToSeed } from '../../domain/seeds';
-import { fieldProblems } from '../../domain/validation';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
-import { validateWith } from './validate';
+import { rejectBadField, validateWith } from './validate';
 import type { ItemContext, ItemOperation } from './types';
 
 const SeedProblemSchema = z.object({ problem: z.string().trim().min(1), level: z.string().trim().min(1).optional() }).loose();
@@ -35,10 +34,6 @@ function annotatorsFor(params: Params, id: string): Array<{ annotator: Annotator
   return [{ annotator: all[k]!, k }];
 }
 
-function badField(error: z.ZodError): { reject: string } {
-  const p = fieldProblems(error)[0]!;
-  return { reject: `field ${p.field}: ${p.message}` };
-}
 
 async function ask(pool: InferencePool, annotator: Annotator, params: Params, content: string, ctx: ItemContext, k: number) {
   const { client, model } = pool.forRole(annotator.role);
@@ -56,7 +51,7 @@ export function extractConceptsOperation(pool: InferencePool): ItemOperation<Ext
     parseParams: (params) => validateWith(ExtractConceptsParamsSchema, params ?? {}, 'params'),
     async run(item, params, ctx) {
       const parsed = SeedProblemSchema.safeParse(item);
-      if (!parsed.success) return badField(parsed.error);
+      if (!parsed.success) return rejectBadField(parsed.error);
       const content = render('concept-extraction', { problem: parsed.data.problem, num_concepts: params.numConcepts });
       const level = parsed.data.level ?? params.level;
       const several = params.annotatorPolicy === 'all';
@@ -82,7 +77,7 @@ export function annotateRationaleOperation(pool: InferencePool): ItemOperation<A
     parseParams: (params) => validateWith(AnnotateRationaleParamsSchema, params ?? {}, 'params'),
     async run(item, params, ctx) {
       const parsed = ConceptProblemSchema.safeParse(item);
-      if (!parsed.success) return badField(parsed.error);
+      if (!parsed.success) return rejectBadField(parsed.error);
       const { problem, foundational_concepts: concepts } = parsed.data;
       const level = parsed.data.level ?? params.level;
       if (level === undefined) return { reject: 'field level: missing, and no default level in params' };

@@ -18,13 +18,12 @@ import {
 } from '../../domain/em';
 import { deriveSeed } from '../../domain/seeds';
 import { formatGeneration, parseThinkingProcess } from '../../domain/synthesis';
-import { fieldProblems } from '../../domain/validation';
 import type { ScoredToken } from '../inference/spans';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
 import { conceptPrompt } from './generate-problem';
-import { validateWith } from './validate';
-import type { ItemOperation, ItemOutcome } from './types';
+import { rejectBadField, validateWith } from './validate';
+import type { ItemOperation } from './types';
 
 const TripleSchema = z
   .object({
@@ -39,10 +38,6 @@ type Triple = z.infer<typeof TripleSchema>;
 
 const CandidateSchema = TripleSchema.extend({ itemId: z.string().min(1), k: z.number().int().nonnegative(), rationale: z.string().nullable() });
 
-function badField(error: z.ZodError): ItemOutcome {
-  const p = fieldProblems(error)[0]!;
-  return { reject: `field ${p.field}: ${p.message}` };
-}
 
 /** q_φ's input for (c, x): the cold-start rationale prompt, followed by a blank line. */
 export function rationalePrompt(t: Pick<Triple, 'foundational_concepts' | 'level' | 'problem'>): string {
@@ -69,7 +64,7 @@ export function sampleRationalesOperation(pool: InferencePool): ItemOperation<Sa
     parseParams: (params) => validateWith(SampleRationalesParamsSchema, params ?? {}, 'params'),
     async run(item, params, ctx) {
       const parsed = TripleSchema.safeParse(item);
-      if (!parsed.success) return badField(parsed.error);
+      if (!parsed.success) return rejectBadField(parsed.error);
       const triple = parsed.data;
       const { client, model } = pool.forRole(params.role, params.endpoint);
       const prompt = rationalePrompt(triple);
@@ -113,7 +108,7 @@ export function scoreRationaleOperation(pool: InferencePool): ItemOperation<Scor
     parseParams: (params) => validateWith(ScoreRationaleParamsSchema, params ?? {}, 'params'),
     async run(item, params, ctx) {
       const parsed = CandidateSchema.safeParse(item);
-      if (!parsed.success) return badField(parsed.error);
+      if (!parsed.success) return rejectBadField(parsed.error);
       const c = parsed.data;
       // an unparseable sample stays in the output (so every item keeps its K rows), marked as not scored
       if (c.rationale === null || c.rationale.trim() === '') return { rows: [{ ...item, scored: false, scoreError: 'no rationale to score' }] };

@@ -8,11 +8,10 @@ import {
   type ConceptRecord,
   type GenerateProblemParams,
 } from '../../domain/synthesis';
-import { fieldProblems } from '../../domain/validation';
 import type { InferencePool } from '../inference/pool';
 import { formatProblem } from '../prompts/problems';
 import { numberedConcepts, render } from '../prompts';
-import { validateWith } from './validate';
+import { rejectBadField, validateWith } from './validate';
 import type { ItemOperation } from './types';
 
 
@@ -28,10 +27,7 @@ export function generateProblemOperation(pool: InferencePool): ItemOperation<Gen
     parseParams: (params) => validateWith(GenerateProblemParamsSchema, params, 'params'),
     async run(item, params, ctx) {
       const parsed = ConceptRecordSchema.safeParse(item);
-      if (!parsed.success) {
-        const p = fieldProblems(parsed.error)[0]!;
-        return { reject: `field ${p.field}: ${p.message}` };
-      }
+      if (!parsed.success) return rejectBadField(parsed.error);
       const record = parsed.data;
       const { client, model } = pool.forRole(params.role);
       const response = await client.complete(
