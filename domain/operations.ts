@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MODEL_ROLES } from './config';
 import { SampleRationalesParamsSchema, ScoreRationaleParamsSchema } from './em';
+import { ConstructRewardParamsSchema, PrepareSelfPlayParamsSchema, SampleRolloutsParamsSchema, ScoreRolloutParamsSchema } from './self-play';
 import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
@@ -50,6 +51,10 @@ export const OPERATIONS = {
   annotateRationale: { queue: 'inference' as QueueKind, params: AnnotateRationaleParamsSchema },
   sampleRationales: { queue: 'inference' as QueueKind, params: SampleRationalesParamsSchema },
   scoreRationale: { queue: 'inference' as QueueKind, params: ScoreRationaleParamsSchema },
+  prepareSelfPlayPrompt: { queue: 'cpu' as QueueKind, params: PrepareSelfPlayParamsSchema },
+  constructReward: { queue: 'inference' as QueueKind, params: ConstructRewardParamsSchema },
+  sampleRollouts: { queue: 'inference' as QueueKind, params: SampleRolloutsParamsSchema },
+  scoreRollout: { queue: 'sandbox' as QueueKind, params: ScoreRolloutParamsSchema },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

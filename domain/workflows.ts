@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { BatchInferenceInputSchema } from './batch-inference';
 import { StageInputSchema } from './stage';
 import { EmInputSchema } from './em';
+import { SelfPlayInputSchema } from './self-play';
 import { ColdStartInputSchema, SynthesizeCorpusInputSchema } from './synthesis';
 
 export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description: string }> = {
@@ -10,5 +11,6 @@ export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description
   mapDatasetStage: { input: StageInputSchema, description: 'map one item operation over a dataset (the generic stage)' },
   synthesizeCorpus: { input: SynthesizeCorpusInputSchema, description: 'concept file -> passes of p_theta -> parsed, deduplicated, formatted problems' },
   coldStart: { input: ColdStartInputSchema, description: 'seed problems -> concepts -> rationales: concept files and seed triples' },
+  selfPlay: { input: SelfPlayInputSchema, description: 'verifiable rewards, then rounds of k policy rollouts -> verdicts -> chosen/rejected DPO pairs -> trainer -> next policy' },
   emRationaleLoop: { input: EmInputSchema, description: 'cold start, warm start, then EM iterations training q_phi (best-of-K rationales) and p_theta' },
 };

@@ -11,6 +11,7 @@ import { createSandboxActivities } from '../activities/sandbox/activities';
 import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
 import { createStageActivities } from '../activities/stage/activities';
 import { createEmActivities } from '../activities/em/activities';
+import { createSelfPlayActivities } from '../activities/self-play/pairs';
 import { createModelActivation } from '../activities/training/activate-role';
 import { createTrainingActivities } from '../activities/training/train';
 import { resolveApiKey } from '../activities/config';
@@ -31,13 +32,14 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts'
 export function createActivities(config: Config) {
   const store = new DatasetStore(config.storage.root);
   const pool = new InferencePool(config);
-  const operations = createOperationRegistry({ pool });
+  const operations = createOperationRegistry({ pool, sandbox: config.sandbox });
   return {
     ...createStageActivities({ config, store, operations }),
     ...createInferenceActivities(pool),
     ...createSynthesisActivities(store),
     ...createSandboxActivities(config.sandbox),
     ...createEmActivities(store),
+    ...createSelfPlayActivities(store),
     ...trainingActivities(config, store),
   };
 }

@@ -10,31 +10,19 @@
 // iterations run. Operable: `pause` / `resume` signals (the loop stops between steps), a `status` query (iteration,
 // step, model versions, metrics so far), and a failed step waits for a `retryStep` signal instead of failing the
 // run (nothing completed is redone), or fails the run after `abandon`.
-import {
-  ActivityCancellationType,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineSignal,
-  executeChild,
-  isCancellation,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EmActivities } from '../activities/em/activities';
-import type { TrainingActivities } from '../activities/training/train';
-import type { createModelActivation } from '../activities/training/activate-role';
 import type { DatasetRef } from '../domain/dataset';
 import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord, type ModelVersion } from '../domain/em';
 import type { PipelineProgress } from '../domain/pipeline';
-import type { StageInput, StageResult } from '../domain/stage';
 import type { TrainResult } from '../domain/training';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { coldStart } from './cold-start';
-import { mapDatasetStage } from './stage';
+import { baseOf, stepRunner, trainingActivities } from './steps';
 import { parseWorkflowInput } from './validate';
+
+export { pauseSignal, resumeSignal, retryStepSignal, abandonSignal } from './steps';
 
 export interface EmState {
   /** the next iteration to run (1-based) */
@@ -67,40 +55,18 @@ export interface EmResult {
 }
 
 export const emStatusQuery = defineQuery<EmStatus>('status');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const retryStepSignal = defineSignal('retryStep');
-export const abandonSignal = defineSignal('abandon');
-
 const ROLE_SHORT: Record<EmRole, string> = { rationaleModel: 'q_phi', promptGenerator: 'p_theta' };
-
-/** The messages of a failure and its causes ("Activity task failed: <the activity's own error>"). */
-function failureMessage(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e) if (e.message) parts.push(e.message);
-  return parts.join(': ');
-}
-
-/** What a training job starts from: the role's current version. */
-function baseOf(v: ModelVersion): { version: string; model?: string; adapter?: string } {
-  return { version: v.version, ...(v.model ? { model: v.model } : {}), ...(v.adapter ? { adapter: v.adapter } : {}) };
-}
 
 export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<EmResult> {
   const input: EmParsed = parseWorkflowInput(EmInputSchema, raw);
   const wf = workflowInfo().workflowId;
   // handlers first: a query or signal may come before the first await returns
-  let paused = carried?.paused ?? false;
-  let retry = false;
-  let abandon = false;
-  const status: EmStatus = { iteration: carried?.iteration ?? 0, step: 'start', paused, models: carried?.models ?? input.models, history: carried?.history ?? [] };
+  const status: EmStatus = { iteration: carried?.iteration ?? 0, step: 'start', paused: false, models: carried?.models ?? input.models, history: carried?.history ?? [] };
   const progress: PipelineProgress = { pipeline: 'emRationaleLoop', phase: 'start', finishedStages: [], notes: [] };
-  setHandler(emStatusQuery, () => ({ ...status, paused }));
+  const runner = stepRunner(status, progress, { ...input, paused: carried?.paused });
+  const { step, stage } = runner;
+  setHandler(emStatusQuery, () => ({ ...status, paused: runner.paused }));
   setHandler(pipelineProgressQuery, () => progress);
-  setHandler(pauseSignal, () => void (paused = true));
-  setHandler(resumeSignal, () => void (paused = false));
-  setHandler(retryStepSignal, () => void (retry = true));
-  setHandler(abandonSignal, () => void (abandon = true));
 
   const bookkeeping = bookkeepingActivities();
   const { taskQueues } = await bookkeeping.describeDeployment();
@@ -110,46 +76,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
     heartbeatTimeout: '5 minutes',
     retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
   });
-  const training = proxyActivities<TrainingActivities & ReturnType<typeof createModelActivation>>({
-    taskQueue: taskQueues.training,
-    // a trainer may run for days; the heartbeat says it is alive
-    startToCloseTimeout: '30 days',
-    heartbeatTimeout: '10 minutes',
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured'] },
-  });
-
-  /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */
-  async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      await condition(() => !paused);
-      status.step = progress.phase = name;
-      try {
-        const result = await run();
-        status.failed = undefined;
-        return result;
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        status.failed = { step: name, message: failureMessage(err) };
-        progress.notes.push(`step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`);
-        retry = false;
-        await condition(() => retry || abandon);
-        if (abandon) throw err;
-      }
-    }
-  }
-
-  async function stage(name: string, operation: StageInput['operation'], params: unknown, from: DatasetRef, output: string): Promise<StageResult> {
-    const workflowId = `${wf}/${name}`;
-    status.currentStage = progress.currentStage = { stage: name, workflowId };
-    const result = await executeChild(mapDatasetStage, {
-      workflowId,
-      args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds }],
-    });
-    status.currentStage = progress.currentStage = undefined;
-    progress.finishedStages.push({ stage: name, counts: result.counts, output: result.output });
-    return result;
-  }
+  const training = trainingActivities(taskQueues.training);
 
   /** SFT of one model on triples, then the new version made available (vLLM LoRA load or a new endpoint). */
   async function trainOn(role: EmRole, triples: DatasetRef, job: string, hyperparameters: Record<string, number | string | boolean>): Promise<ModelVersion> {
@@ -212,7 +139,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const history = [...state.history, record];
   status.history = history;
   const report = await step(`${it}/report`, () => em.writeEmReport({ name: input.name, history }));
-  const next: EmState = { iteration: t + 1, triples: selection.output, models: status.models, warmStarted: true, history, report, paused };
+  const next: EmState = { iteration: t + 1, triples: selection.output, models: status.models, warmStarted: true, history, report, paused: runner.paused };
   if (converged(history, input)) {
     status.step = progress.phase = 'done';
     return { iterations: history, models: status.models, triples: selection.output, report, stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged' };

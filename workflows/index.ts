@@ -4,3 +4,4 @@ export { batchInference } from './batch-inference';
 export { synthesizeCorpus } from './synthesize-corpus';
 export { coldStart } from './cold-start';
 export { emRationaleLoop } from './em-rationale-loop';
+export { selfPlay } from './self-play';

@@ -1,13 +1,14 @@
 // Activities of the EM rationale loop that work on whole datasets: best-of-K selection with the E-step metrics,
 // the SFT sets of q_φ and p_θ, and the run report. Each is idempotent: a finished output carries a `.done.json`
 // with the result, which a retry or a re-run returns as it is.
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { DatasetRef } from '../../domain/dataset';
 import { mean, median, reward, selectBest, type EmParsed, type EStepMetrics, type IterationRecord, type ScoredCandidate } from '../../domain/em';
 import { formatGeneration } from '../../domain/synthesis';
 import { writeFileAtomic } from '../datasets/jsonl';
+import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';
 import { writeDataset } from '../datasets/write';
 import { sftRow, TripleSchema } from '../operations/em';
@@ -37,28 +38,6 @@ export interface SelectRationalesResult {
   dropped: number;
 }
 
-async function once<T>(store: DatasetStore, output: string, run: () => Promise<T>): Promise<T> {
-  const doneFile = path.join(store.datasetDir(output), '.done.json');
-  if (existsSync(doneFile)) return JSON.parse(await fsp.readFile(doneFile, 'utf8')) as T;
-  const result = await run();
-  await writeFileAtomic(doneFile, JSON.stringify(result));
-  return result;
-}
-
-/** Groups consecutive candidate rows of one item (a stage keeps an item's rows together and in order). */
-async function* byItem(rows: AsyncIterable<unknown>): AsyncGenerator<CandidateRow[]> {
-  let group: CandidateRow[] = [];
-  for await (const raw of rows) {
-    const row = raw as CandidateRow;
-    if (group.length > 0 && group[0]!.itemId !== row.itemId) {
-      yield group;
-      group = [];
-    }
-    group.push(row);
-  }
-  if (group.length > 0) yield group;
-}
-
 export function createEmActivities(store: DatasetStore) {
   return {
     /** E-step selection: z* = argmax_k R(c, x, z_k) per item, the selected triples and the iteration's metrics. */
@@ -73,7 +52,7 @@ export function createEmActivities(store: DatasetStore) {
         let changed = 0;
         let dropped = 0;
         async function* selected(): AsyncGenerator<Record<string, unknown>> {
-          for await (const group of byItem(store.readAll(input.input))) {
+          for await (const group of groupsByItem<CandidateRow>(store.readAll(input.input))) {
             items++;
             candidates += group.length;
             const first = group[0]!;

@@ -56,6 +56,8 @@ export interface CompletionRequest extends SamplingParams {
 export interface GenerationChoice {
   text: string;
   finishReason: string | null;
+  /** Chat only: the thinking a server returned apart from the content (vLLM's `reasoning_content` with a reasoning parser). */
+  reasoning?: string;
 }
 
 export interface TokenUsage {
@@ -224,7 +226,8 @@ export class InferenceClient {
         if (content !== null && content !== undefined && typeof content !== 'string') {
           throw new MalformedResponseError(`choices[${i}].message.content is not a string`);
         }
-        return { text: content ?? '', finishReason: finishReasonOf(c) };
+        const reasoning = typeof message.reasoning_content === 'string' ? message.reasoning_content : typeof message.reasoning === 'string' ? message.reasoning : undefined;
+        return { text: content ?? '', finishReason: finishReasonOf(c), ...(reasoning !== undefined ? { reasoning } : {}) };
       });
       const usage = usageOf(raw);
       return {

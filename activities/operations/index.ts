@@ -6,11 +6,15 @@ import { chatCompletionOperation } from './chat-completion';
 import { annotateRationaleOperation, extractConceptsOperation } from './cold-start';
 import { sampleRationalesOperation, scoreRationaleOperation } from './em';
 import { generateProblemOperation } from './generate-problem';
+import { constructRewardOperation, prepareSelfPlayPromptOperation, sampleRolloutsOperation, scoreRolloutOperation } from './self-play';
+import type { SandboxConfig } from '../../domain/config';
 import { noopOperation } from './noop';
 import type { ItemOperation } from './types';
 
 export interface OperationDeps {
   pool?: InferencePool;
+  /** Limits of the sandbox that scores code rollouts. */
+  sandbox?: SandboxConfig;
 }
 
 export type OperationRegistry = (name: string) => ItemOperation<unknown>;
@@ -18,13 +22,15 @@ export type OperationRegistry = (name: string) => ItemOperation<unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each operation has its own parameter type
 type AnyOperation = ItemOperation<any>;
 
-const NEEDS_POOL: Record<Exclude<OperationName, 'noop'>, (pool: InferencePool) => AnyOperation> = {
+const NEEDS_POOL: Record<Exclude<OperationName, 'noop' | 'prepareSelfPlayPrompt' | 'scoreRollout'>, (pool: InferencePool) => AnyOperation> = {
   chatCompletion: chatCompletionOperation,
   generateProblem: generateProblemOperation,
   extractConcepts: extractConceptsOperation,
   annotateRationale: annotateRationaleOperation,
   sampleRationales: sampleRationalesOperation,
   scoreRationale: scoreRationaleOperation,
+  constructReward: constructRewardOperation,
+  sampleRollouts: sampleRolloutsOperation,
 };
 
 export function createOperationRegistry(deps: OperationDeps): OperationRegistry {
@@ -36,7 +42,11 @@ export function createOperationRegistry(deps: OperationDeps): OperationRegistry 
     let op = built.get(name);
     if (!op) {
       if (name === 'noop') op = noopOperation;
-      else {
+      else if (name === 'prepareSelfPlayPrompt') op = prepareSelfPlayPromptOperation;
+      else if (name === 'scoreRollout') {
+        if (!deps.sandbox) throw new Error(`${name} needs the sandbox settings in this worker`);
+        op = scoreRolloutOperation(deps.sandbox);
+      } else {
         if (!deps.pool) throw new Error(`${name} needs an inference pool in this worker`);
         op = NEEDS_POOL[name](deps.pool);
       }

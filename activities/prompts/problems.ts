@@ -8,3 +8,11 @@ export function formatProblem(domain: Domain, problem: string): string {
   if (problem.includes('starter code')) return template('code-problem').split('{problem}')[0] + problem;
   return render('code-problem', { problem });
 }
+
+/** The code and math templates around `{problem}`: what problemOfPrompt takes off a formatted prompt. */
+export function promptWrappers(): Array<{ prefix: string; suffix: string }> {
+  return (['code-problem', 'math-problem'] as const).map((name) => {
+    const [prefix, suffix] = template(name).split('{problem}') as [string, string];
+    return { prefix, suffix };
+  });
+}

@@ -38,31 +38,56 @@ function checkerJudge(checker: string, limits: SandboxLimits): Judge {
   return (test, stdout) => runChecker(checker, { input: test.input, expected: test.output, actual: stdout }, limits);
 }
 
+export interface EvaluateOptions {
+  signal?: AbortSignal;
+  /** called after each test's verdict (heartbeats) */
+  onVerdict?: () => void;
+}
+
+/** Input problems of evaluateCode: fail for good, naming the field. */
+export class InvalidEvaluationInput extends Error {
+  override name = 'InvalidEvaluationInput';
+}
+
+/**
+ * The code reward of one completion: extraction, the sandbox of its language, per-test verdicts. Throws
+ * InvalidEvaluationInput, CheckerError (the test data is at fault), or the sandboxes' unavailable errors.
+ */
+export async function evaluateCompletion(config: SandboxConfig, input: EvaluateCodeInput, options: EvaluateOptions = {}): Promise<EvaluateCodeResult> {
+  if (input.tests.length === 0) throw new InvalidEvaluationInput('evaluateCode: tests: at least one test is needed');
+  const language = input.language ?? 'python';
+  if (language !== 'python' && language !== 'javascript') throw new InvalidEvaluationInput(`evaluateCode: language: "${String(language)}" is not python or javascript`);
+  if (input.fnName !== undefined && language !== 'python') throw new InvalidEvaluationInput('evaluateCode: fnName: call-based problems are Python only');
+  const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
+  if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
+  const limits: SandboxLimits = { ...config, parallelism: config.concurrency };
+  const judge = input.checker !== undefined ? checkerJudge(input.checker, limits) : undefined;
+  const common = { judge, signal: options.signal, onVerdict: options.onVerdict };
+  const { verdicts } =
+    language === 'javascript'
+      ? await runJavaScript(code, input.tests, limits, common)
+      : await runPython(code, input.tests, limits, { ...common, fnName: input.fnName, mode: config.mode });
+  const passed = verdicts.filter((v) => v.verdict === 'pass').length;
+  return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
+}
+
+/** Whether a failure means this worker cannot run programs at all (not the program's fault). */
+export function isSandboxUnavailable(err: unknown): boolean {
+  return err instanceof SandboxUnavailableError || err instanceof JsSandboxUnavailableError;
+}
+
 export function createSandboxActivities(config: SandboxConfig) {
   return {
     async evaluateCode(input: EvaluateCodeInput): Promise<EvaluateCodeResult> {
-      if (input.tests.length === 0) throw ApplicationFailure.nonRetryable('evaluateCode: tests: at least one test is needed', 'InvalidInput');
-      const language = input.language ?? 'python';
-      if (language !== 'python' && language !== 'javascript') throw ApplicationFailure.nonRetryable(`evaluateCode: language: "${String(language)}" is not python or javascript`, 'InvalidInput');
-      if (input.fnName !== undefined && language !== 'python') throw ApplicationFailure.nonRetryable('evaluateCode: fnName: call-based problems are Python only', 'InvalidInput');
-      const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
-      if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
-      const limits: SandboxLimits = { ...config, parallelism: config.concurrency };
       const ctx = Context.current();
       let done = 0;
-      const judge = input.checker !== undefined ? checkerJudge(input.checker, limits) : undefined;
       try {
         // a cancel stops scheduling tests; heartbeats carry it here and show progress
-        const common = { judge, signal: ctx.cancellationSignal, onVerdict: () => ctx.heartbeat({ testsDone: ++done }) };
-        const { verdicts } =
-          language === 'javascript'
-            ? await runJavaScript(code, input.tests, limits, common)
-            : await runPython(code, input.tests, limits, { ...common, fnName: input.fnName, mode: config.mode });
-        const passed = verdicts.filter((v) => v.verdict === 'pass').length;
-        return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
+        return await evaluateCompletion(config, input, { signal: ctx.cancellationSignal, onVerdict: () => ctx.heartbeat({ testsDone: ++done }) });
       } catch (err) {
+        if (err instanceof InvalidEvaluationInput) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         // A worker without the sandbox must not hand out rewards: fail for good and say what to install.
-        if (err instanceof SandboxUnavailableError || err instanceof JsSandboxUnavailableError) throw ApplicationFailure.nonRetryable(err.message, 'SandboxUnavailable');
+        if (isSandboxUnavailable(err)) throw ApplicationFailure.nonRetryable((err as Error).message, 'SandboxUnavailable');
         // A broken checker is a fault of the problem's test data, not of the program: no reward either way.
         if (err instanceof CheckerError) throw ApplicationFailure.nonRetryable(`evaluateCode: checker: ${err.message}`, 'InvalidChecker');
         throw err;

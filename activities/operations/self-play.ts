@@ -1,0 +1,251 @@
+// Item operations of self-play (spec §3), run by the generic stage:
+//  - prepareSelfPlayPrompt (cpu): checks the record, finds the statement inside the prompt, drops contaminated
+//    prompts (exact and n-gram overlap with the benchmark files) and synthetic math prompts with a rejected pattern;
+//  - constructReward (inference): code: the tests that came with the problem, else one test per round from the
+//    test-case writer (JSON in a fenced block), set aside when too few are valid; math: the reference answer, else
+//    the majority vote of N generations, set aside when there is none or it is trivial (synthetic math);
+//  - sampleRollouts (inference): k rollouts of the policy per prompt, one row each, distinct seeds;
+//  - scoreRollout (sandbox): the verdict of one rollout: all tests pass in the sandbox, or the boxed answer equals
+//    the reference.
+// A prompt set aside carries `detail.rule`, the rule name the round report counts it under.
+import { extractAnswer, majorityVoteOfCompletions, matchedPromptPattern, mathEqualDetailed, trivialAnswerReason } from '../../domain/math';
+import type { SandboxConfig } from '../../domain/config';
+import { findContamination } from '../../domain/contamination';
+import { deriveSeed } from '../../domain/seeds';
+import {
+  ConstructRewardParamsSchema,
+  domainOfSource,
+  parseTestCaseCompletion,
+  PrepareSelfPlayParamsSchema,
+  problemOfPrompt,
+  rolloutSeedKey,
+  SampleRolloutsParamsSchema,
+  ScoreRolloutParamsSchema,
+  SelfPlayPromptSchema,
+  type ConstructRewardParams,
+  type DropRule,
+  type PrepareSelfPlayParams,
+  type RolloutVerdict,
+  type SampleRolloutsParams,
+  type TestCaseRecord,
+} from '../../domain/self-play';
+import type { GenerationChoice } from '../inference/client';
+import type { InferencePool } from '../inference/pool';
+import { render } from '../prompts';
+import { promptWrappers } from '../prompts/problems';
+import { evaluateCompletion, isSandboxUnavailable } from '../sandbox/activities';
+import { contaminationIndex } from '../self-play/contamination-index';
+import { RetryLaterError, type ItemOperation, type ItemOutcome } from './types';
+import { rejectBadField, validateWith } from './validate';
+
+function drop(rule: DropRule, reason: string, detail: Record<string, unknown> = {}): ItemOutcome {
+  return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
+}
+
+/** A chat answer as one text: thinking returned apart (a reasoning parser) goes back inside `<think>` tags. */
+export function completionText(choice: GenerationChoice): string {
+  return choice.reasoning !== undefined ? `<think>\n${choice.reasoning}\n</think>\n\n${choice.text}` : choice.text;
+}
+
+export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams> = {
+  parseParams: (params) => validateWith(PrepareSelfPlayParamsSchema, params ?? {}, 'params'),
+  async run(item, params) {
+    const parsed = SelfPlayPromptSchema.safeParse(item);
+    if (!parsed.success) return rejectBadField(parsed.error);
+    const p = parsed.data;
+    const domain = domainOfSource(p.source);
+    const problem = p.problem ?? problemOfPrompt(p.prompt, promptWrappers());
+    const { benchmarkFiles, ngram } = params.contamination;
+    if (benchmarkFiles.length > 0) {
+      const hit = findContamination(problem, await contaminationIndex(benchmarkFiles, ngram));
+      if (hit) return drop(hit.rule, `overlaps ${hit.benchmark}${hit.ngram ? ` (${ngram}-gram "${hit.ngram}")` : ''}`, { benchmark: hit.benchmark, ngram: hit.ngram });
+    }
+    if (p.source === 'PromptCoT-Math') {
+      const pattern = matchedPromptPattern(p.prompt);
+      if (pattern !== null) return drop('math-prompt-pattern', `prompt contains ${JSON.stringify(pattern)}`, { pattern });
+    }
+    const answer = p.answer !== undefined && p.answer !== null && p.answer.trim() !== '' ? p.answer : undefined;
+    return {
+      rows: [
+        {
+          id: p.id,
+          source: p.source,
+          domain,
+          prompt: p.prompt,
+          problem,
+          ...(answer !== undefined ? { answer } : {}),
+          ...(p.test_cases && p.test_cases.length > 0 ? { test_cases: p.test_cases } : {}),
+          ...(p.completions ? { completions: p.completions } : {}),
+        },
+      ],
+    };
+  },
+};
+
+interface PreparedPrompt {
+  id: string;
+  source: ReturnType<typeof SelfPlayPromptSchema.parse>['source'];
+  domain: 'code' | 'math';
+  prompt: string;
+  problem: string;
+  answer?: string;
+  test_cases?: TestCaseRecord[];
+}
+
+function prepared(item: Record<string, unknown>): PreparedPrompt | string {
+  const parsed = SelfPlayPromptSchema.safeParse(item);
+  if (!parsed.success) return rejectBadField(parsed.error).reject;
+  if (typeof item.problem !== 'string' || (item.domain !== 'code' && item.domain !== 'math')) return 'not a prepared prompt (no problem or domain): run prepareSelfPlayPrompt first';
+  return { ...parsed.data, domain: item.domain, problem: item.problem, answer: parsed.data.answer ?? undefined } as PreparedPrompt;
+}
+
+export function constructRewardOperation(pool: InferencePool): ItemOperation<ConstructRewardParams> {
+  return {
+    parseParams: (params) => validateWith(ConstructRewardParamsSchema, params ?? {}, 'params'),
+    async run(item, params, ctx) {
+      const p = prepared(item);
+      if (typeof p === 'string') return { reject: p };
+      if (p.domain === 'code') {
+        if (p.test_cases && p.test_cases.length > 0) return { rows: [{ ...item, tests: p.test_cases, testOrigin: 'given' }] };
+        const w = params.testCases;
+        const { client, model } = pool.forRole(w.role, w.endpoint);
+        const messages = [{ role: 'user' as const, content: render('test-case-writer', { problem: p.problem }) }];
+        // one test per round, each round its own seed (spec §3.2: 4 rounds, seeds 0..3); rounds are independent
+        const rounds = await Promise.all(
+          Array.from({ length: w.rounds }, async (_, r) => {
+            const seed = deriveSeed(params.seed, `${p.id}\u0000tests`, r);
+            const response = await client.chat({ messages, model: w.model ?? model, temperature: w.temperature, maxTokens: w.maxTokens, seed, n: 1 }, { signal: ctx.signal });
+            const choice = response.choices[0];
+            return { round: r, seed, parsed: parseTestCaseCompletion(choice ? completionText(choice) : ''), finishReason: choice?.finishReason ?? null };
+          }),
+        );
+        const tests: TestCaseRecord[] = [];
+        const seen = new Set<string>();
+        const problems: string[] = [];
+        for (const r of rounds) {
+          if (!r.parsed.ok) problems.push(`round ${r.round}: ${r.parsed.reason}${r.finishReason === 'length' ? ' (cut at max tokens)' : ''}`);
+          else if (seen.has(r.parsed.test.input)) problems.push(`round ${r.round}: same input as an earlier round`);
+          else {
+            seen.add(r.parsed.test.input);
+            tests.push(r.parsed.test);
+          }
+        }
+        const writing = { rounds: w.rounds, valid: tests.length, problems };
+        if (tests.length < w.minTests) return drop('too-few-tests', `${tests.length} valid of ${w.rounds} written, ${w.minTests} needed (${problems.join('; ')})`, writing);
+        return { rows: [{ ...item, tests, testOrigin: 'written', testWriting: writing }] };
+      }
+      let answer = p.answer;
+      let answerOrigin: 'reference' | 'majority' = 'reference';
+      let vote: Record<string, unknown> | undefined;
+      if (answer === undefined) {
+        const a = params.mathAnswers;
+        const { client, model } = pool.forRole(a.role, a.endpoint);
+        const completions = await Promise.all(
+          Array.from({ length: a.n }, async (_, i) => {
+            const response = await client.chat(
+              { messages: [{ role: 'user', content: p.prompt }], model: a.model ?? model, temperature: a.temperature, maxTokens: a.maxTokens, seed: deriveSeed(params.seed, `${p.id}\u0000answer`, i), n: 1 },
+              { signal: ctx.signal },
+            );
+            const choice = response.choices[0];
+            return choice ? completionText(choice) : '';
+          }),
+        );
+        const result = majorityVoteOfCompletions(completions);
+        vote = { agreement: result.agreement, validCount: result.validCount, total: result.total, clusters: result.clusters.map((c) => ({ answer: c.representative, size: c.size })) };
+        if (result.winner === null) return drop('no-answer', `no reference answer and none of ${a.n} generations gave one`, { vote });
+        answer = result.winner;
+        answerOrigin = 'majority';
+      }
+      if (p.source === 'PromptCoT-Math') {
+        const trivial = trivialAnswerReason(answer);
+        if (trivial !== null) return drop('trivial-answer', `answer ${JSON.stringify(answer)} is ${trivial}`, { answer, trivial });
+      }
+      return { rows: [{ ...item, answer, answerOrigin, ...(vote ? { vote } : {}) }] };
+    },
+  };
+}
+
+export function sampleRolloutsOperation(pool: InferencePool): ItemOperation<SampleRolloutsParams> {
+  return {
+    parseParams: (params) => validateWith(SampleRolloutsParamsSchema, params ?? {}, 'params'),
+    async run(item, params, ctx) {
+      const p = prepared(item);
+      if (typeof p === 'string') return { reject: p };
+      const earlier = params.reuseCompletions && Array.isArray(item.completions) ? (item.completions as unknown[]).filter((c): c is string => typeof c === 'string').slice(0, params.k) : [];
+      const { client, model } = pool.forRole(params.role, params.endpoint);
+      const key = rolloutSeedKey(p.id, params.round);
+      const s = params.sampling;
+      const sampled = await Promise.all(
+        Array.from({ length: params.k - earlier.length }, async (_, i) => {
+          const j = earlier.length + i;
+          const seed = deriveSeed(params.seed, key, j);
+          const response = await client.chat(
+            { messages: [{ role: 'user', content: p.prompt }], model: params.model ?? model, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed, n: 1 },
+            { signal: ctx.signal },
+          );
+          const choice = response.choices[0];
+          return { j, seed, completion: choice ? completionText(choice) : '', finishReason: choice?.finishReason ?? null, model: response.model, usage: response.usage };
+        }),
+      );
+      const reward = p.domain === 'code' ? { tests: item.tests } : { answer: item.answer };
+      const base = { itemId: p.id, round: params.round, source: p.source, domain: p.domain, prompt: p.prompt, ...reward };
+      return {
+        rows: [
+          ...earlier.map((completion, j) => ({ id: `${p.id}#${params.round}.${j}`, ...base, j, completion, reused: true })),
+          ...sampled.map((r) => ({ id: `${p.id}#${params.round}.${r.j}`, ...base, j: r.j, completion: r.completion, seed: r.seed, finishReason: r.finishReason, model: r.model, usage: r.usage, attempt: ctx.attempt })),
+        ],
+      };
+    },
+  };
+}
+
+/** The verdict of one rollout, with what decided it. */
+export interface RolloutScore {
+  verdict: RolloutVerdict;
+  reason: string;
+  tests?: { passed: number; total: number; verdicts: Record<string, number> };
+  extracted?: string;
+}
+
+function unfinishedThinking(completion: string): boolean {
+  return completion.includes('<think>') && !completion.includes('</think>');
+}
+
+export function scoreRolloutOperation(sandbox: SandboxConfig): ItemOperation<Record<string, never>> {
+  return {
+    parseParams: (params) => validateWith(ScoreRolloutParamsSchema, params ?? {}, 'params') as Record<string, never>,
+    async run(item, _params, ctx) {
+      const completion = typeof item.completion === 'string' ? item.completion : undefined;
+      if (completion === undefined || typeof item.itemId !== 'string') return { reject: 'not a rollout row (no completion or itemId)' };
+      let score: RolloutScore;
+      if (unfinishedThinking(completion)) score = { verdict: 'fail', reason: 'thinking not finished: no final answer' };
+      else if (item.domain === 'code') {
+        const tests = item.tests as TestCaseRecord[] | undefined;
+        if (!Array.isArray(tests) || tests.length === 0) return { reject: 'field tests: a code rollout needs tests' };
+        try {
+          const r = await evaluateCompletion(sandbox, { completion, tests }, { signal: ctx.signal });
+          const verdicts: Record<string, number> = {};
+          for (const v of r.verdicts) verdicts[v.verdict] = (verdicts[v.verdict] ?? 0) + 1;
+          score = { verdict: r.reward === 1 ? 'pass' : 'fail', reason: r.noCode ? 'no program in the completion' : `${r.passed}/${r.total} tests pass`, tests: { passed: r.passed, total: r.total, verdicts } };
+        } catch (err) {
+          // this worker cannot run programs: the shard stops and is retried (elsewhere), no verdict is invented
+          if (isSandboxUnavailable(err)) throw new RetryLaterError((err as Error).message);
+          throw err;
+        }
+      } else {
+        const reference = typeof item.answer === 'string' ? item.answer : '';
+        const extracted = extractAnswer(completion);
+        if (extracted === '') score = { verdict: 'fail', reason: 'no final answer', extracted };
+        else {
+          const r = mathEqualDetailed(extracted, reference);
+          score = r.equal
+            ? { verdict: 'pass', reason: `equal (${r.method})`, extracted }
+            : r.timedOut
+              ? { verdict: 'undecided', reason: `comparison stopped by the ${r.bound} bound`, extracted }
+              : { verdict: 'fail', reason: 'not equal to the reference', extracted };
+        }
+      }
+      return { rows: [{ ...item, verdict: score.verdict, reward: score.verdict === 'pass' ? 1 : 0, score, scoredBy: { stage: ctx.stage, attempt: ctx.attempt } }] };
+    },
+  };
+}

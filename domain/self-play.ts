@@ -1,0 +1,299 @@
+// Self-play (spec §3): the workflow input, the prompt record, the operations' parameters and the pure rules of
+// reward construction and pair construction. Deterministic and free of I/O: the workflow imports it too.
+//
+// Rule names (the round report counts every input prompt as kept or dropped by exactly one of them, in this order):
+//   before any rollout:  invalid-record · contamination-exact · contamination-ngram · math-prompt-pattern ·
+//                        too-few-tests (code) · no-answer, trivial-answer (math) · failed (an item that errored)
+//   per round:           no-results · unsolved · too-easy · no-valid-chosen · no-valid-rejected
+import { z } from 'zod';
+import { DatasetNameSchema, DatasetRefSchema } from './dataset';
+import { ModelVersionSchema } from './em';
+import { MODEL_ROLES } from './roles';
+
+export const SELF_PLAY_SOURCES = ['PromptCoT-Math', 'OpenSource-Math', 'PromptCoT-Code', 'OpenSource-Code'] as const;
+export type SelfPlaySource = (typeof SELF_PLAY_SOURCES)[number];
+export type SelfPlayDomain = 'code' | 'math';
+
+export function domainOfSource(source: SelfPlaySource): SelfPlayDomain {
+  return source.endsWith('-Code') ? 'code' : 'math';
+}
+
+export const PRE_ROLLOUT_RULES = [
+  'invalid-record',
+  'contamination-exact',
+  'contamination-ngram',
+  'math-prompt-pattern',
+  'too-few-tests',
+  'no-answer',
+  'trivial-answer',
+  'failed',
+] as const;
+export const ROUND_RULES = ['no-results', 'unsolved', 'too-easy', 'no-valid-chosen', 'no-valid-rejected'] as const;
+export type DropRule = (typeof PRE_ROLLOUT_RULES)[number] | (typeof ROUND_RULES)[number];
+
+export const TestCaseSchema = z.object({ input: z.string(), output: z.string() }).strict();
+export type TestCaseRecord = z.infer<typeof TestCaseSchema>;
+
+/** One prompt of the self-play corpus. */
+export const SelfPlayPromptSchema = z
+  .object({
+    id: z.union([z.string().min(1), z.number()]).transform(String),
+    source: z.enum(SELF_PLAY_SOURCES),
+    /** The policy's user message: the formatted training prompt (code or math template of spec §2.3). */
+    prompt: z.string().trim().min(1),
+    /** The bare statement (what the test-case writer sees); taken from `prompt` without its template when absent. */
+    problem: z.string().trim().min(1).optional(),
+    /** Math: the reference answer; without one, the majority vote of N generations becomes it. */
+    answer: z.union([z.string(), z.number()]).transform(String).nullish(),
+    /** Code: tests that come with the problem (open-source sets); synthetic problems get written ones. */
+    test_cases: z.array(TestCaseSchema).optional(),
+    /** Rollouts of the starting policy sampled before: round 1 keeps them and samples only the missing ones. */
+    completions: z.array(z.string()).optional(),
+  })
+  .loose();
+export type SelfPlayPrompt = z.output<typeof SelfPlayPromptSchema>;
+
+const RoleModelSchema = { role: z.enum(MODEL_ROLES), model: z.string().min(1).optional(), endpoint: z.string().url().optional() };
+
+export const TestCaseWritingSchema = z
+  .object({
+    ...RoleModelSchema,
+    role: RoleModelSchema.role.default('testCaseWriter'),
+    /** One test per round (spec §3.2: 4 rounds, seeds 0..3, temperature 0.6, max 16384 tokens). */
+    rounds: z.number().int().min(1).max(64).default(4),
+    temperature: z.number().min(0).max(5).default(0.6),
+    maxTokens: z.number().int().positive().default(16384),
+    /** A problem with fewer valid tests is set aside (the paper says 3–4; the published code kept 1). */
+    minTests: z.number().int().min(1).default(3),
+  })
+  .strict();
+
+export const CrossCheckSchema = z
+  .object({
+    ...RoleModelSchema,
+    role: RoleModelSchema.role.default('policy'),
+    /** Independent policy solutions run on every written test (0: no cross-check). */
+    solutions: z.number().int().min(0).max(32).default(0),
+    temperature: z.number().min(0).max(5).default(0.6),
+    maxTokens: z.number().int().positive().default(16384),
+    /** report: count disagreeing tests only; drop: remove them (then minTests applies again). */
+    action: z.enum(['report', 'drop']).default('report'),
+  })
+  .strict();
+
+export const MathAnswerSchema = z
+  .object({
+    ...RoleModelSchema,
+    role: RoleModelSchema.role.default('teacher'),
+    /** Generations voted on when a math prompt has no reference answer (spec §3.1: majority of 8). */
+    n: z.number().int().min(1).max(64).default(8),
+    temperature: z.number().min(0).max(5).default(0.6),
+    maxTokens: z.number().int().positive().default(16384),
+  })
+  .strict();
+
+export const ContaminationSchema = z
+  .object({
+    /** Benchmark JSONL files (a `prompt`, `problem` or `question` field per line) to check prompts against. */
+    benchmarkFiles: z.array(z.string().min(1)).default([]),
+    /** Word n-gram length of the overlap check (the paper: 13, Qwen2.5 style). */
+    ngram: z.number().int().min(3).max(64).default(13),
+  })
+  .strict();
+
+export const DifficultySchema = z
+  .object({
+    /** Prompts the policy solves this often are too easy. */
+    maxPassRate: z.number().gt(0).max(1).default(0.5),
+    /**
+     * Whether a pass rate of exactly maxPassRate is kept. Default false, the paper's rule ("solved in at least half
+     * of eight attempts were excluded", so 4/8 is dropped); true gives the published script (`> 1/2` dropped).
+     */
+    keepBoundary: z.boolean().default(false),
+  })
+  .strict();
+
+export const RolloutSamplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(5).default(1.2),
+    topP: z.number().gt(0).max(1).default(1),
+    maxTokens: z.number().int().positive().default(32768),
+  })
+  .strict();
+
+export const SelfPlayInputSchema = z
+  .object({
+    name: DatasetNameSchema,
+    /** Prompt JSONL files (records: SelfPlayPromptSchema), or a dataset of them. */
+    promptFiles: z.array(z.string().min(1)).min(1).optional(),
+    prompts: DatasetRefSchema.optional(),
+    seed: z.number().int().nonnegative().default(0),
+    rounds: z.number().int().min(1).max(100).default(1),
+    /** Rollouts per prompt (spec §3.3: 8). */
+    k: z.number().int().min(1).max(64).default(8),
+    rollouts: RolloutSamplingSchema.prefault({}),
+    /** The policy at the start. */
+    policy: ModelVersionSchema.default({ version: 'initial' }),
+    testCases: TestCaseWritingSchema.prefault({}),
+    crossCheck: CrossCheckSchema.prefault({}),
+    mathAnswers: MathAnswerSchema.prefault({}),
+    contamination: ContaminationSchema.prefault({}),
+    difficulty: DifficultySchema.prefault({}),
+    /** Pairs per prompt at most (spec §3.5: max_count 10000). */
+    maxPairsPerPrompt: z.number().int().min(1).default(10_000),
+    training: z
+      .object({
+        /** false: build the pairs of each round but hand nothing to the trainer (the policy stays). */
+        enabled: z.boolean().default(true),
+        hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({ learningRate: 1e-6, batchSize: 16, epochs: 1, beta: 0.1 }),
+      })
+      .strict()
+      .prefault({}),
+    shardSize: z.number().int().min(1).max(100_000).default(500),
+    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
+    itemConcurrency: z.number().int().min(1).max(4096).default(16),
+    /** Items scored at once per shard of the reward stage (sandbox work is CPU-bound). */
+    rewardItemConcurrency: z.number().int().min(1).max(4096).default(4),
+    heartbeatTimeoutSeconds: z.number().positive().default(60),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (!v.promptFiles === !v.prompts) ctx.addIssue({ code: 'custom', path: ['promptFiles'], message: 'give exactly one of promptFiles and prompts' });
+  });
+export type SelfPlayInput = z.input<typeof SelfPlayInputSchema>;
+export type SelfPlayParsed = z.output<typeof SelfPlayInputSchema>;
+
+// ---- operation parameters (validated by the stage before any work is scheduled)
+
+export const PrepareSelfPlayParamsSchema = z.object({ contamination: ContaminationSchema.prefault({}) }).strict();
+export type PrepareSelfPlayParams = z.output<typeof PrepareSelfPlayParamsSchema>;
+
+export const ConstructRewardParamsSchema = z
+  .object({ seed: z.number().int().nonnegative().default(0), testCases: TestCaseWritingSchema.prefault({}), mathAnswers: MathAnswerSchema.prefault({}) })
+  .strict();
+export type ConstructRewardParams = z.output<typeof ConstructRewardParamsSchema>;
+
+export const CrossCheckParamsSchema = z
+  .object({ seed: z.number().int().nonnegative().default(0), crossCheck: CrossCheckSchema.prefault({}), minTests: z.number().int().min(1).default(3) })
+  .strict();
+export type CrossCheckParams = z.output<typeof CrossCheckParamsSchema>;
+
+export const SampleRolloutsParamsSchema = z
+  .object({
+    role: z.enum(MODEL_ROLES).default('policy'),
+    model: z.string().min(1).optional(),
+    endpoint: z.string().url().optional(),
+    k: z.number().int().min(1).max(64).default(8),
+    sampling: RolloutSamplingSchema.prefault({}),
+    seed: z.number().int().nonnegative().default(0),
+    round: z.number().int().min(1).default(1),
+    /** Keep `completions` the item brings (round 1 of a run that imports earlier rollouts). */
+    reuseCompletions: z.boolean().default(true),
+  })
+  .strict();
+export type SampleRolloutsParams = z.output<typeof SampleRolloutsParamsSchema>;
+
+export const ScoreRolloutParamsSchema = z.object({}).strict();
+
+// ---- reward construction
+
+/** A prompt template around the statement: what comes before `{problem}` and what comes after. */
+export interface PromptWrapper {
+  prefix: string;
+  suffix: string;
+}
+
+/**
+ * The statement inside a formatted prompt (spec §3.2): a wrapper's prefix is taken off when the prompt starts with
+ * it, its suffix when the prompt ends with it (compared after trimming both).
+ */
+export function problemOfPrompt(prompt: string, wrappers: readonly PromptWrapper[]): string {
+  let text = prompt.trim();
+  for (const w of wrappers) {
+    const prefix = w.prefix.trim();
+    const suffix = w.suffix.trim();
+    if (prefix !== '' && text.startsWith(prefix)) text = text.slice(prefix.length).trim();
+    if (suffix !== '' && text.endsWith(suffix)) text = text.slice(0, text.length - suffix.length).trim();
+  }
+  return text;
+}
+
+export type ParsedTestCase = { ok: true; test: TestCaseRecord } | { ok: false; reason: string };
+
+const JSON_BLOCK = /```json\s*([\s\S]*?)\s*```/;
+
+/**
+ * One written test from a test-case writer completion (spec §3.2 post-processing): the text after the first
+ * `</think>` (all of it when there is none), the first ```json block, a JSON object with string `input` and
+ * `output` (other fields are dropped). Structured values are refused, as the prompt demands.
+ */
+export function parseTestCaseCompletion(completion: string): ParsedTestCase {
+  const end = completion.indexOf('</think>');
+  const answer = end >= 0 ? completion.slice(end + '</think>'.length) : completion;
+  if (end < 0 && completion.includes('<think>')) return { ok: false, reason: 'thinking not finished (no </think>)' };
+  const m = JSON_BLOCK.exec(answer);
+  if (!m) return { ok: false, reason: 'no ```json block' };
+  let value: unknown;
+  try {
+    value = JSON.parse(m[1]!);
+  } catch (err) {
+    return { ok: false, reason: `json block does not parse: ${(err as Error).message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'json block is not an object' };
+  const v = value as Record<string, unknown>;
+  for (const field of ['input', 'output'] as const) {
+    if (!(field in v)) return { ok: false, reason: `json object has no "${field}"` };
+    if (typeof v[field] !== 'string') return { ok: false, reason: `"${field}" is not a string` };
+  }
+  return { ok: true, test: { input: v.input as string, output: v.output as string } };
+}
+
+// ---- trajectories, verdicts, difficulty
+
+export type RolloutVerdict = 'pass' | 'fail' | 'undecided';
+
+/** The seed of rollout j of an item in a round: distinct per rollout, the same on every re-run. */
+export function rolloutSeedKey(itemId: string, round: number): string {
+  return `${itemId}\u0000round-${round}`;
+}
+
+export type DifficultyDecision = { keep: true } | { keep: false; rule: 'no-results' | 'unsolved' | 'too-easy' };
+
+/** Spec §3.5 steps 2 and 4 over the decided rollouts of one prompt (undecided ones count for neither side). */
+export function difficultyDecision(passes: number, decided: number, rule: z.output<typeof DifficultySchema>): DifficultyDecision {
+  if (decided === 0) return { keep: false, rule: 'no-results' };
+  if (passes === 0) return { keep: false, rule: 'unsolved' };
+  const rate = passes / decided;
+  // compare as fractions of integers where possible: 4/8 against 0.5 is exact in floating point anyway
+  if (rate > rule.maxPassRate || (rate === rule.maxPassRate && !rule.keepBoundary)) return { keep: false, rule: 'too-easy' };
+  return { keep: true };
+}
+
+/** Spec §3.5 step 5 (`fix_qwq_completion`): strip, drop a leading `<think>`, then start with `<think>\n`. */
+export function fixThinkCompletion(completion: string): string {
+  let text = completion.trim();
+  if (text.startsWith('<think>')) text = text.slice('<think>'.length);
+  return `<think>\n${text}`;
+}
+
+const THINK_SHAPE = /^<think>([\s\S]*?)<\/think>([\s\S]+)$/;
+/** Han ideographs and Hangul: the published validity check refuses them in the answer part (language mixing). */
+const CJK = /[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]/;
+
+export type TraceProblem = 'no-think-block' | 'empty-think' | 'extra-think-tag' | 'mixed-language';
+
+/** Spec §3.5 step 6, the part common to both domains: the thinking and the answer of a fixed completion, or what is wrong. */
+export function splitTrace(fixed: string): { ok: true; thinking: string; answer: string } | { ok: false; problem: TraceProblem } {
+  const m = THINK_SHAPE.exec(fixed);
+  if (!m) return { ok: false, problem: 'no-think-block' };
+  const [, thinking, answer] = m as unknown as [string, string, string];
+  if (thinking.trim() === '') return { ok: false, problem: 'empty-think' };
+  if (/<\/?think>/.test(thinking) || /<\/?think>/.test(answer)) return { ok: false, problem: 'extra-think-tag' };
+  if (CJK.test(answer)) return { ok: false, problem: 'mixed-language' };
+  return { ok: true, thinking, answer };
+}
+
+/** The chat wrapper of the published pair rows (spec §3.5 step 9): the prompt is formatted, not re-templated. */
+export function chatFormattedPrompt(prompt: string): string {
+  return `<|im_start|>user\n${prompt}<|im_end|>\n<|im_start|>assistant`;
+}

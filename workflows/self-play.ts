@@ -1,0 +1,218 @@
+// selfPlay (spec §3): verifiable rewards for a mixed code + math prompt corpus, then rounds of
+//   k rollouts of the policy per prompt → a verdict per rollout (sandbox tests / math verifier) → chosen/rejected
+//   pairs and the round report → DPO of the policy by the external trainer → the new policy serves the next round.
+//
+// Before the first round: import (bad lines set aside), prepareSelfPlayPrompt (contamination, math prompt filters),
+// constructReward (written tests or the given ones; reference or majority-vote answers). Every step has a
+// deterministic name (stage child ids, dataset names, the training job), so a retried step or a re-run with the same
+// name redoes nothing that finished; each round ends with continue-as-new carrying the small state.
+// Operable: `pause` / `resume`, a failed step waits for `retryStep` or `abandon`, `skipTraining` (the running or
+// next training is cancelled and the policy stays), `stop` (the run ends after the step in progress, cancelling a
+// running training), and a `status` query.
+import { CancellationScope, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { SelfPlayActivities, BuildPairsResult } from '../activities/self-play/pairs';
+import type { DatasetRef } from '../domain/dataset';
+import type { ModelVersion } from '../domain/em';
+import type { PipelineProgress } from '../domain/pipeline';
+import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '../domain/self-play';
+import type { TrainResult } from '../domain/training';
+import { pipelineProgressQuery } from './batch-inference';
+import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
+import { baseOf, stepRunner, trainingActivities, type StepStatus } from './steps';
+import { parseWorkflowInput } from './validate';
+
+export type TrainingOutcome = 'trained' | 'skipped' | 'stopped' | 'disabled' | 'no-pairs';
+
+export interface RoundRecord {
+  round: number;
+  /** the policy that sampled this round's rollouts */
+  policy: ModelVersion;
+  datasets: { rollouts: string; scored: string; pairs: string };
+  pairs: DatasetRef;
+  report: string;
+  summary: BuildPairsResult['summary'];
+  training: TrainingOutcome;
+  /** the policy after this round */
+  trained?: ModelVersion;
+}
+
+export interface SelfPlayState {
+  /** the next round to run (1-based) */
+  round: number;
+  policy: ModelVersion;
+  /** every prompt line given (kept by the import or not) */
+  prompts: number;
+  /** the prompts with verifiable rewards */
+  rewarded: DatasetRef;
+  /** rejects files of the import and the steps before the rounds */
+  rejectFiles: string[];
+  rounds: RoundRecord[];
+  paused?: boolean;
+}
+
+export interface SelfPlayStatus extends StepStatus {
+  round: number;
+  paused: boolean;
+  stopRequested: boolean;
+  skipTrainingRequested: boolean;
+  policy: ModelVersion;
+  rounds: RoundRecord[];
+}
+
+export interface SelfPlayResult {
+  rounds: RoundRecord[];
+  policy: ModelVersion;
+  stoppedBecause: 'rounds' | 'stopped';
+}
+
+export const selfPlayStatusQuery = defineQuery<SelfPlayStatus>('status');
+export const skipTrainingSignal = defineSignal('skipTraining');
+export const stopSignal = defineSignal('stop');
+
+export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Promise<SelfPlayResult> {
+  const input: SelfPlayParsed = parseWorkflowInput(SelfPlayInputSchema, raw);
+  // handlers first: a query or signal may come before the first await returns
+  const status: SelfPlayStatus = {
+    round: carried?.round ?? 0,
+    step: 'start',
+    paused: false,
+    stopRequested: false,
+    skipTrainingRequested: false,
+    policy: carried?.policy ?? input.policy,
+    rounds: carried?.rounds ?? [],
+  };
+  const progress: PipelineProgress = { pipeline: 'selfPlay', phase: 'start', finishedStages: [], notes: [] };
+  const runner = stepRunner(status, progress, { ...input, paused: carried?.paused });
+  const { step, stage } = runner;
+  setHandler(selfPlayStatusQuery, () => ({ ...status, paused: runner.paused }));
+  setHandler(pipelineProgressQuery, () => progress);
+  setHandler(skipTrainingSignal, () => void (status.skipTrainingRequested = true));
+  setHandler(stopSignal, () => void (status.stopRequested = true));
+
+  const bookkeeping = bookkeepingActivities();
+  const { taskQueues } = await bookkeeping.describeDeployment();
+  const selfPlayActivities = proxyActivities<SelfPlayActivities>({
+    taskQueue: taskQueues.cpu,
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: '5 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  const training = trainingActivities(taskQueues.training);
+  const finish = (state: { rounds: RoundRecord[]; policy: ModelVersion }, stoppedBecause: SelfPlayResult['stoppedBecause']): SelfPlayResult => {
+    status.step = progress.phase = stoppedBecause === 'stopped' ? 'stopped' : 'done';
+    return { rounds: state.rounds, policy: state.policy, stoppedBecause };
+  };
+
+  let state: SelfPlayState;
+  if (carried) state = carried;
+  else {
+    let prompts = input.prompts;
+    let total = input.prompts?.items ?? 0;
+    const rejectFiles: string[] = [];
+    if (!prompts) {
+      const imported = await step('import', () => bookkeeping.importDataset({ files: input.promptFiles!, name: `${input.name}/prompts`, shardSize: input.shardSize }));
+      prompts = imported.dataset;
+      total = imported.imported + imported.rejected;
+      if (imported.rejects) rejectFiles.push(imported.rejects);
+    }
+    const prepared = await step('prepare', () => stage('prepare', 'prepareSelfPlayPrompt', { contamination: input.contamination }, prompts!, `${input.name}/prepared`));
+    const rewarded = await step('rewards', () =>
+      stage('rewards', 'constructReward', { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers }, prepared.output, `${input.name}/rewarded`),
+    );
+    rejectFiles.push(...prepared.rejects, ...rewarded.rejects);
+    state = { round: 1, policy: input.policy, prompts: total, rewarded: rewarded.output, rejectFiles, rounds: [] };
+  }
+  status.policy = state.policy;
+  if (status.stopRequested) return finish(state, 'stopped');
+
+  const r = state.round;
+  status.round = r;
+  const at = `round-${r}`;
+  const policy = state.policy;
+  const rollouts = await step(`${at}/rollouts`, () =>
+    stage(
+      `${at}/rollouts`,
+      'sampleRollouts',
+      { model: policy.model, endpoint: policy.endpoint, k: input.k, sampling: input.rollouts, seed: input.seed, round: r, reuseCompletions: r === 1 },
+      state.rewarded,
+      `${input.name}/${at}/rollouts`,
+    ),
+  );
+  const scored = await step(`${at}/scoring`, () =>
+    stage(`${at}/scoring`, 'scoreRollout', {}, rollouts.output, `${input.name}/${at}/scored`, { itemConcurrency: input.rewardItemConcurrency }),
+  );
+  const built = await step(`${at}/pairs`, () =>
+    selfPlayActivities.buildSelfPlayPairs({
+      name: input.name,
+      round: r,
+      seed: input.seed,
+      k: input.k,
+      scored: scored.output,
+      output: `${input.name}/${at}/pairs`,
+      difficulty: input.difficulty,
+      maxPairsPerPrompt: input.maxPairsPerPrompt,
+      shardSize: input.shardSize,
+      prompts: state.prompts,
+      sampledPrompts: rollouts.counts.kept,
+      rejectFiles: [...state.rejectFiles, ...rollouts.rejects],
+      policy,
+    }),
+  );
+  if (!built.summary.addsUp) progress.notes.push(`${at}: the report's counts do not add up (see ${built.report})`);
+
+  let outcome: TrainingOutcome;
+  let trained: ModelVersion | undefined;
+  if (status.stopRequested) outcome = 'stopped';
+  else if (!input.training.enabled) outcome = 'disabled';
+  else if (built.summary.pairs === 0) {
+    outcome = 'no-pairs';
+    progress.notes.push(`${at}: no pairs, so no training; the policy stays`);
+  } else {
+    const result = await step(`${at}/train`, async (): Promise<TrainResult | 'skipped' | 'stopped'> => {
+      if (status.skipTrainingRequested) return 'skipped';
+      // the trainer may run for days: wait for it, or for a skip / stop, which cancels it
+      const scope = new CancellationScope();
+      let done: { ok: TrainResult } | { err: unknown } | undefined;
+      const running = scope
+        .run(() => training.train({ job: `${input.name}/${at}/policy`, kind: 'dpo', role: 'policy', base: baseOf(policy), data: built.pairs, hyperparameters: input.training.hyperparameters }))
+        .then(
+          (ok) => void (done = { ok }),
+          (err: unknown) => void (done = { err }),
+        );
+      await condition(() => done !== undefined || status.skipTrainingRequested || status.stopRequested);
+      if (done === undefined) {
+        scope.cancel();
+        await running;
+        return status.stopRequested ? 'stopped' : 'skipped';
+      }
+      if ('err' in done) throw done.err;
+      return done.ok;
+    });
+    status.skipTrainingRequested = false;
+    if (result === 'skipped' || result === 'stopped') {
+      outcome = result;
+      progress.notes.push(`${at}: training ${result} by signal; the policy stays ${policy.version}`);
+    } else {
+      trained = await step(`${at}/activate`, () => training.activateModel({ role: 'policy', trained: result }));
+      outcome = 'trained';
+    }
+  }
+
+  const record: RoundRecord = {
+    round: r,
+    policy,
+    datasets: { rollouts: rollouts.output.name, scored: scored.output.name, pairs: built.pairs.name },
+    pairs: built.pairs,
+    report: built.report,
+    summary: built.summary,
+    training: outcome,
+    ...(trained ? { trained } : {}),
+  };
+  const rounds = [...state.rounds, record];
+  const next: SelfPlayState = { ...state, round: r + 1, policy: trained ?? policy, rounds, paused: runner.paused };
+  status.rounds = rounds;
+  status.policy = next.policy;
+  if (status.stopRequested) return finish(next, 'stopped');
+  if (r >= input.rounds) return finish(next, 'rounds');
+  return continueAsNew<typeof selfPlay>(raw, next);
+}

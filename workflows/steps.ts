@@ -1,0 +1,116 @@
+// What the long-running pipelines (emRationaleLoop, selfPlay) share: steps that wait while the run is paused and,
+// when one fails for good, wait for `retryStep` or `abandon` instead of failing the run; stage children with
+// deterministic ids; and the training activities with their long timeouts.
+import {
+  ActivityCancellationType,
+  condition,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { TrainingActivities } from '../activities/training/train';
+import type { createModelActivation } from '../activities/training/activate-role';
+import type { DatasetRef } from '../domain/dataset';
+import type { ModelVersion } from '../domain/em';
+import type { PipelineProgress } from '../domain/pipeline';
+import type { StageInput, StageResult } from '../domain/stage';
+import { NON_RETRYABLE } from './bookkeeping';
+import { mapDatasetStage } from './stage';
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const retryStepSignal = defineSignal('retryStep');
+export const abandonSignal = defineSignal('abandon');
+
+/** The messages of a failure and its causes ("Activity task failed: <the activity's own error>"). */
+export function failureMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e) if (e.message) parts.push(e.message);
+  return parts.join(': ');
+}
+
+/** What a training job starts from: the role's current version. */
+export function baseOf(v: ModelVersion): { version: string; model?: string; adapter?: string } {
+  return { version: v.version, ...(v.model ? { model: v.model } : {}), ...(v.adapter ? { adapter: v.adapter } : {}) };
+}
+
+export interface StepStatus {
+  step: string;
+  failed?: { step: string; message: string };
+  currentStage?: { stage: string; workflowId: string };
+}
+
+export interface StageOptions {
+  maxConcurrentShards: number;
+  itemConcurrency: number;
+  heartbeatTimeoutSeconds: number;
+}
+
+export interface StepRunner {
+  readonly paused: boolean;
+  /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */
+  step<T>(name: string, run: () => Promise<T>): Promise<T>;
+  /** A stage child with the id `<workflow id>/<name>`, recorded in the progress. */
+  stage(name: string, operation: StageInput['operation'], params: unknown, from: DatasetRef, output: string, overrides?: Partial<StageOptions>): Promise<StageResult>;
+}
+
+/** Installs the pause / resume / retryStep / abandon handlers; call it before the workflow's first await. */
+export function stepRunner(status: StepStatus, progress: PipelineProgress, options: StageOptions & { paused?: boolean }): StepRunner {
+  const wf = workflowInfo().workflowId;
+  let paused = options.paused ?? false;
+  let retry = false;
+  let abandon = false;
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(retryStepSignal, () => void (retry = true));
+  setHandler(abandonSignal, () => void (abandon = true));
+  return {
+    get paused() {
+      return paused;
+    },
+    async step<T>(name: string, run: () => Promise<T>): Promise<T> {
+      for (;;) {
+        await condition(() => !paused);
+        status.step = progress.phase = name;
+        try {
+          const result = await run();
+          status.failed = undefined;
+          return result;
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          status.failed = { step: name, message: failureMessage(err) };
+          progress.notes.push(`step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`);
+          retry = false;
+          await condition(() => retry || abandon);
+          if (abandon) throw err;
+        }
+      }
+    },
+    async stage(name, operation, params, from, output, overrides = {}) {
+      const workflowId = `${wf}/${name}`;
+      status.currentStage = progress.currentStage = { stage: name, workflowId };
+      const o = { ...options, ...overrides };
+      const result = await executeChild(mapDatasetStage, {
+        workflowId,
+        args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: o.maxConcurrentShards, itemConcurrency: o.itemConcurrency, heartbeatTimeoutSeconds: o.heartbeatTimeoutSeconds }],
+      });
+      status.currentStage = progress.currentStage = undefined;
+      progress.finishedStages.push({ stage: name, counts: result.counts, output: result.output });
+      return result;
+    },
+  };
+}
+
+/** The training hand-off on the training queue: a trainer may run for days, and its heartbeat says it is alive. */
+export function trainingActivities(taskQueue: string) {
+  return proxyActivities<TrainingActivities & ReturnType<typeof createModelActivation>>({
+    taskQueue,
+    startToCloseTimeout: '30 days',
+    heartbeatTimeout: '10 minutes',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured'] },
+  });
+}
