@@ -1,0 +1,276 @@
+// selfPlay end to end on a real Temporal server: a mixed code + math corpus (synthetic and open-source, with bad
+// lines, a contaminated AIME problem, a proof, a trivial answer, a problem whose written tests are unusable and one
+// without any votable answer), two rounds against the fake server's scripted completions (every verdict known in
+// advance: the script maps each request's seed back to its item, round and rollout), Python programs run in the
+// real sandbox, and the example trainer as the real external trainer writing an adapter per round.
+// The worker (a child process) is SIGKILLed while it scores the first round's rollouts; a new worker finishes the
+// run. Checks: every rollout scored exactly once (the ones recorded before the crash were not redone), the expected
+// pairs and report counts (every prompt kept or dropped by a named rule), the adapters, and byte-identical pairs
+// from a second run with the same seed.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DatasetStore } from '../../activities/datasets/store';
+import { formatProblem } from '../../activities/prompts/problems';
+import { ConfigSchema, type Config } from '../../domain/config';
+import { deriveSeed } from '../../domain/seeds';
+import { rolloutSeedKey } from '../../domain/self-play';
+import type { RoundReport } from '../../activities/self-play/pairs';
+import type { SelfPlayResult } from '../../workflows/self-play';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { tempDir } from '../support/files';
+import { startLocalTemporal } from '../support/temporal';
+import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
+
+const ROOT = path.join(__dirname, '..', '..');
+const AIME24 = path.join(ROOT, '..', 'shared', 'data', 'benchmarks', 'promptcot2_aime24_test.jsonl');
+const SEED = 11;
+const K = 8;
+
+const SUM = 'Read two integers a and b from one line and print their sum.';
+const MAX = 'The first line holds n, the second n integers. Print the largest of them.';
+const aimeStatement = (JSON.parse(readFileSync(AIME24, 'utf8').split('\n')[3]!) as { prompt: string }).prompt.replace('<|im_start|>user\n', '').split('<|im_end|>')[0]!;
+
+const PROMPTS: Array<Record<string, unknown> | string> = [
+  { id: 'code-sum', source: 'PromptCoT-Code', prompt: formatProblem('code', SUM) },
+  { id: 'code-bad-tests', source: 'PromptCoT-Code', prompt: formatProblem('code', 'Read two integers and print their product.') },
+  { id: 'code-max', source: 'OpenSource-Code', prompt: formatProblem('code', MAX), test_cases: [{ input: '3\n1 5 2\n', output: '5\n' }, { input: '1\n-4\n', output: '-4\n' }] },
+  { id: 'math-vote', source: 'PromptCoT-Math', prompt: formatProblem('math', 'What is six times seven?') },
+  { id: 'math-ref', source: 'OpenSource-Math', prompt: formatProblem('math', 'Compute three times four.'), answer: '12' },
+  { id: 'math-proof', source: 'PromptCoT-Math', prompt: formatProblem('math', 'Prove that there are infinitely many primes.') },
+  { id: 'math-trivial', source: 'PromptCoT-Math', prompt: formatProblem('math', 'How many positive divisors does a prime squared have, minus two?'), answer: '1' },
+  { id: 'math-aime', source: 'OpenSource-Math', prompt: formatProblem('math', aimeStatement), answer: '7' },
+  { id: 'math-no-answer', source: 'PromptCoT-Math', prompt: formatProblem('math', 'Describe the colour of the sky.') },
+  { id: 'no-source', prompt: 'a record without its source' },
+  'this line is not JSON',
+];
+
+const think = (text: string) => `Let me think.\n${text}\n</think>\n\n`;
+const program = (body: string) => (j: number) => `${think(`I will write the program, attempt ${j}.`)}\`\`\`python\nimport time\ntime.sleep(0.3)\n${body}\n\`\`\``;
+const SUM_RIGHT = program('a, b = map(int, input().split())\nprint(a + b)');
+const SUM_WRONG = program('a, b = map(int, input().split())\nprint(a - b)');
+const MAX_RIGHT = program('n = int(input())\nprint(max(map(int, input().split())))');
+const MAX_WRONG = program('n = int(input())\nprint(min(map(int, input().split())))');
+const boxed = (answer: string, j: number) => `${think(`Working, attempt ${j}.`)}The answer is $\\boxed{${answer}}$.`;
+const MIXED = (answer: string) => `${think('Working.')}答案是 $\\boxed{${answer}}$.`;
+
+/** The scripted policy: what rollout j of an item says in a round (so the verdict of every rollout is known). */
+function rollout(item: string, round: number, j: number): string {
+  switch (`${item}/${round}`) {
+    case 'code-sum/1':
+      return j < 2 ? SUM_RIGHT(j) : SUM_WRONG(j); // 2/8 → kept, 2 pairs
+    case 'code-sum/2':
+      return j < 1 ? SUM_RIGHT(j) : SUM_WRONG(j); // 1/8 → kept, 1 pair
+    case 'code-max/1':
+      return MAX_RIGHT(j); // 8/8 → too easy
+    case 'code-max/2':
+      return j < 4 ? MAX_RIGHT(j) : MAX_WRONG(j); // 4/8 → too easy (the paper's rule)
+    case 'math-vote/1':
+      return j < 3 ? boxed('42', j) : j === 3 ? MIXED('41') : boxed('41', j); // 3/8, one invalid failure → 3 pairs
+    case 'math-vote/2':
+      return j < 2 ? boxed('42', j) : boxed('40', j); // 2/8 → 2 pairs
+    case 'math-ref/1':
+      return boxed('13', j); // 0/8 → unsolved
+    case 'math-ref/2':
+      return j === 0 ? MIXED('12') : boxed('11', j); // 1/8 but the passing one is mixed-language → no valid chosen
+    default:
+      throw new Error(`no rollout scripted for ${item} round ${round}`);
+  }
+}
+
+const SUM_TESTS = ['{"input": "1 2", "output": "3"}', '{"input": "5 7", "output": "12"}', '{"input": "10 -3", "output": "7"}'];
+
+/** Every scripted request, by its seed. */
+function script(): Map<number, string> {
+  const bySeed = new Map<number, string>();
+  const put = (seed: number, text: string) => {
+    if (bySeed.has(seed)) throw new Error(`seed collision ${seed}`);
+    bySeed.set(seed, text);
+  };
+  for (let r = 0; r < 4; r++) {
+    put(deriveSeed(SEED, 'code-sum\u0000tests', r), r < 3 ? `<think>\nAn edge case.\n</think>\n\n\`\`\`json\n${SUM_TESTS[r]}\n\`\`\`` : 'The test is 4 4 giving 8.');
+    put(deriveSeed(SEED, 'code-bad-tests\u0000tests', r), '```json\n{"input": {"a": 2, "b": 3}, "output": 6}\n```');
+  }
+  for (let i = 0; i < K; i++) {
+    put(deriveSeed(SEED, 'math-vote\u0000answer', i), i < 6 ? boxed('42', i) : boxed('24', i));
+    put(deriveSeed(SEED, 'math-no-answer\u0000answer', i), `${think('Hmm.')}It is blue.`);
+  }
+  for (const item of ['code-sum', 'code-max', 'math-vote', 'math-ref']) {
+    for (const round of [1, 2]) for (let j = 0; j < K; j++) put(deriveSeed(SEED, rolloutSeedKey(item, round), j), rollout(item, round, j));
+  }
+  return bySeed;
+}
+
+async function rows(store: DatasetStore, name: string): Promise<Array<Record<string, any>>> {
+  const out: Array<Record<string, any>> = [];
+  for await (const r of store.readAll(name)) out.push(r as Record<string, any>);
+  return out;
+}
+
+function datasetBytes(store: DatasetStore, name: string): string {
+  const dir = store.datasetDir(name);
+  return readdirSync(dir)
+    .filter((f) => /^shard-\d+\.jsonl$/.test(f))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('');
+}
+
+describe('selfPlay', () => {
+  const tmp = tempDir('self-play');
+  let env: TestWorkflowEnvironment;
+  let fake: FakeOpenAIServer;
+  const workers: WorkerProcess[] = [];
+  const bySeed = script();
+
+  beforeAll(async () => {
+    env = await startLocalTemporal();
+    fake = await startFakeOpenAIServer({
+      respond: (body) => {
+        const text = bySeed.get(body.seed as number);
+        if (text === undefined) throw new Error(`unscripted request with seed ${String(body.seed)}`);
+        return text;
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await fake?.close();
+    await env?.teardown();
+    tmp.remove();
+  });
+
+  it('two rounds over mixed code + math, surviving a worker crash while scoring, with the expected pairs and reports, byte-identical on a re-run', async () => {
+    const prefix = `sp${Date.now().toString(36)}`;
+    const config: Config = ConfigSchema.parse({
+      temporal: { address: env.address, namespace: 'default' },
+      taskQueues: Object.fromEntries(['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`])),
+      storage: { root: path.join(tmp.dir, 'store') },
+      endpoints: { main: { baseUrl: fake.url, model: 'policy-0', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 } },
+      roles: Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'main' }])),
+      sandbox: { concurrency: 2 },
+      training: {
+        command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts/example-trainer.ts'), '--data', '{data}', '--output', '{output}', '--base', '{base}', '--kind', '{kind}', '--job', '{job}'],
+        cwd: ROOT,
+        root: path.join(tmp.dir, 'training'),
+        heartbeatSeconds: 1,
+      },
+    });
+    const configFile = writeConfigFile(path.join(tmp.dir, 'temporal.yaml'), config);
+    const promptFile = path.join(tmp.dir, 'prompts.jsonl');
+    writeFileSync(promptFile, PROMPTS.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('\n') + '\n');
+    const store = new DatasetStore(config.storage.root);
+    workers.push(spawnWorker(configFile));
+    await workers[0]!.ready;
+
+    const input = (name: string) => ({
+      name,
+      promptFiles: [promptFile],
+      seed: SEED,
+      rounds: 2,
+      k: K,
+      policy: { version: 'policy-0' },
+      contamination: { benchmarkFiles: [AIME24] },
+      shardSize: 4,
+      rewardItemConcurrency: 1,
+      heartbeatTimeoutSeconds: 5,
+    });
+    const first = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-a-${prefix}`, args: [input('sp-a')] });
+
+    // kill the worker once a few rollouts of round 1 are scored (recorded in the scoring shard's attempt file)
+    const work = path.join(store.datasetDir('sp-a/round-1/scored'), '.work');
+    const recorded = () =>
+      existsSync(work)
+        ? readdirSync(work)
+            .filter((f) => f.includes('.attempt-'))
+            .flatMap((f) => readFileSync(path.join(work, f), 'utf8').split('\n').filter((l) => l.endsWith('}')))
+        : [];
+    const started = Date.now();
+    while (recorded().length < 3 && Date.now() - started < 240_000) await new Promise((r) => setTimeout(r, 50));
+    workers[0]!.child.kill('SIGKILL');
+    await workers[0]!.exited;
+    // what the dead worker had recorded: these rollouts must never be scored again
+    const beforeCrash = new Set(recorded().map((l) => (JSON.parse(l) as { rows: Array<{ id: string }> }).rows[0]!.id));
+    expect(beforeCrash.size).toBeGreaterThanOrEqual(3);
+    expect(beforeCrash.size).toBeLessThan(4 * K);
+    workers.push(spawnWorker(configFile));
+    await workers[1]!.ready;
+
+    const a = (await first.result()) as SelfPlayResult;
+    expect(a.stoppedBecause).toBe('rounds');
+    expect(a.rounds.map((r) => r.training)).toEqual(['trained', 'trained']);
+
+    // every rollout of round 1 scored exactly once: one row each; those recorded before the crash kept their verdict
+    const scored = await rows(store, 'sp-a/round-1/scored');
+    const ids = scored.map((r) => r.id as string);
+    expect(ids.length).toBe(4 * K);
+    expect(new Set(ids).size).toBe(4 * K);
+    for (const r of scored) expect(r.scoredBy.attempt === 1).toBe(beforeCrash.has(r.id));
+    expect(scored.filter((r) => r.scoredBy.attempt > 1).length).toBe(4 * K - beforeCrash.size);
+
+    // verdicts as scripted
+    const passes = (rs: Array<Record<string, any>>, item: string) => rs.filter((r) => r.itemId === item && r.verdict === 'pass').length;
+    expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored, i))).toEqual([2, 8, 3, 0]);
+    const scored2 = await rows(store, 'sp-a/round-2/scored');
+    expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored2, i))).toEqual([1, 4, 2, 1]);
+    // the tests the writer wrote (3 of 4 rounds valid), and the majority answer
+    const rewarded = await rows(store, 'sp-a/rewarded');
+    expect(rewarded.map((r) => r.id)).toEqual(['code-sum', 'code-max', 'math-vote', 'math-ref']);
+    expect(rewarded[0]!.tests).toEqual(SUM_TESTS.map((t) => JSON.parse(t)));
+    expect(rewarded[1]!.testOrigin).toBe('given');
+    expect([rewarded[2]!.answer, rewarded[2]!.answerOrigin]).toEqual(['42', 'majority']);
+
+    // the round reports: every prompt kept or dropped by a named rule
+    const report = (r: number) => JSON.parse(readFileSync(path.join(config.storage.root, a.rounds[r - 1]!.report), 'utf8')) as RoundReport;
+    const r1 = report(1);
+    const r2 = report(2);
+    console.log(`self-play: ${beforeCrash.size} of ${4 * K} rollouts scored before the crash; round 1 report ${JSON.stringify(r1)}`);
+    const nonZero = (d: Record<string, number>) => Object.fromEntries(Object.entries(d).filter(([, n]) => n > 0));
+    const before = { 'invalid-record': 2, 'contamination-exact': 1, 'math-prompt-pattern': 1, 'too-few-tests': 1, 'trivial-answer': 1, 'no-answer': 1 };
+    expect(nonZero(r1.dropped)).toEqual({ ...before, 'too-easy': 1, unsolved: 1 });
+    expect(nonZero(r2.dropped)).toEqual({ ...before, 'too-easy': 1, 'no-valid-chosen': 1 });
+    for (const r of [r1, r2]) {
+      expect(r.prompts).toBe(PROMPTS.length);
+      expect(r.kept + Object.values(r.dropped).reduce((x, y) => x + y, 0)).toBe(r.prompts);
+      expect(r.addsUp).toBe(true);
+      expect(r.kept).toBe(2);
+    }
+    expect(r1.passCountHistogram).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 1]);
+    expect(r1.rollouts.invalid['mixed-language']).toBe(1);
+    expect(r2.passCountHistogram).toEqual([0, 2, 1, 0, 1, 0, 0, 0, 0]);
+
+    // the pairs: DPO rows, as many as planned, each chosen a passing rollout and each rejected a failing one
+    const pairs1 = await rows(store, a.rounds[0]!.pairs.name);
+    const pairs2 = await rows(store, a.rounds[1]!.pairs.name);
+    expect([pairs1.length, pairs2.length]).toEqual([r1.pairs, r2.pairs]);
+    for (const p of [...pairs1, ...pairs2]) {
+      expect(Object.keys(p).sort()).toEqual(['chosen', 'prompt', 'rejected', 'source']);
+      expect(p.prompt).toMatch(/^<\|im_start\|>user\n[\s\S]*<\|im_end\|>\n<\|im_start\|>assistant$/);
+      expect(p.chosen.startsWith('\n<think>\n')).toBe(true);
+      expect(p.chosen).not.toBe(p.rejected);
+    }
+    const count = (ps: Array<Record<string, any>>, source: string) => ps.filter((p) => p.source === source).length;
+    expect([count(pairs1, 'PromptCoT-Code'), count(pairs1, 'PromptCoT-Math')]).toEqual([2, 3]);
+    expect([count(pairs2, 'PromptCoT-Code'), count(pairs2, 'PromptCoT-Math')]).toEqual([1, 2]);
+    expect(pairs1.filter((p) => p.source === 'PromptCoT-Code').every((p) => p.chosen.includes('print(a + b)') && p.rejected.includes('print(a - b)'))).toBe(true);
+
+    // the trainer ran once per round, on that round's pairs, and the next round used its policy
+    for (const r of [1, 2]) expect(existsSync(path.join(tmp.dir, 'training', 'sp-a', `round-${r}`, 'policy', 'output', 'adapter', 'adapter_config.json'))).toBe(true);
+    expect(a.rounds[1]!.policy).toEqual(a.rounds[0]!.trained);
+    expect(a.policy).toEqual(a.rounds[1]!.trained);
+    expect(a.rounds[0]!.trained!.version).not.toBe('policy-0');
+
+    // the same seed again (another run name, no crash): byte-identical pairs and the same reports
+    const second = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-b-${prefix}`, args: [input('sp-b')] });
+    const b = (await second.result()) as SelfPlayResult;
+    for (const r of [0, 1]) {
+      const bytesA = datasetBytes(store, a.rounds[r]!.pairs.name);
+      expect(bytesA.length).toBeGreaterThan(0);
+      expect(datasetBytes(store, b.rounds[r]!.pairs.name)).toBe(bytesA);
+      const { name: _a, policy: _pa, ...restA } = report(r + 1);
+      const { name: _b, policy: _pb, ...restB } = JSON.parse(readFileSync(path.join(config.storage.root, b.rounds[r]!.report), 'utf8')) as RoundReport;
+      expect(restB).toEqual(restA);
+    }
+  }, 600_000);
+});
