@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { MODEL_ROLES } from './config';
 import { SampleRationalesParamsSchema, ScoreRationaleParamsSchema } from './em';
-import { ConstructRewardParamsSchema, PrepareSelfPlayParamsSchema, SampleRolloutsParamsSchema, ScoreRolloutParamsSchema } from './self-play';
+import { ConstructRewardParamsSchema, CrossCheckParamsSchema, PrepareSelfPlayParamsSchema, SampleRolloutsParamsSchema, ScoreRolloutParamsSchema } from './self-play';
 import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
@@ -53,6 +53,7 @@ export const OPERATIONS = {
   scoreRationale: { queue: 'inference' as QueueKind, params: ScoreRationaleParamsSchema },
   prepareSelfPlayPrompt: { queue: 'cpu' as QueueKind, params: PrepareSelfPlayParamsSchema },
   constructReward: { queue: 'inference' as QueueKind, params: ConstructRewardParamsSchema },
+  crossCheckTests: { queue: 'sandbox' as QueueKind, params: CrossCheckParamsSchema },
   sampleRollouts: { queue: 'inference' as QueueKind, params: SampleRolloutsParamsSchema },
   scoreRollout: { queue: 'sandbox' as QueueKind, params: ScoreRolloutParamsSchema },
 } as const;

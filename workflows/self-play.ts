@@ -3,7 +3,8 @@
 //   pairs and the round report → DPO of the policy by the external trainer → the new policy serves the next round.
 //
 // Before the first round: import (bad lines set aside), prepareSelfPlayPrompt (contamination, math prompt filters),
-// constructReward (written tests or the given ones; reference or majority-vote answers). Every step has a
+// constructReward (written tests or the given ones; reference or majority-vote answers), and with
+// `crossCheck.solutions` > 0 crossCheckTests (written expected outputs checked by policy solutions). Every step has a
 // deterministic name (stage child ids, dataset names, the training job), so a retried step or a re-run with the same
 // name redoes nothing that finished; each round ends with continue-as-new carrying the small state.
 // Operable: `pause` / `resume`, a failed step waits for `retryStep` or `abandon`, `skipTraining` (the running or
@@ -120,7 +121,15 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
       stage('rewards', 'constructReward', { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers }, prepared.output, `${input.name}/rewarded`),
     );
     rejectFiles.push(...prepared.rejects, ...rewarded.rejects);
-    state = { round: 1, policy: input.policy, prompts: total, rewarded: rewarded.output, rejectFiles, rounds: [] };
+    let verified = rewarded.output;
+    if (input.crossCheck.solutions > 0) {
+      const checked = await step('cross-check', () =>
+        stage('cross-check', 'crossCheckTests', { seed: input.seed, crossCheck: input.crossCheck, minTests: input.testCases.minTests }, rewarded.output, `${input.name}/cross-checked`, { itemConcurrency: input.rewardItemConcurrency }),
+      );
+      rejectFiles.push(...checked.rejects);
+      verified = checked.output;
+    }
+    state = { round: 1, policy: input.policy, prompts: total, rewarded: verified, rejectFiles, rounds: [] };
   }
   status.policy = state.policy;
   if (status.stopRequested) return finish(state, 'stopped');
@@ -148,6 +157,7 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
       seed: input.seed,
       k: input.k,
       scored: scored.output,
+      rewarded: state.rewarded,
       output: `${input.name}/${at}/pairs`,
       difficulty: input.difficulty,
       maxPairsPerPrompt: input.maxPairsPerPrompt,

@@ -8,6 +8,7 @@ import { sampleRationalesOperation, scoreRationaleOperation } from './em';
 import { generateProblemOperation } from './generate-problem';
 import { constructRewardOperation, prepareSelfPlayPromptOperation, sampleRolloutsOperation, scoreRolloutOperation } from './self-play';
 import type { SandboxConfig } from '../../domain/config';
+import { crossCheckTestsOperation } from './cross-check';
 import { noopOperation } from './noop';
 import type { ItemOperation } from './types';
 
@@ -22,7 +23,7 @@ export type OperationRegistry = (name: string) => ItemOperation<unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each operation has its own parameter type
 type AnyOperation = ItemOperation<any>;
 
-const NEEDS_POOL: Record<Exclude<OperationName, 'noop' | 'prepareSelfPlayPrompt' | 'scoreRollout'>, (pool: InferencePool) => AnyOperation> = {
+const NEEDS_POOL: Record<Exclude<OperationName, 'noop' | 'prepareSelfPlayPrompt' | 'scoreRollout' | 'crossCheckTests'>, (pool: InferencePool) => AnyOperation> = {
   chatCompletion: chatCompletionOperation,
   generateProblem: generateProblemOperation,
   extractConcepts: extractConceptsOperation,
@@ -43,9 +44,11 @@ export function createOperationRegistry(deps: OperationDeps): OperationRegistry 
     if (!op) {
       if (name === 'noop') op = noopOperation;
       else if (name === 'prepareSelfPlayPrompt') op = prepareSelfPlayPromptOperation;
-      else if (name === 'scoreRollout') {
+      else if (name === 'scoreRollout' || name === 'crossCheckTests') {
         if (!deps.sandbox) throw new Error(`${name} needs the sandbox settings in this worker`);
-        op = scoreRolloutOperation(deps.sandbox);
+        if (name === 'scoreRollout') op = scoreRolloutOperation(deps.sandbox);
+        else if (!deps.pool) throw new Error(`${name} needs an inference pool in this worker`);
+        else op = crossCheckTestsOperation(deps.pool, deps.sandbox);
       } else {
         if (!deps.pool) throw new Error(`${name} needs an inference pool in this worker`);
         op = NEEDS_POOL[name](deps.pool);

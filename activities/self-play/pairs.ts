@@ -39,6 +39,8 @@ export interface BuildPairsInput {
   seed: number;
   k: number;
   scored: DatasetRef;
+  /** The prompts with their verifiable rewards (summarised in the report). */
+  rewarded: DatasetRef;
   output: string;
   difficulty: z.output<typeof DifficultySchema>;
   maxPairsPerPrompt: number;
@@ -77,6 +79,51 @@ export interface RoundReport {
   pairs: number;
   bySource: Record<string, { prompts: number; kept: number; pairs: number }>;
   difficulty: { maxPassRate: number; keepBoundary: boolean };
+  rewards: RewardSummary;
+}
+
+/** What the verifiable rewards of the prompts that reached the rollouts are made of. */
+export interface RewardSummary {
+  code: {
+    problems: number;
+    withGivenTests: number;
+    withWrittenTests: number;
+    tests: number;
+    /** written tests checked against policy solutions (crossCheckTests) */
+    crossCheck: { problems: number; tests: number; agree: number; disagree: number; undecided: number; dropped: number };
+  };
+  math: { problems: number; referenceAnswers: number; majorityAnswers: number };
+}
+
+export async function summariseRewards(rows: AsyncIterable<unknown>): Promise<RewardSummary> {
+  const s: RewardSummary = {
+    code: { problems: 0, withGivenTests: 0, withWrittenTests: 0, tests: 0, crossCheck: { problems: 0, tests: 0, agree: 0, disagree: 0, undecided: 0, dropped: 0 } },
+    math: { problems: 0, referenceAnswers: 0, majorityAnswers: 0 },
+  };
+  for await (const raw of rows) {
+    const row = raw as { domain?: string; tests?: unknown[]; testOrigin?: string; answerOrigin?: string; testCheck?: { agree: number[]; disagree: number[]; undecided: number[]; dropped: number } };
+    if (row.domain === 'code') {
+      s.code.problems++;
+      if (row.testOrigin === 'given') s.code.withGivenTests++;
+      else s.code.withWrittenTests++;
+      s.code.tests += row.tests?.length ?? 0;
+      const c = row.testCheck;
+      if (c) {
+        const x = s.code.crossCheck;
+        x.problems++;
+        x.tests += c.agree.length + c.disagree.length + c.undecided.length;
+        x.agree += c.agree.length;
+        x.disagree += c.disagree.length;
+        x.undecided += c.undecided.length;
+        x.dropped += c.dropped;
+      }
+    } else {
+      s.math.problems++;
+      if (row.answerOrigin === 'majority') s.math.majorityAnswers++;
+      else s.math.referenceAnswers++;
+    }
+  }
+  return s;
 }
 
 export interface BuildPairsResult {
@@ -233,6 +280,7 @@ export function createSelfPlayActivities(store: DatasetStore) {
           pairs: pairCount,
           bySource,
           difficulty: input.difficulty,
+          rewards: await summariseRewards(store.readAll(input.rewarded)),
         };
         const reportFile = store.resolve(path.join('reports', input.name, `round-${input.round}.json`));
         await fsp.mkdir(path.dirname(reportFile), { recursive: true });

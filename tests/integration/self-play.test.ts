@@ -16,7 +16,7 @@ import { ConfigSchema, type Config } from '../../domain/config';
 import { deriveSeed } from '../../domain/seeds';
 import { rolloutSeedKey } from '../../domain/self-play';
 import type { RoundReport } from '../../activities/self-play/pairs';
-import type { SelfPlayResult } from '../../workflows/self-play';
+import type { SelfPlayResult, SelfPlayStatus } from '../../workflows/self-play';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
 import { tempDir } from '../support/files';
 import { startLocalTemporal } from '../support/temporal';
@@ -79,6 +79,7 @@ function rollout(item: string, round: number, j: number): string {
 }
 
 const SUM_TESTS = ['{"input": "1 2", "output": "3"}', '{"input": "5 7", "output": "12"}', '{"input": "10 -3", "output": "7"}'];
+const WRONG_TEST = '{"input": "2 2", "output": "5"}';
 
 /** Every scripted request, by its seed. */
 function script(): Map<number, string> {
@@ -88,9 +89,12 @@ function script(): Map<number, string> {
     bySeed.set(seed, text);
   };
   for (let r = 0; r < 4; r++) {
-    put(deriveSeed(SEED, 'code-sum\u0000tests', r), r < 3 ? `<think>\nAn edge case.\n</think>\n\n\`\`\`json\n${SUM_TESTS[r]}\n\`\`\`` : 'The test is 4 4 giving 8.');
+    // three good tests and one with a wrong expected output, which the cross-check removes
+    put(deriveSeed(SEED, 'code-sum\u0000tests', r), `<think>\nAn edge case.\n</think>\n\n\`\`\`json\n${r < 3 ? SUM_TESTS[r] : WRONG_TEST}\n\`\`\``);
     put(deriveSeed(SEED, 'code-bad-tests\u0000tests', r), '```json\n{"input": {"a": 2, "b": 3}, "output": 6}\n```');
   }
+  // the cross-check's independent solutions: two right, one wrong, so the majority output of every test is a + b
+  for (let m = 0; m < 3; m++) put(deriveSeed(SEED, 'code-sum\u0000cross-check', m), m < 2 ? SUM_RIGHT(100 + m) : SUM_WRONG(100 + m));
   for (let i = 0; i < K; i++) {
     put(deriveSeed(SEED, 'math-vote\u0000answer', i), i < 6 ? boxed('42', i) : boxed('24', i));
     put(deriveSeed(SEED, 'math-no-answer\u0000answer', i), `${think('Hmm.')}It is blue.`);
@@ -141,8 +145,9 @@ describe('selfPlay', () => {
     tmp.remove();
   });
 
-  it('two rounds over mixed code + math, surviving a worker crash while scoring, with the expected pairs and reports, byte-identical on a re-run', async () => {
-    const prefix = `sp${Date.now().toString(36)}`;
+
+  /** A config on task queues of its own (so each test's workers serve only it), its file, and the prompt file. */
+  function setUp(prefix: string, trainerEnv: Record<string, string> = {}) {
     const config: Config = ConfigSchema.parse({
       temporal: { address: env.address, namespace: 'default' },
       taskQueues: Object.fromEntries(['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`])),
@@ -155,28 +160,37 @@ describe('selfPlay', () => {
         cwd: ROOT,
         root: path.join(tmp.dir, 'training'),
         heartbeatSeconds: 1,
+        killGraceSeconds: 2,
+        env: trainerEnv,
       },
     });
-    const configFile = writeConfigFile(path.join(tmp.dir, 'temporal.yaml'), config);
-    const promptFile = path.join(tmp.dir, 'prompts.jsonl');
+    const configFile = writeConfigFile(path.join(tmp.dir, `${prefix}.yaml`), config);
     writeFileSync(promptFile, PROMPTS.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('\n') + '\n');
+    return { config, configFile };
+  }
+
+  const promptFile = path.join(tmp.dir, 'prompts.jsonl');
+  const input = (name: string, rounds = 2) => ({
+    name,
+    promptFiles: [promptFile],
+    seed: SEED,
+    rounds,
+    k: K,
+    policy: { version: 'policy-0' },
+    contamination: { benchmarkFiles: [AIME24] },
+    crossCheck: { solutions: 3, action: 'drop' },
+    shardSize: 4,
+    rewardItemConcurrency: 1,
+    heartbeatTimeoutSeconds: 5,
+  });
+
+  it('two rounds over mixed code + math, surviving a worker crash while scoring, with the expected pairs and reports, byte-identical on a re-run', async () => {
+    const { config, configFile } = setUp(`sp${Date.now().toString(36)}`);
     const store = new DatasetStore(config.storage.root);
     workers.push(spawnWorker(configFile));
     await workers[0]!.ready;
 
-    const input = (name: string) => ({
-      name,
-      promptFiles: [promptFile],
-      seed: SEED,
-      rounds: 2,
-      k: K,
-      policy: { version: 'policy-0' },
-      contamination: { benchmarkFiles: [AIME24] },
-      shardSize: 4,
-      rewardItemConcurrency: 1,
-      heartbeatTimeoutSeconds: 5,
-    });
-    const first = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-a-${prefix}`, args: [input('sp-a')] });
+    const first = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-a-${Date.now()}`, args: [input('sp-a')] });
 
     // kill the worker once a few rollouts of round 1 are scored (recorded in the scoring shard's attempt file)
     const work = path.join(store.datasetDir('sp-a/round-1/scored'), '.work');
@@ -214,10 +228,12 @@ describe('selfPlay', () => {
     expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored, i))).toEqual([2, 8, 3, 0]);
     const scored2 = await rows(store, 'sp-a/round-2/scored');
     expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored2, i))).toEqual([1, 4, 2, 1]);
-    // the tests the writer wrote (3 of 4 rounds valid), and the majority answer
-    const rewarded = await rows(store, 'sp-a/rewarded');
+    // the tests the writer wrote (4), less the one the majority of the cross-check solutions disagrees with
+    expect((await rows(store, 'sp-a/rewarded'))[0]!.tests).toEqual([...SUM_TESTS, WRONG_TEST].map((t) => JSON.parse(t)));
+    const rewarded = await rows(store, 'sp-a/cross-checked');
     expect(rewarded.map((r) => r.id)).toEqual(['code-sum', 'code-max', 'math-vote', 'math-ref']);
     expect(rewarded[0]!.tests).toEqual(SUM_TESTS.map((t) => JSON.parse(t)));
+    expect(rewarded[0]!.testCheck).toMatchObject({ programs: 3, agree: [0, 1, 2], disagree: [3], undecided: [], majority: { 3: '4\n' }, dropped: 1 });
     expect(rewarded[1]!.testOrigin).toBe('given');
     expect([rewarded[2]!.answer, rewarded[2]!.answerOrigin]).toEqual(['42', 'majority']);
 
@@ -238,6 +254,10 @@ describe('selfPlay', () => {
     }
     expect(r1.passCountHistogram).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 1]);
     expect(r1.rollouts.invalid['mixed-language']).toBe(1);
+    expect(r1.rewards).toEqual({
+      code: { problems: 2, withGivenTests: 1, withWrittenTests: 1, tests: 5, crossCheck: { problems: 1, tests: 4, agree: 3, disagree: 1, undecided: 0, dropped: 1 } },
+      math: { problems: 2, referenceAnswers: 1, majorityAnswers: 1 },
+    });
     expect(r2.passCountHistogram).toEqual([0, 2, 1, 0, 1, 0, 0, 0, 0]);
 
     // the pairs: DPO rows, as many as planned, each chosen a passing rollout and each rejected a failing one
@@ -262,7 +282,7 @@ describe('selfPlay', () => {
     expect(a.rounds[0]!.trained!.version).not.toBe('policy-0');
 
     // the same seed again (another run name, no crash): byte-identical pairs and the same reports
-    const second = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-b-${prefix}`, args: [input('sp-b')] });
+    const second = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-b-${Date.now()}`, args: [input('sp-b')] });
     const b = (await second.result()) as SelfPlayResult;
     for (const r of [0, 1]) {
       const bytesA = datasetBytes(store, a.rounds[r]!.pairs.name);
@@ -272,5 +292,38 @@ describe('selfPlay', () => {
       const { name: _b, policy: _pb, ...restB } = JSON.parse(readFileSync(path.join(config.storage.root, b.rounds[r]!.report), 'utf8')) as RoundReport;
       expect(restB).toEqual(restA);
     }
+  }, 600_000);
+
+  it('a skipTraining signal cancels the running trainer and keeps the policy; stop ends the run during the next training', async () => {
+    // a trainer that takes a minute per step: the signals, not the trainer, end each training
+    const { config, configFile } = setUp(`spc${Date.now().toString(36)}`, { EXAMPLE_TRAINER_STEP_MS: '60000' });
+    const worker = spawnWorker(configFile);
+    workers.push(worker);
+    await worker.ready;
+    const handle = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-c-${Date.now()}`, args: [input('sp-c', 3)] });
+    const status = () => handle.query<SelfPlayStatus>('status');
+    const trainerStarted = (round: number) => existsSync(path.join(tmp.dir, 'training', 'sp-c', `round-${round}`, 'policy'));
+    const waitFor = async (what: () => Promise<boolean> | boolean) => {
+      const started = Date.now();
+      while (!(await what())) {
+        if (Date.now() - started > 240_000) throw new Error(`timed out; status ${JSON.stringify(await status())}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await waitFor(async () => (await status()).step === 'round-1/train' && trainerStarted(1));
+    await handle.signal('skipTraining');
+    await waitFor(async () => (await status()).step === 'round-2/train' && trainerStarted(2));
+    await handle.signal('stop');
+    const result = (await handle.result()) as SelfPlayResult;
+    expect(result.stoppedBecause).toBe('stopped');
+    expect(result.rounds.map((r) => r.training)).toEqual(['skipped', 'stopped']);
+    // the policy never changed, and round 2 sampled with it
+    expect(result.rounds.map((r) => r.policy.version)).toEqual(['policy-0', 'policy-0']);
+    expect(result.policy.version).toBe('policy-0');
+    // the cancelled trainers wrote no adapter
+    for (const r of [1, 2]) expect(existsSync(path.join(tmp.dir, 'training', 'sp-c', `round-${r}`, 'policy', 'output', 'adapter'))).toBe(false);
+    // the pairs of both rounds were still built, as in the first run (same seed)
+    const store = new DatasetStore(config.storage.root);
+    expect(datasetBytes(store, result.rounds[0]!.pairs.name)).toBe(datasetBytes(store, 'sp-a/round-1/pairs'));
   }, 600_000);
 });
