@@ -208,7 +208,8 @@ export interface PromptWrapper {
  * it, its suffix when the prompt ends with it (compared after trimming both).
  */
 export function problemOfPrompt(prompt: string, wrappers: readonly PromptWrapper[]): string {
-  let text = prompt.trim();
+  // a prompt given in its chat format (Qwen style) first loses the turn markers
+  let text = prompt.trim().replace(/^<\|im_start\|>user\s*/, '').replace(/<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/, '').trim();
   for (const w of wrappers) {
     const prefix = w.prefix.trim();
     const suffix = w.suffix.trim();

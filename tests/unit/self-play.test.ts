@@ -268,6 +268,30 @@ describe('contamination', () => {
     expect(findContamination('compute 2+3', index)).toEqual({ rule: 'contamination-exact', benchmark: 'bench.jsonl:3' });
   });
 
+  it('reports an exact match against the benchmark text that holds it, not the first owner of a shared n-gram', () => {
+    const S = Array.from({ length: 14 }, (_, i) => `s${i}`);
+    const A = [...S.slice(0, 13), 'gap', ...S.slice(1)].join(' ');
+    const B = ['intro', ...S, 'outro'].join(' ');
+    const twoTexts = buildContaminationIndex([{ where: 'A', text: A }, { where: 'B', text: B }], 13);
+    expect(findContamination(S.join(' '), twoTexts)).toEqual({ rule: 'contamination-exact', benchmark: 'B' });
+  });
+
+  it('leaves template text out of the index: a new problem in the benchmark template is clean', () => {
+    // the template every benchmark problem carries is not evidence of contamination
+    const aime = readFileSync(AIME24, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const aimeIndex = buildContaminationIndex(aime.map((l, i) => ({ where: `aime24:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })), 13);
+    const fresh = 'A bag holds 7 red and 9 blue marbles; two are drawn without replacement. The probability both are red is $\\tfrac{m}{n}$ in lowest terms. Find $m+n$.';
+    expect(findContamination(formatProblem('math', fresh), aimeIndex)).toBeNull();
+    expect(findContamination(chatWrapped(formatProblem('math', fresh)), aimeIndex)).toBeNull();
+    const codeforces = readFileSync(path.join(path.dirname(AIME24), 'promptcot2_codeforces_test.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const cfIndex = buildContaminationIndex(codeforces.map((l, i) => ({ where: `cf:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })), 13);
+    const code = chatWrapped(formatProblem('code', 'Given an integer array, print the sum of its squares modulo a prime chosen by the judge.'));
+    expect(findContamination(code, cfIndex)).toBeNull();
+    // while a real benchmark problem under our template is still found
+    const statement = /^<\|im_start\|>user\n([\s\S]*?)<\|im_end\|>/.exec((JSON.parse(codeforces[2]!) as { prompt: string }).prompt)![1]!;
+    expect(findContamination(formatProblem('code', statement), cfIndex)?.benchmark).toBe('cf:3');
+  });
+
   describe('against promptcot2_aime24_test.jsonl', () => {
     const lines = readFileSync(AIME24, 'utf8').split('\n');
     const records = lines.map((text, i) => ({ line: i + 1, text })).filter((l) => l.text.trim() !== '');
