@@ -19,6 +19,7 @@ import type { RoundReport } from '../../activities/self-play/pairs';
 import type { SelfPlayResult, SelfPlayStatus } from '../../workflows/self-play';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
 import { tempDir } from '../support/files';
+import { saveHistoryFixture } from '../support/histories';
 import { startLocalTemporal } from '../support/temporal';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
@@ -315,6 +316,8 @@ describe('selfPlay', () => {
     await waitFor(async () => (await status()).step === 'round-2/train' && trainerStarted(2));
     await handle.signal('stop');
     const result = (await handle.result()) as SelfPlayResult;
+    // the last run (round 2 after continue-as-new: carried state, a stop signal, a cancelled training) as a replay fixture
+    if (process.env.UPDATE_HISTORY_FIXTURES) saveHistoryFixture('selfPlay-stop', env.address, handle.workflowId);
     expect(result.stoppedBecause).toBe('stopped');
     expect(result.rounds.map((r) => r.training)).toEqual(['skipped', 'stopped']);
     // the policy never changed, and round 2 sampled with it
