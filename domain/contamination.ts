@@ -36,9 +36,14 @@ export interface ContaminationIndex {
 export function buildContaminationIndex(texts: ReadonlyArray<{ where: string; text: string }>, n: number): ContaminationIndex {
   const ngrams = new Map<string, number[]>();
   const out: BenchmarkText[] = [];
+  const seen = new Set<string>();
   texts.forEach((t, i) => {
     const words = contaminationWords(t.text);
-    out.push({ where: t.where, words: words.join(' ') });
+    const joined = words.join(' ');
+    out.push({ where: t.where, words: joined });
+    // a problem repeated in the files counts once (else its own n-grams could pass for template text)
+    if (seen.has(joined)) return;
+    seen.add(joined);
     for (let j = 0; j + n <= words.length; j++) {
       const key = words.slice(j, j + n).join(' ');
       const owners = ngrams.get(key);
@@ -46,7 +51,7 @@ export function buildContaminationIndex(texts: ReadonlyArray<{ where: string; te
       else if (owners[owners.length - 1] !== i) owners.push(i);
     }
   });
-  const boilerplateThreshold = Math.max(3, Math.ceil(texts.length * 0.05));
+  const boilerplateThreshold = Math.max(3, Math.ceil(seen.size * 0.05));
   for (const [key, owners] of ngrams) if (owners.length >= boilerplateThreshold) ngrams.delete(key);
   return { n, ngrams, texts: out, boilerplateThreshold };
 }

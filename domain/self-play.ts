@@ -117,6 +117,7 @@ export const RolloutSamplingSchema = z
   .object({
     temperature: z.number().min(0).max(5).default(1.2),
     topP: z.number().gt(0).max(1).default(1),
+    /** Output tokens per rollout. The published max_len 81920 is the model's context (prompt + output): set this to what the server allows. */
     maxTokens: z.number().int().positive().default(32768),
   })
   .strict();
@@ -207,9 +208,13 @@ export interface PromptWrapper {
  * The statement inside a formatted prompt (spec §3.2): a wrapper's prefix is taken off when the prompt starts with
  * it, its suffix when the prompt ends with it (compared after trimming both).
  */
+/** A prompt given in its chat format (Qwen style: `<|im_start|>user\n…<|im_end|>\n<|im_start|>assistant`) without the turn markers. */
+export function withoutChatTurn(prompt: string): string {
+  return prompt.trim().replace(/^<\|im_start\|>user\s*/, '').replace(/<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/, '').trim();
+}
+
 export function problemOfPrompt(prompt: string, wrappers: readonly PromptWrapper[]): string {
-  // a prompt given in its chat format (Qwen style) first loses the turn markers
-  let text = prompt.trim().replace(/^<\|im_start\|>user\s*/, '').replace(/<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/, '').trim();
+  let text = withoutChatTurn(prompt);
   for (const w of wrappers) {
     const prefix = w.prefix.trim();
     const suffix = w.suffix.trim();

@@ -19,7 +19,7 @@ import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '..
 import type { TrainResult } from '../domain/training';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
-import { baseOf, stepRunner, trainingActivities, type StepStatus } from './steps';
+import { baseOf, RunStopped, stepRunner, trainingActivities, type StepStatus } from './steps';
 import { parseWorkflowInput } from './validate';
 
 export type TrainingOutcome = 'trained' | 'skipped' | 'stopped' | 'disabled' | 'no-pairs';
@@ -49,6 +49,8 @@ export interface SelfPlayState {
   rejectFiles: string[];
   rounds: RoundRecord[];
   paused?: boolean;
+  /** a skipTraining signal not used yet carries over to the next round's training */
+  skipTraining?: boolean;
 }
 
 export interface SelfPlayStatus extends StepStatus {
@@ -78,12 +80,12 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
     step: 'start',
     paused: false,
     stopRequested: false,
-    skipTrainingRequested: false,
+    skipTrainingRequested: carried?.skipTraining ?? false,
     policy: carried?.policy ?? input.policy,
     rounds: carried?.rounds ?? [],
   };
   const progress: PipelineProgress = { pipeline: 'selfPlay', phase: 'start', finishedStages: [], notes: [] };
-  const runner = stepRunner(status, progress, { ...input, paused: carried?.paused });
+  const runner = stepRunner(status, progress, { ...input, paused: carried?.paused, stopRequested: () => status.stopRequested });
   const { step, stage } = runner;
   setHandler(selfPlayStatusQuery, () => ({ ...status, paused: runner.paused }));
   setHandler(pipelineProgressQuery, () => progress);
@@ -104,125 +106,140 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
     return { rounds: state.rounds, policy: state.policy, stoppedBecause };
   };
 
-  let state: SelfPlayState;
-  if (carried) state = carried;
-  else {
-    let prompts = input.prompts;
-    let total = input.prompts?.items ?? 0;
-    const rejectFiles: string[] = [];
-    if (!prompts) {
-      const imported = await step('import', () => bookkeeping.importDataset({ files: input.promptFiles!, name: `${input.name}/prompts`, shardSize: input.shardSize }));
-      prompts = imported.dataset;
-      total = imported.imported + imported.rejected;
-      if (imported.rejects) rejectFiles.push(imported.rejects);
-    }
-    const prepared = await step('prepare', () => stage('prepare', 'prepareSelfPlayPrompt', { contamination: input.contamination }, prompts!, `${input.name}/prepared`));
-    const rewarded = await step('rewards', () =>
-      stage('rewards', 'constructReward', { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers }, prepared.output, `${input.name}/rewarded`),
-    );
-    rejectFiles.push(...prepared.rejects, ...rewarded.rejects);
-    let verified = rewarded.output;
-    if (input.crossCheck.solutions > 0) {
-      const checked = await step('cross-check', () =>
-        stage('cross-check', 'crossCheckTests', { seed: input.seed, crossCheck: input.crossCheck, minTests: input.testCases.minTests }, rewarded.output, `${input.name}/cross-checked`, { itemConcurrency: input.rewardItemConcurrency }),
-      );
-      rejectFiles.push(...checked.rejects);
-      verified = checked.output;
-    }
-    state = { round: 1, policy: input.policy, prompts: total, rewarded: verified, rejectFiles, rounds: [] };
+  try {
+    return await runRound();
+  } catch (err) {
+    // a stop request ends the run before the next step (see stepRunner)
+    if (err instanceof RunStopped) return finish({ rounds: status.rounds, policy: status.policy }, 'stopped');
+    throw err;
   }
-  status.policy = state.policy;
-  if (status.stopRequested) return finish(state, 'stopped');
 
-  const r = state.round;
-  status.round = r;
-  const at = `round-${r}`;
-  const policy = state.policy;
-  const rollouts = await step(`${at}/rollouts`, () =>
-    stage(
-      `${at}/rollouts`,
-      'sampleRollouts',
-      { model: policy.model, endpoint: policy.endpoint, k: input.k, sampling: input.rollouts, seed: input.seed, round: r, reuseCompletions: r === 1 },
-      state.rewarded,
-      `${input.name}/${at}/rollouts`,
-    ),
-  );
-  const scored = await step(`${at}/scoring`, () =>
-    stage(`${at}/scoring`, 'scoreRollout', {}, rollouts.output, `${input.name}/${at}/scored`, { itemConcurrency: input.rewardItemConcurrency }),
-  );
-  const built = await step(`${at}/pairs`, () =>
-    selfPlayActivities.buildSelfPlayPairs({
-      name: input.name,
-      round: r,
-      seed: input.seed,
-      k: input.k,
-      scored: scored.output,
-      rewarded: state.rewarded,
-      output: `${input.name}/${at}/pairs`,
-      difficulty: input.difficulty,
-      maxPairsPerPrompt: input.maxPairsPerPrompt,
-      shardSize: input.shardSize,
-      prompts: state.prompts,
-      sampledPrompts: rollouts.counts.kept,
-      rejectFiles: [...state.rejectFiles, ...rollouts.rejects],
-      policy,
-    }),
-  );
-  if (!built.summary.addsUp) progress.notes.push(`${at}: the report's counts do not add up (see ${built.report})`);
-
-  let outcome: TrainingOutcome;
-  let trained: ModelVersion | undefined;
-  if (status.stopRequested) outcome = 'stopped';
-  else if (!input.training.enabled) outcome = 'disabled';
-  else if (built.summary.pairs === 0) {
-    outcome = 'no-pairs';
-    progress.notes.push(`${at}: no pairs, so no training; the policy stays`);
-  } else {
-    const result = await step(`${at}/train`, async (): Promise<TrainResult | 'skipped' | 'stopped'> => {
-      if (status.skipTrainingRequested) return 'skipped';
-      // the trainer may run for days: wait for it, or for a skip / stop, which cancels it
-      const scope = new CancellationScope();
-      let done: { ok: TrainResult } | { err: unknown } | undefined;
-      const running = scope
-        .run(() => training.train({ job: `${input.name}/${at}/policy`, kind: 'dpo', role: 'policy', base: baseOf(policy), data: built.pairs, hyperparameters: input.training.hyperparameters }))
-        .then(
-          (ok) => void (done = { ok }),
-          (err: unknown) => void (done = { err }),
-        );
-      await condition(() => done !== undefined || status.skipTrainingRequested || status.stopRequested);
-      if (done === undefined) {
-        scope.cancel();
-        await running;
-        return status.stopRequested ? 'stopped' : 'skipped';
+  async function runRound(): Promise<SelfPlayResult> {
+    let state: SelfPlayState;
+    if (carried) state = carried;
+    else {
+      let prompts = input.prompts;
+      let total = input.prompts?.items ?? 0;
+      const rejectFiles: string[] = [];
+      if (!prompts) {
+        const imported = await step('import', () => bookkeeping.importDataset({ files: input.promptFiles!, name: `${input.name}/prompts`, shardSize: input.shardSize }));
+        prompts = imported.dataset;
+        total = imported.imported + imported.rejected;
+        if (imported.rejects) rejectFiles.push(imported.rejects);
       }
-      if ('err' in done) throw done.err;
-      return done.ok;
-    });
-    status.skipTrainingRequested = false;
-    if (result === 'skipped' || result === 'stopped') {
-      outcome = result;
-      progress.notes.push(`${at}: training ${result} by signal; the policy stays ${policy.version}`);
-    } else {
-      trained = await step(`${at}/activate`, () => training.activateModel({ role: 'policy', trained: result }));
-      outcome = 'trained';
+      const prepared = await step('prepare', () => stage('prepare', 'prepareSelfPlayPrompt', { contamination: input.contamination }, prompts!, `${input.name}/prepared`));
+      const rewarded = await step('rewards', () =>
+        stage('rewards', 'constructReward', { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers }, prepared.output, `${input.name}/rewarded`),
+      );
+      rejectFiles.push(...prepared.rejects, ...rewarded.rejects);
+      let verified = rewarded.output;
+      if (input.crossCheck.solutions > 0) {
+        const checked = await step('cross-check', () =>
+          stage('cross-check', 'crossCheckTests', { seed: input.seed, crossCheck: input.crossCheck, minTests: input.testCases.minTests }, rewarded.output, `${input.name}/cross-checked`, { itemConcurrency: input.rewardItemConcurrency }),
+        );
+        rejectFiles.push(...checked.rejects);
+        verified = checked.output;
+      }
+      state = { round: 1, policy: input.policy, prompts: total, rewarded: verified, rejectFiles, rounds: [] };
     }
-  }
+    status.policy = state.policy;
+    if (status.stopRequested) return finish(state, 'stopped');
 
-  const record: RoundRecord = {
-    round: r,
-    policy,
-    datasets: { rollouts: rollouts.output.name, scored: scored.output.name, pairs: built.pairs.name },
-    pairs: built.pairs,
-    report: built.report,
-    summary: built.summary,
-    training: outcome,
-    ...(trained ? { trained } : {}),
-  };
-  const rounds = [...state.rounds, record];
-  const next: SelfPlayState = { ...state, round: r + 1, policy: trained ?? policy, rounds, paused: runner.paused };
-  status.rounds = rounds;
-  status.policy = next.policy;
-  if (status.stopRequested) return finish(next, 'stopped');
-  if (r >= input.rounds) return finish(next, 'rounds');
-  return continueAsNew<typeof selfPlay>(raw, next);
+    const r = state.round;
+    status.round = r;
+    const at = `round-${r}`;
+    const policy = state.policy;
+    const rollouts = await step(`${at}/rollouts`, () =>
+      stage(
+        `${at}/rollouts`,
+        'sampleRollouts',
+        { model: policy.model, endpoint: policy.endpoint, k: input.k, sampling: input.rollouts, seed: input.seed, round: r, reuseCompletions: r === 1 },
+        state.rewarded,
+        `${input.name}/${at}/rollouts`,
+      ),
+    );
+    const scored = await step(`${at}/scoring`, () =>
+      stage(`${at}/scoring`, 'scoreRollout', {}, rollouts.output, `${input.name}/${at}/scored`, { itemConcurrency: input.rewardItemConcurrency }),
+    );
+    const built = await step(`${at}/pairs`, () =>
+      selfPlayActivities.buildSelfPlayPairs({
+        name: input.name,
+        round: r,
+        seed: input.seed,
+        k: input.k,
+        scored: scored.output,
+        rewarded: state.rewarded,
+        output: `${input.name}/${at}/pairs`,
+        difficulty: input.difficulty,
+        maxPairsPerPrompt: input.maxPairsPerPrompt,
+        shardSize: input.shardSize,
+        prompts: state.prompts,
+        sampledPrompts: rollouts.counts.kept,
+        unscoredRollouts: scored.counts.rejected + scored.counts.failed,
+        rejectFiles: [...state.rejectFiles, ...rollouts.rejects],
+        policy,
+      }),
+    );
+    if (!built.summary.addsUp) progress.notes.push(`${at}: the report's counts do not add up (see ${built.report})`);
+
+    let outcome: TrainingOutcome;
+    let trained: ModelVersion | undefined;
+    if (status.stopRequested) outcome = 'stopped';
+    else if (!input.training.enabled) outcome = 'disabled';
+    else if (built.summary.pairs === 0) {
+      outcome = 'no-pairs';
+      progress.notes.push(`${at}: no pairs, so no training; the policy stays`);
+    } else {
+      const result = await step(`${at}/train`, async (): Promise<TrainResult | 'skipped' | 'stopped'> => {
+        if (status.skipTrainingRequested) {
+          status.skipTrainingRequested = false;
+          return 'skipped';
+        }
+        // the trainer may run for days: wait for it, or for a skip / stop, which cancels it
+        const scope = new CancellationScope();
+        let done: { ok: TrainResult } | { err: unknown } | undefined;
+        const running = scope
+          .run(() => training.train({ job: `${input.name}/${at}/policy`, kind: 'dpo', role: 'policy', base: baseOf(policy), data: built.pairs, hyperparameters: input.training.hyperparameters }))
+          .then(
+            (ok) => void (done = { ok }),
+            (err: unknown) => void (done = { err }),
+          );
+        await condition(() => done !== undefined || status.skipTrainingRequested || status.stopRequested);
+        if (done === undefined) {
+          scope.cancel();
+          await running;
+          if (status.stopRequested) return 'stopped';
+          status.skipTrainingRequested = false;
+          return 'skipped';
+        }
+        if ('err' in done) throw done.err;
+        return done.ok;
+      });
+      if (result === 'skipped' || result === 'stopped') {
+        outcome = result;
+        progress.notes.push(`${at}: training ${result} by signal; the policy stays ${policy.version}`);
+      } else {
+        trained = await step(`${at}/activate`, () => training.activateModel({ role: 'policy', trained: result }));
+        outcome = 'trained';
+      }
+    }
+
+    const record: RoundRecord = {
+      round: r,
+      policy,
+      datasets: { rollouts: rollouts.output.name, scored: scored.output.name, pairs: built.pairs.name },
+      pairs: built.pairs,
+      report: built.report,
+      summary: built.summary,
+      training: outcome,
+      ...(trained ? { trained } : {}),
+    };
+    const rounds = [...state.rounds, record];
+    const next: SelfPlayState = { ...state, round: r + 1, policy: trained ?? policy, rounds, paused: runner.paused, skipTraining: status.skipTrainingRequested };
+    status.rounds = rounds;
+    status.policy = next.policy;
+    if (status.stopRequested) return finish(next, 'stopped');
+    if (r >= input.rounds) return finish(next, 'rounds');
+    return continueAsNew<typeof selfPlay>(raw, next);
+  }
 }

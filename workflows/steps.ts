@@ -37,6 +37,11 @@ export function baseOf(v: ModelVersion): { version: string; model?: string; adap
   return { version: v.version, ...(v.model ? { model: v.model } : {}), ...(v.adapter ? { adapter: v.adapter } : {}) };
 }
 
+/** Thrown by a step that a stop request keeps from starting (or from being retried); the run ends there. */
+export class RunStopped extends Error {
+  override name = 'RunStopped';
+}
+
 export interface StepStatus {
   step: string;
   failed?: { step: string; message: string };
@@ -58,7 +63,8 @@ export interface StepRunner {
 }
 
 /** Installs the pause / resume / retryStep / abandon handlers; call it before the workflow's first await. */
-export function stepRunner(status: StepStatus, progress: PipelineProgress, options: StageOptions & { paused?: boolean }): StepRunner {
+export function stepRunner(status: StepStatus, progress: PipelineProgress, options: StageOptions & { paused?: boolean; stopRequested?: () => boolean }): StepRunner {
+  const stopped = options.stopRequested ?? (() => false);
   const wf = workflowInfo().workflowId;
   let paused = options.paused ?? false;
   let retry = false;
@@ -73,7 +79,8 @@ export function stepRunner(status: StepStatus, progress: PipelineProgress, optio
     },
     async step<T>(name: string, run: () => Promise<T>): Promise<T> {
       for (;;) {
-        await condition(() => !paused);
+        await condition(() => !paused || stopped());
+        if (stopped()) throw new RunStopped(`stopped before ${name}`);
         status.step = progress.phase = name;
         try {
           const result = await run();
@@ -84,15 +91,18 @@ export function stepRunner(status: StepStatus, progress: PipelineProgress, optio
           status.failed = { step: name, message: failureMessage(err) };
           progress.notes.push(`step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`);
           retry = false;
-          await condition(() => retry || abandon);
+          await condition(() => retry || abandon || stopped());
           if (abandon) throw err;
+          if (stopped()) throw new RunStopped(`stopped after ${name} failed`);
         }
       }
     },
     async stage(name, operation, params, from, output, overrides = {}) {
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the stage options, minus the run-level ones
+      const { paused: _p, stopRequested: _s, ...stageDefaults } = options;
       const workflowId = `${wf}/${name}`;
       status.currentStage = progress.currentStage = { stage: name, workflowId };
-      const o = { ...options, ...overrides };
+      const o = { ...stageDefaults, ...overrides };
       const result = await executeChild(mapDatasetStage, {
         workflowId,
         args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: o.maxConcurrentShards, itemConcurrency: o.itemConcurrency, heartbeatTimeoutSeconds: o.heartbeatTimeoutSeconds }],

@@ -19,6 +19,7 @@ import {
   PrepareSelfPlayParamsSchema,
   problemOfPrompt,
   rolloutSeedKey,
+  withoutChatTurn,
   SampleRolloutsParamsSchema,
   ScoreRolloutParamsSchema,
   SelfPlayPromptSchema,
@@ -54,14 +55,16 @@ export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams
     if (!parsed.success) return rejectBadField(parsed.error);
     const p = parsed.data;
     const domain = domainOfSource(p.source);
-    const problem = p.problem ?? problemOfPrompt(p.prompt, promptWrappers());
+    // the policy gets the prompt as its user message, and the pair rows put the chat turn around it once
+    const prompt = withoutChatTurn(p.prompt);
+    const problem = p.problem ?? problemOfPrompt(prompt, promptWrappers());
     const { benchmarkFiles, ngram } = params.contamination;
     if (benchmarkFiles.length > 0) {
       const hit = findContamination(problem, await contaminationIndex(benchmarkFiles, ngram));
       if (hit) return drop(hit.rule, `overlaps ${hit.benchmark}${hit.ngram ? ` (${ngram}-gram "${hit.ngram}")` : ''}`, { benchmark: hit.benchmark, ngram: hit.ngram });
     }
     if (p.source === 'PromptCoT-Math') {
-      const pattern = matchedPromptPattern(p.prompt);
+      const pattern = matchedPromptPattern(prompt);
       if (pattern !== null) return drop('math-prompt-pattern', `prompt contains ${JSON.stringify(pattern)}`, { pattern });
     }
     const answer = p.answer !== undefined && p.answer !== null && p.answer.trim() !== '' ? p.answer : undefined;
@@ -71,7 +74,7 @@ export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams
           id: p.id,
           source: p.source,
           domain,
-          prompt: p.prompt,
+          prompt,
           problem,
           ...(answer !== undefined ? { answer } : {}),
           ...(p.test_cases && p.test_cases.length > 0 ? { test_cases: p.test_cases } : {}),
@@ -207,8 +210,14 @@ export interface RolloutScore {
   extracted?: string;
 }
 
-function unfinishedThinking(completion: string): boolean {
-  return completion.includes('<think>') && !completion.includes('</think>');
+/**
+ * Why a rollout has no final answer to score, or undefined. The policy is a thinking model whose chat template opens
+ * `<think>` in the prompt, so a completion without `</think>` (cut at max tokens, or never finished) is all
+ * thinking: a `\boxed{}` or a program in it is a draft, not an answer.
+ */
+function noFinalAnswer(completion: string, finishReason: unknown): string | undefined {
+  if (!completion.includes('</think>')) return finishReason === 'length' ? 'cut at max tokens while thinking' : 'thinking not finished: no </think>';
+  return undefined;
 }
 
 export function scoreRolloutOperation(sandbox: SandboxConfig): ItemOperation<Record<string, never>> {
@@ -218,7 +227,8 @@ export function scoreRolloutOperation(sandbox: SandboxConfig): ItemOperation<Rec
       const completion = typeof item.completion === 'string' ? item.completion : undefined;
       if (completion === undefined || typeof item.itemId !== 'string') return { reject: 'not a rollout row (no completion or itemId)' };
       let score: RolloutScore;
-      if (unfinishedThinking(completion)) score = { verdict: 'fail', reason: 'thinking not finished: no final answer' };
+      const unfinished = noFinalAnswer(completion, item.finishReason);
+      if (unfinished !== undefined) score = { verdict: 'fail', reason: unfinished };
       else if (item.domain === 'code') {
         const tests = item.tests as TestCaseRecord[] | undefined;
         if (!Array.isArray(tests) || tests.length === 0) return { reject: 'field tests: a code rollout needs tests' };

@@ -49,6 +49,8 @@ export interface BuildPairsInput {
   prompts: number;
   /** Prompts that went to rollouts this round (the sampling stage's kept items). */
   sampledPrompts: number;
+  /** Rollout rows the scoring stage set aside or failed (in its rejects files, with reasons). */
+  unscoredRollouts: number;
   /** Rejects files (relative to the storage root) of the import and of every step before the rewards. */
   rejectFiles: string[];
   policy: ModelVersion;
@@ -75,7 +77,7 @@ export interface RoundReport {
   addsUp: boolean;
   /** passes[n] = prompts with n passing rollouts (n = 0..k) */
   passCountHistogram: number[];
-  rollouts: { total: number; pass: number; fail: number; undecided: number; valid: number; invalid: Partial<Record<RolloutProblem, number>> };
+  rollouts: { total: number; pass: number; fail: number; undecided: number; unscored: number; valid: number; invalid: Partial<Record<RolloutProblem, number>> };
   pairs: number;
   bySource: Record<string, { prompts: number; kept: number; pairs: number }>;
   difficulty: { maxPassRate: number; keepBoundary: boolean };
@@ -162,11 +164,18 @@ export function createSelfPlayActivities(store: DatasetStore) {
     async buildSelfPlayPairs(input: BuildPairsInput): Promise<BuildPairsResult> {
       return once(store, input.output, async () => {
         const ctx = Context.current();
+        let lastBeat = 0;
+        const beat = (details: Record<string, unknown>) => {
+          if (Date.now() - lastBeat < 5_000) return;
+          lastBeat = Date.now();
+          ctx.heartbeat(details);
+        };
         const dropped = emptyDropped();
         const bySource: RoundReport['bySource'] = {};
         const sourceOf = (s: string) => (bySource[s] ??= { prompts: 0, kept: 0, pairs: 0 });
         for (const file of input.rejectFiles) {
           for await (const l of readLines(store.resolve(file))) {
+            beat({ phase: 'rejects', file });
             if (!l.terminated && l.text === '') continue;
             const reject = JSON.parse(l.text) as RejectRecord;
             dropped[ruleOfReject(reject)]++;
@@ -175,7 +184,7 @@ export function createSelfPlayActivities(store: DatasetStore) {
           }
         }
         const histogram = new Array<number>(input.k + 1).fill(0);
-        const rollouts: RoundReport['rollouts'] = { total: 0, pass: 0, fail: 0, undecided: 0, valid: 0, invalid: {} };
+        const rollouts: RoundReport['rollouts'] = { total: 0, pass: 0, fail: 0, undecided: 0, unscored: input.unscoredRollouts, valid: 0, invalid: {} };
         let kept = 0;
         let groups = 0;
         let pairCount = 0;
@@ -183,14 +192,15 @@ export function createSelfPlayActivities(store: DatasetStore) {
         // pairs in prompt order go to a scratch file; the index (key, place) is sorted and the file read in that order
         const dir = store.datasetDir(input.output);
         await fsp.mkdir(dir, { recursive: true });
-        const scratch = path.join(dir, '.pairs-in-prompt-order.jsonl');
-        await fsp.rm(scratch, { force: true }); // left by an attempt that died: offsets start from zero
+        // a scratch file of this attempt's own: an attempt Temporal gave up on may still be writing one
+        const scratch = path.join(dir, `.pairs-in-prompt-order.${ctx.info.attempt}.${process.pid}.${Date.now()}.jsonl`);
         const appender = await LineAppender.open(scratch);
         const index: Array<{ key: number; id: string; offset: number; length: number }> = [];
         let offset = 0;
         try {
           for await (const group of groupsByItem<ScoredRollout>(store.readAll(input.scored))) {
             groups++;
+            beat({ phase: 'pairs', prompts: groups, pairs: pairCount });
             const first = group[0]!;
             const src = sourceOf(first.source);
             src.prompts++;
@@ -243,21 +253,24 @@ export function createSelfPlayActivities(store: DatasetStore) {
               pairCount++;
               src.pairs++;
             }
-            if (groups % 500 === 0) ctx.heartbeat({ prompts: groups, pairs: pairCount });
           }
         } finally {
           await appender.close();
         }
         // prompts sampled whose rollouts all failed to be scored have no group at all
-        dropped['no-results'] += Math.max(0, input.sampledPrompts - groups);
+        const withoutRows = Math.max(0, input.sampledPrompts - groups);
+        dropped['no-results'] += withoutRows;
         index.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         const fh = await fsp.open(scratch, 'r');
         let pairs: DatasetRef;
         try {
           async function* ordered(): AsyncGenerator<Record<string, unknown>> {
+            let written = 0;
             for (const e of index) {
+              beat({ phase: 'order', written: written++, of: index.length });
               const buf = Buffer.allocUnsafe(e.length);
-              await fh.read(buf, 0, e.length, e.offset);
+              const { bytesRead } = await fh.read(buf, 0, e.length, e.offset);
+              if (bytesRead !== e.length) throw new Error(`${scratch}: short read at ${e.offset} (${bytesRead} of ${e.length} bytes)`);
               yield JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
             }
           }

@@ -295,7 +295,7 @@ describe('selfPlay', () => {
     }
   }, 600_000);
 
-  it('a skipTraining signal cancels the running trainer and keeps the policy; stop ends the run during the next training', async () => {
+  it('stop ends a run before its next step; skipTraining cancels the running trainer and keeps the policy; stop ends the run during the next training', async () => {
     // a trainer that takes a minute per step: the signals, not the trainer, end each training
     const { config, configFile } = setUp(`spc${Date.now().toString(36)}`, { EXAMPLE_TRAINER_STEP_MS: '60000' });
     const worker = spawnWorker(configFile);
@@ -311,6 +311,16 @@ describe('selfPlay', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     };
+    // a stop during a step before the rounds: that step finishes, nothing after it starts
+    const early = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-d-${Date.now()}`, args: [input('sp-d', 1)] });
+    await waitFor(async () => ['rewards', 'cross-check'].includes((await early.query<SelfPlayStatus>('status')).step));
+    await early.signal('stop');
+    const stoppedEarly = (await early.result()) as SelfPlayResult;
+    expect(stoppedEarly).toEqual({ rounds: [], policy: { version: 'policy-0' }, stoppedBecause: 'stopped' });
+    const storeD = new DatasetStore(config.storage.root);
+    expect(storeD.exists('sp-d/rewarded')).toBe(true);
+    expect(storeD.exists('sp-d/round-1/rollouts')).toBe(false);
+
     await waitFor(async () => (await status()).step === 'round-1/train' && trainerStarted(1));
     await handle.signal('skipTraining');
     await waitFor(async () => (await status()).step === 'round-2/train' && trainerStarted(2));

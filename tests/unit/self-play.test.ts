@@ -276,6 +276,11 @@ describe('contamination', () => {
     expect(findContamination(S.join(' '), twoTexts)).toEqual({ rule: 'contamination-exact', benchmark: 'B' });
   });
 
+  it('still finds a problem that the benchmark files repeat (copies are one text, not a template)', () => {
+    const copies = [problem, problem, problem, other, 'Compute 2 + 3.'].map((text, i) => ({ where: `dup:${i + 1}`, text }));
+    expect(findContamination(problem, buildContaminationIndex(copies, 13))).toEqual({ rule: 'contamination-exact', benchmark: 'dup:1' });
+  });
+
   it('leaves template text out of the index: a new problem in the benchmark template is clean', () => {
     // the template every benchmark problem carries is not evidence of contamination
     const aime = readFileSync(AIME24, 'utf8').split('\n').filter((l) => l.trim() !== '');
@@ -418,6 +423,13 @@ describe('prepareSelfPlayPromptOperation', () => {
     expect(rows).toEqual([{ id: '7', source: 'PromptCoT-Code', domain: 'code', prompt: prompt.trim(), problem: codeStatement }]);
   });
 
+  it('takes the chat turn off a chat-formatted prompt, so the pair rows wrap it once', async () => {
+    const statement = 'Given n integers, print the largest one.';
+    const chat = `<|im_start|>user\n${formatProblem('code', statement)}<|im_end|>\n<|im_start|>assistant\n`;
+    const rows = rowsOf(await op.run({ id: 'c', source: 'OpenSource-Code', prompt: chat }, op.parseParams({}), ctx()));
+    expect(rows[0]).toMatchObject({ prompt: formatProblem('code', statement).trim(), problem: statement });
+  });
+
   it('keeps the given problem, answer, tests and completions', async () => {
     const rows = rowsOf(
       await op.run(
@@ -455,6 +467,13 @@ describe('scoreRolloutOperation on math rows', () => {
     const [scored] = rowsOf(await op.run({ ...row, completion: '<think> unfinished \\boxed{1/2}' }, params, ctx()));
     expect(scored).toMatchObject({ verdict: 'fail', reward: 0 });
     expect((scored!.score as { reason: string }).reason).toMatch(/thinking not finished/);
+  });
+
+  it('fails a rollout cut off while thinking: a template-opened <think> leaves no tag, and the draft answer does not count', async () => {
+    const cut = rowsOf(await op.run({ ...row, completion: 'so far \\boxed{1/2} but wait, let me re-check the', finishReason: 'length' }, params, ctx()));
+    expect(cut[0]).toMatchObject({ verdict: 'fail', score: { reason: 'cut at max tokens while thinking' } });
+    const tagless = rowsOf(await op.run({ ...row, completion: 'so far \\boxed{1/2}', finishReason: 'stop' }, params, ctx()));
+    expect(tagless[0]).toMatchObject({ verdict: 'fail' });
   });
 
   it('rejects a row that is not a rollout', async () => {
@@ -521,6 +540,7 @@ describe('buildSelfPlayPairs', () => {
       shardSize: 1,
       prompts: 4 + 2,
       sampledPrompts: 4,
+      unscoredRollouts: 0,
       rejectFiles: ['rejects/prepare.jsonl'],
       policy: { version: 'initial' },
     };
@@ -567,7 +587,7 @@ describe('buildSelfPlayPairs', () => {
     expect(first.report).toBe(path.join('reports', 'pairs-seed7', 'round-1.json'));
     const report = JSON.parse(await fsp.readFile(store.resolve(first.report), 'utf8')) as RoundReport;
     expect(report).toMatchObject({ name: 'pairs-seed7', round: 1, policy: { version: 'initial' }, prompts: 6, kept: 1, addsUp: true, pairs: 2 });
-    expect(report.rollouts).toEqual({ total: 32, pass: 7, fail: 25, undecided: 0, valid: 31, invalid: { 'no-think-block': 1 } });
+    expect(report.rollouts).toEqual({ total: 32, pass: 7, fail: 25, undecided: 0, unscored: 0, valid: 31, invalid: { 'no-think-block': 1 } });
     expect(report.bySource).toEqual({ 'PromptCoT-Math': { prompts: 2, kept: 1, pairs: 2 }, 'OpenSource-Math': { prompts: 2, kept: 0, pairs: 0 } });
     expect(report.difficulty).toEqual({ maxPassRate: 0.5, keepBoundary: false });
     expect(report.rewards.math).toEqual({ problems: 4, referenceAnswers: 3, majorityAnswers: 1 });
