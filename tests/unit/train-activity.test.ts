@@ -323,7 +323,9 @@ describe('train activity', () => {
     const log = trainLog('cancel/job');
     expect(log).toContain('activity cancelled');
     expect(log).toContain('example-trainer: ignoring SIGTERM');
-    expect(log).toContain('SIGKILL to process group');
+    // the SIGKILL after the grace period comes from whichever side's timer fires first: this activity's, or the
+    // supervisor's own (both wait killGraceSeconds); on a loaded machine either may win
+    expect(log).toMatch(/SIGKILL to process group|trainer exited with signal SIGKILL/);
     expect(existsSync(path.join(jobDir('cancel/job'), 'done.json'))).toBe(false);
   });
 
