@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { DatasetNameSchema, DatasetRefSchema } from './dataset';
 import { ModelVersionSchema } from './em';
+import { textAfterThink } from './math/extract';
 import { MODEL_ROLES } from './roles';
 
 export const SELF_PLAY_SOURCES = ['PromptCoT-Math', 'OpenSource-Math', 'PromptCoT-Code', 'OpenSource-Code'] as const;
@@ -181,9 +182,8 @@ export type CrossCheckParams = z.output<typeof CrossCheckParamsSchema>;
 
 export const SampleRolloutsParamsSchema = z
   .object({
-    role: z.enum(MODEL_ROLES).default('policy'),
-    model: z.string().min(1).optional(),
-    endpoint: z.string().url().optional(),
+    ...RoleModelSchema,
+    role: RoleModelSchema.role.default('policy'),
     k: z.number().int().min(1).max(64).default(8),
     sampling: RolloutSamplingSchema.prefault({}),
     seed: z.number().int().nonnegative().default(0),
@@ -234,9 +234,8 @@ const JSON_BLOCK = /```json\s*([\s\S]*?)\s*```/;
  * `output` (other fields are dropped). Structured values are refused, as the prompt demands.
  */
 export function parseTestCaseCompletion(completion: string): ParsedTestCase {
-  const end = completion.indexOf('</think>');
-  const answer = end >= 0 ? completion.slice(end + '</think>'.length) : completion;
-  if (end < 0 && completion.includes('<think>')) return { ok: false, reason: 'thinking not finished (no </think>)' };
+  if (!completion.includes('</think>') && completion.includes('<think>')) return { ok: false, reason: 'thinking not finished (no </think>)' };
+  const answer = textAfterThink(completion);
   const m = JSON_BLOCK.exec(answer);
   if (!m) return { ok: false, reason: 'no ```json block' };
   let value: unknown;

@@ -65,6 +65,8 @@ export interface StepRunner {
 /** Installs the pause / resume / retryStep / abandon handlers; call it before the workflow's first await. */
 export function stepRunner(status: StepStatus, progress: PipelineProgress, options: StageOptions & { paused?: boolean; stopRequested?: () => boolean }): StepRunner {
   const stopped = options.stopRequested ?? (() => false);
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the stage options, minus the run-level ones
+  const { paused: _p, stopRequested: _s, ...stageDefaults } = options;
   const wf = workflowInfo().workflowId;
   let paused = options.paused ?? false;
   let retry = false;
@@ -98,8 +100,6 @@ export function stepRunner(status: StepStatus, progress: PipelineProgress, optio
       }
     },
     async stage(name, operation, params, from, output, overrides = {}) {
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the stage options, minus the run-level ones
-      const { paused: _p, stopRequested: _s, ...stageDefaults } = options;
       const workflowId = `${wf}/${name}`;
       status.currentStage = progress.currentStage = { stage: name, workflowId };
       const o = { ...stageDefaults, ...overrides };

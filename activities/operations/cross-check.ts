@@ -6,14 +6,13 @@
 // tests stay and the counts are recorded; with `drop` disagreeing tests are removed, and a problem left with fewer
 // than minTests is set aside (rule too-few-tests). Problems with given tests, and math prompts, pass unchanged.
 import { CrossCheckParamsSchema, type CrossCheckParams, type TestCaseRecord } from '../../domain/self-play';
-import { deriveSeed } from '../../domain/seeds';
 import type { SandboxConfig } from '../../domain/config';
 import type { InferencePool } from '../inference/pool';
 import { compareStdio } from '../sandbox/compare';
 import { extractCode } from '../sandbox/extract-code';
 import { runPython } from '../sandbox/python-sandbox';
-import { isSandboxUnavailable } from '../sandbox/activities';
-import { completionText } from './self-play';
+import { isSandboxUnavailable, sandboxLimits } from '../sandbox/activities';
+import { chatSamples, seedsFor } from './self-play';
 import { RetryLaterError, type ItemOperation } from './types';
 import { validateWith } from './validate';
 
@@ -48,26 +47,14 @@ export function crossCheckTestsOperation(pool: InferencePool, sandbox: SandboxCo
       const c = params.crossCheck;
       const tests = item.tests as TestCaseRecord[] | undefined;
       if (c.solutions === 0 || item.domain !== 'code' || item.testOrigin !== 'written' || !Array.isArray(tests) || typeof item.prompt !== 'string') return { rows: [item] };
-      const id = String(item.id);
-      const { client, model } = pool.forRole(c.role, c.endpoint);
-      const programs = (
-        await Promise.all(
-          Array.from({ length: c.solutions }, async (_, m) => {
-            const response = await client.chat(
-              { messages: [{ role: 'user', content: item.prompt as string }], model: c.model ?? model, temperature: c.temperature, maxTokens: c.maxTokens, seed: deriveSeed(params.seed, `${id}\u0000cross-check`, m), n: 1 },
-              { signal: ctx.signal },
-            );
-            const choice = response.choices[0];
-            return choice ? extractCode(completionText(choice)) : undefined;
-          }),
-        )
-      ).filter((p): p is string => p !== undefined && p.trim() !== '');
+      const solutions = await chatSamples(pool, c, item.prompt, seedsFor(params.seed, `${String(item.id)}\u0000cross-check`, c.solutions), c, ctx.signal);
+      const programs = solutions.map((s) => extractCode(s.text)).filter((p): p is string => p !== undefined && p.trim() !== '');
       // outputs[t] = what the programs that ran test t to a clean exit printed
       const outputs: string[][] = tests.map(() => []);
       const index = new Map(tests.map((t, i) => [t, i]));
       for (const code of programs) {
         try {
-          await runPython(code, tests, { ...sandbox, parallelism: sandbox.concurrency }, {
+          await runPython(code, tests, sandboxLimits(sandbox), {
             mode: sandbox.mode,
             signal: ctx.signal,
             judge: async (test, stdout) => {

@@ -30,7 +30,8 @@ import {
   type SampleRolloutsParams,
   type TestCaseRecord,
 } from '../../domain/self-play';
-import type { GenerationChoice } from '../inference/client';
+import type { GenerationChoice, GenerationResult } from '../inference/client';
+import type { ModelRole } from '../../domain/roles';
 import type { InferencePool } from '../inference/pool';
 import { render } from '../prompts';
 import { promptWrappers } from '../prompts/problems';
@@ -46,6 +47,44 @@ function drop(rule: DropRule, reason: string, detail: Record<string, unknown> = 
 /** A chat answer as one text: thinking returned apart (a reasoning parser) goes back inside `<think>` tags. */
 export function completionText(choice: GenerationChoice): string {
   return choice.reasoning !== undefined ? `<think>\n${choice.reasoning}\n</think>\n\n${choice.text}` : choice.text;
+}
+
+export interface ChatSample {
+  seed: number;
+  text: string;
+  finishReason: string | null;
+  model: string;
+  usage: GenerationResult['usage'];
+}
+
+/**
+ * One chat request per seed (n = 1 each, so every sample has a reproducible seed of its own) with `content` as the
+ * user message, through the endpoint of a role; samples come back in the order of `seeds`.
+ */
+export function chatSamples(
+  pool: InferencePool,
+  who: { role: ModelRole; model?: string; endpoint?: string },
+  content: string,
+  seeds: readonly number[],
+  sampling: { temperature: number; maxTokens: number; topP?: number },
+  signal: AbortSignal,
+): Promise<ChatSample[]> {
+  const { client, model } = pool.forRole(who.role, who.endpoint);
+  return Promise.all(
+    seeds.map(async (seed) => {
+      const response = await client.chat(
+        { messages: [{ role: 'user', content }], model: who.model ?? model, temperature: sampling.temperature, ...(sampling.topP !== undefined ? { topP: sampling.topP } : {}), maxTokens: sampling.maxTokens, seed, n: 1 },
+        { signal },
+      );
+      const choice = response.choices[0];
+      return { seed, text: choice ? completionText(choice) : '', finishReason: choice?.finishReason ?? null, model: response.model, usage: response.usage };
+    }),
+  );
+}
+
+/** `n` seeds derived from the run seed and a key: deriveSeed(runSeed, key, first), …, deriveSeed(runSeed, key, first + n - 1). */
+export function seedsFor(runSeed: number, key: string, n: number, first = 0): number[] {
+  return Array.from({ length: n }, (_, i) => deriveSeed(runSeed, key, first + i));
 }
 
 export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams> = {
@@ -111,17 +150,9 @@ export function constructRewardOperation(pool: InferencePool): ItemOperation<Con
       if (p.domain === 'code') {
         if (p.test_cases && p.test_cases.length > 0) return { rows: [{ ...item, tests: p.test_cases, testOrigin: 'given' }] };
         const w = params.testCases;
-        const { client, model } = pool.forRole(w.role, w.endpoint);
-        const messages = [{ role: 'user' as const, content: render('test-case-writer', { problem: p.problem }) }];
         // one test per round, each round its own seed (spec §3.2: 4 rounds, seeds 0..3); rounds are independent
-        const rounds = await Promise.all(
-          Array.from({ length: w.rounds }, async (_, r) => {
-            const seed = deriveSeed(params.seed, `${p.id}\u0000tests`, r);
-            const response = await client.chat({ messages, model: w.model ?? model, temperature: w.temperature, maxTokens: w.maxTokens, seed, n: 1 }, { signal: ctx.signal });
-            const choice = response.choices[0];
-            return { round: r, seed, parsed: parseTestCaseCompletion(choice ? completionText(choice) : ''), finishReason: choice?.finishReason ?? null };
-          }),
-        );
+        const written = await chatSamples(pool, w, render('test-case-writer', { problem: p.problem }), seedsFor(params.seed, `${p.id}\u0000tests`, w.rounds), w, ctx.signal);
+        const rounds = written.map((sample, r) => ({ round: r, parsed: parseTestCaseCompletion(sample.text), finishReason: sample.finishReason }));
         const tests: TestCaseRecord[] = [];
         const seen = new Set<string>();
         const problems: string[] = [];
@@ -142,18 +173,8 @@ export function constructRewardOperation(pool: InferencePool): ItemOperation<Con
       let vote: Record<string, unknown> | undefined;
       if (answer === undefined) {
         const a = params.mathAnswers;
-        const { client, model } = pool.forRole(a.role, a.endpoint);
-        const completions = await Promise.all(
-          Array.from({ length: a.n }, async (_, i) => {
-            const response = await client.chat(
-              { messages: [{ role: 'user', content: p.prompt }], model: a.model ?? model, temperature: a.temperature, maxTokens: a.maxTokens, seed: deriveSeed(params.seed, `${p.id}\u0000answer`, i), n: 1 },
-              { signal: ctx.signal },
-            );
-            const choice = response.choices[0];
-            return choice ? completionText(choice) : '';
-          }),
-        );
-        const result = majorityVoteOfCompletions(completions);
+        const generations = await chatSamples(pool, a, p.prompt, seedsFor(params.seed, `${p.id}\u0000answer`, a.n), a, ctx.signal);
+        const result = majorityVoteOfCompletions(generations.map((g) => g.text));
         vote = { agreement: result.agreement, validCount: result.validCount, total: result.total, clusters: result.clusters.map((c) => ({ answer: c.representative, size: c.size })) };
         if (result.winner === null) return drop('no-answer', `no reference answer and none of ${a.n} generations gave one`, { vote });
         answer = result.winner;
@@ -175,27 +196,18 @@ export function sampleRolloutsOperation(pool: InferencePool): ItemOperation<Samp
       const p = prepared(item);
       if (typeof p === 'string') return { reject: p };
       const earlier = params.reuseCompletions && Array.isArray(item.completions) ? (item.completions as unknown[]).filter((c): c is string => typeof c === 'string').slice(0, params.k) : [];
-      const { client, model } = pool.forRole(params.role, params.endpoint);
-      const key = rolloutSeedKey(p.id, params.round);
-      const s = params.sampling;
-      const sampled = await Promise.all(
-        Array.from({ length: params.k - earlier.length }, async (_, i) => {
-          const j = earlier.length + i;
-          const seed = deriveSeed(params.seed, key, j);
-          const response = await client.chat(
-            { messages: [{ role: 'user', content: p.prompt }], model: params.model ?? model, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed, n: 1 },
-            { signal: ctx.signal },
-          );
-          const choice = response.choices[0];
-          return { j, seed, completion: choice ? completionText(choice) : '', finishReason: choice?.finishReason ?? null, model: response.model, usage: response.usage };
-        }),
-      );
+      // rollout j has seed deriveSeed(run seed, prompt⊕round, j): sampling only the missing ones keeps every seed
+      const seeds = seedsFor(params.seed, rolloutSeedKey(p.id, params.round), params.k - earlier.length, earlier.length);
+      const sampled = await chatSamples(pool, params, p.prompt, seeds, params.sampling, ctx.signal);
       const reward = p.domain === 'code' ? { tests: item.tests } : { answer: item.answer };
       const base = { itemId: p.id, round: params.round, source: p.source, domain: p.domain, prompt: p.prompt, ...reward };
       return {
         rows: [
           ...earlier.map((completion, j) => ({ id: `${p.id}#${params.round}.${j}`, ...base, j, completion, reused: true })),
-          ...sampled.map((r) => ({ id: `${p.id}#${params.round}.${r.j}`, ...base, j: r.j, completion: r.completion, seed: r.seed, finishReason: r.finishReason, model: r.model, usage: r.usage, attempt: ctx.attempt })),
+          ...sampled.map((r, i) => {
+            const j = earlier.length + i;
+            return { id: `${p.id}#${params.round}.${j}`, ...base, j, completion: r.text, seed: r.seed, finishReason: r.finishReason, model: r.model, usage: r.usage, attempt: ctx.attempt };
+          }),
         ],
       };
     },

@@ -49,6 +49,11 @@ export class InvalidEvaluationInput extends Error {
   override name = 'InvalidEvaluationInput';
 }
 
+/** The limits of one program's run under the sandbox settings: its tests spread over `concurrency` lanes. */
+export function sandboxLimits(config: SandboxConfig): SandboxLimits {
+  return { ...config, parallelism: config.concurrency };
+}
+
 /**
  * The code reward of one completion: extraction, the sandbox of its language, per-test verdicts. Throws
  * InvalidEvaluationInput, CheckerError (the test data is at fault), or the sandboxes' unavailable errors.
@@ -60,7 +65,7 @@ export async function evaluateCompletion(config: SandboxConfig, input: EvaluateC
   if (input.fnName !== undefined && language !== 'python') throw new InvalidEvaluationInput('evaluateCode: fnName: call-based problems are Python only');
   const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
   if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
-  const limits: SandboxLimits = { ...config, parallelism: config.concurrency };
+  const limits = sandboxLimits(config);
   const judge = input.checker !== undefined ? checkerJudge(input.checker, limits) : undefined;
   const common = { judge, signal: options.signal, onVerdict: options.onVerdict };
   const { verdicts } =

@@ -20,6 +20,7 @@ import {
   chatFormattedPrompt,
   difficultyDecision,
   PRE_ROLLOUT_RULES,
+  ROUND_RULES,
   type DifficultySchema,
   type DropRule,
   type RolloutVerdict,
@@ -135,7 +136,7 @@ export interface BuildPairsResult {
 }
 
 function emptyDropped(): Record<DropRule, number> {
-  const rules: DropRule[] = [...PRE_ROLLOUT_RULES, 'no-results', 'unsolved', 'too-easy', 'no-valid-chosen', 'no-valid-rejected'];
+  const rules: DropRule[] = [...PRE_ROLLOUT_RULES, ...ROUND_RULES];
   return Object.fromEntries(rules.map((r) => [r, 0])) as Record<DropRule, number>;
 }
 
