@@ -46,6 +46,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
+import { joinGroupCommand, type SandboxCgroup } from './cgroup';
 import { seccompFilter } from './seccomp';
 import type { SandboxLimits } from './types';
 
@@ -58,8 +59,6 @@ export class SandboxUnavailableError extends Error {
 
 export const SCRATCH_BYTES = 64 * 1024 * 1024;
 const SHM_BYTES = 16 * 1024 * 1024;
-const UID_BASE = 60000;
-const UID_SLOTS = 4096;
 
 export interface PythonInstall {
   /** host directory to bind at /opt/python, or undefined when the interpreter lives under /usr */
@@ -82,7 +81,8 @@ function execFileText(cmd: string, args: string[]): Promise<string> {
 /** Resolves the real interpreter behind `python3` (a pyenv shim here) and the prefix to bind. */
 export function resolvePython(): Promise<PythonInstall> {
   pythonPromise ??= (async () => {
-    const py = process.env.PROMPTCOT_SANDBOX_PYTHON ?? 'python3';
+    // the system interpreter lives under /usr, which the sandbox binds anyway: no other host path is mounted
+    const py = process.env.PROMPTCOT_SANDBOX_PYTHON ?? (isExecutable(SYSTEM_PYTHON) ? SYSTEM_PYTHON : 'python3');
     const out = await execFileText(py, [
       '-c',
       'import sys, os; print(os.path.realpath(sys.executable)); print(os.path.realpath(sys.base_prefix))',
@@ -96,6 +96,17 @@ export function resolvePython(): Promise<PythonInstall> {
   })();
   pythonPromise.catch(() => (pythonPromise = undefined));
   return pythonPromise;
+}
+
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function findBwrap(): string | undefined {
@@ -113,68 +124,56 @@ export function findBwrap(): string | undefined {
 
 export const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
 
-// ---- uid slots: one distinct uid per concurrently running sandbox (root mode) ----
-const usedUids = new Set<number>();
-export function takeUid(): number {
-  for (let i = 0; i < UID_SLOTS; i++) {
-    if (!usedUids.has(UID_BASE + i)) {
-      usedUids.add(UID_BASE + i);
-      return UID_BASE + i;
-    }
-  }
-  throw new Error('no free sandbox uid slot');
-}
-
-export function releaseUid(uid: number): void {
-  usedUids.delete(uid);
-}
-
 /** What runs inside the sandbox: Python with `pythonArgs`, optionally under per-process `rlimits`. */
 export interface SandboxedPython {
-  /** host files bound read-only at /box/<name> (the fork server script) */
-  roFiles?: Record<string, string>;
-  /** when set, fd 3 of the spawned process is written to /box/main.py (the program of a fresh run) */
-  programOnFd3?: boolean;
+  /** files placed read-only at /box/<name> (the program of a fresh run, its stdin, the fork server script) */
+  roFiles?: Record<string, Buffer>;
   /** resource limits applied with prlimit to the interpreter; omitted for the fork server, which limits each test child itself */
   rlimits?: SandboxLimits;
+  /** the control group the whole sandbox runs in (see cgroup.ts) */
+  cgroup?: SandboxCgroup;
   pythonArgs: string[];
 }
 
 export interface SandboxCommand {
   cmd: string;
   args: string[];
-  /** bytes to write to extra fds of the spawned bwrap (fd → bytes): the seccomp filter */
+  /** bytes to write to extra fds of the spawned bwrap (fd → bytes): the seccomp filter and the data files */
   fdInputs: Map<number, Buffer>;
 }
 
-/** The bwrap command line; the caller spawns it with pipes on fd 3 (program) and the fds of `fdInputs`. */
+/** /proc files that would show the host (its kernel command line) or the bwrap command line: read as empty */
+const HIDDEN_PROC_FILES = ['/proc/cmdline', '/proc/1/cmdline'];
+
+/** The bwrap command line; the caller spawns it with pipes on the fds of `fdInputs` (spawnSandbox). */
 export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what: SandboxedPython): SandboxCommand {
   const fdInputs = new Map<number, Buffer>();
-  const filter = seccompFilter();
-  const seccompFd = what.programOnFd3 ? 4 : 3;
+  const dataFd = (bytes: Buffer) => {
+    const fd = 3 + fdInputs.size;
+    fdInputs.set(fd, bytes);
+    return String(fd);
+  };
   const args: string[] = [];
   if (isRoot()) {
     args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
   } else {
     args.push('--unshare-all', '--uid', '65534', '--gid', '65534');
   }
-  args.push('--die-with-parent', '--new-session');
+  args.push('--hostname', 'sandbox', '--die-with-parent', '--new-session');
   args.push('--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64');
   args.push('--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin');
   if (py.hostPrefix) args.push('--perms', '0755', '--dir', '/opt', '--ro-bind', py.hostPrefix, '/opt/python');
   args.push('--proc', '/proc', '--dev', '/dev');
+  for (const file of HIDDEN_PROC_FILES) args.push('--ro-bind-data', dataFd(Buffer.alloc(0)), file);
   // POSIX semaphores and shared memory (multiprocessing's locks) need a writable /dev/shm
   args.push('--perms', '01777', '--size', String(SHM_BYTES), '--tmpfs', '/dev/shm');
   args.push('--perms', '0755', '--dir', '/box');
-  if (what.programOnFd3) args.push('--perms', '0444', '--file', '3', '/box/main.py');
-  for (const [name, hostPath] of Object.entries(what.roFiles ?? {})) args.push('--ro-bind', hostPath, `/box/${name}`);
+  for (const [name, bytes] of Object.entries(what.roFiles ?? {})) args.push('--perms', '0444', '--ro-bind-data', dataFd(bytes), `/box/${name}`);
   args.push('--perms', '01777', '--size', String(SCRATCH_BYTES), '--tmpfs', '/scratch', '--chdir', '/scratch');
   args.push('--remount-ro', '/');
   args.push('--clearenv');
-  if (filter) {
-    args.push('--seccomp', String(seccompFd));
-    fdInputs.set(seccompFd, filter);
-  }
+  const filter = seccompFilter();
+  if (filter) args.push('--seccomp', dataFd(filter));
   const bin = path.posix.dirname(py.interpreter);
   for (const [k, v] of [
     ['PATH', `${bin}:/usr/bin:/bin`],
@@ -203,16 +202,18 @@ export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what
   }
   if (what.rlimits) args.push('/usr/bin/prlimit', ...prlimitArgs(what.rlimits), '--');
   args.push(py.interpreter, ...what.pythonArgs);
-  return { cmd: bwrap, args, fdInputs };
+  const command = what.cgroup ? joinGroupCommand(what.cgroup, bwrap, args) : { cmd: bwrap, args };
+  return { ...command, fdInputs };
 }
 
 /**
- * Spawns a sandbox command with pipes on stdin/stdout/stderr, writes `program` to fd 3 when given, and the
- * command's fd inputs (seccomp filter) to theirs.
+ * Spawns a sandbox command with pipes on stdin/stdout/stderr and writes the command's fd inputs (seccomp filter,
+ * data files) to theirs. The worker's other descriptors are not passed on: the ones Node opened are close-on-exec,
+ * inherited ones are closed at worker start (descriptors.ts), and everything inside closes all fds above 2 before
+ * any program runs.
  */
-export function spawnSandbox(command: SandboxCommand, program?: string): ChildProcess {
-  const inputs = new Map(command.fdInputs);
-  if (program !== undefined) inputs.set(3, Buffer.from(program, 'utf8'));
+export function spawnSandbox(command: SandboxCommand): ChildProcess {
+  const inputs = command.fdInputs;
   const highest = Math.max(2, ...inputs.keys());
   const stdio = Array.from({ length: highest + 1 }, (_, fd) => (fd <= 2 || inputs.has(fd) ? 'pipe' : 'ignore')) as Array<'pipe' | 'ignore'>;
   const child = spawn(command.cmd, command.args, { stdio });

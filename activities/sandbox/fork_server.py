@@ -1,20 +1,32 @@
 # A pre-started Python interpreter that runs one program's tests by forking once per test (fast mode of the
-# Python sandbox; see interpreter-pool.ts for the Node side and python-sandbox.ts for the sandbox itself).
+# Python sandbox; see interpreter-pool.ts for the Node side and bwrap.ts for the sandbox itself).
 #
-# It runs inside the same bubblewrap sandbox as a fresh-per-test run (own PID/network/IPC namespaces,
-# read-only root, tmpfs /scratch, unprivileged uid) and never runs untrusted code itself: it only compiles
-# the program, then forks a child per test which sets the resource limits, points fds 0/1/2 at in-memory
-# files (memfd) and executes the compiled program as __main__.
+# It runs inside the same bubblewrap sandbox as a fresh-per-test run (own PID/network/IPC/UTS namespaces,
+# read-only root, tmpfs /scratch, unprivileged uid, seccomp filter, cgroup where the host has one) and never runs
+# untrusted code itself. (It is not the namespace's PID 1: bwrap's init is, so that the whole sandbox dies with
+# the worker; a uid change clears the parent-death signal of anything that runs after setpriv.)
 #
-# Between tests it kills every other process of its uid (kill(-1)) and empties /scratch and /dev/shm, so a test cannot
-# leave anything behind for the next one. It marks itself non-dumpable, so a test child (same uid) cannot
-# ptrace it or open /proc/<pid>/fd or /mem. A child can still signal it (same uid); the Node side then sees
-# the server vanish and re-runs that test in a fresh sandbox, so verdicts never depend on the mode.
+# Three kinds of process:
+#  - the server (this process): never holds a program's text or a test's input. For each program it forks
+#    a zygote and waits for it; when the zygote is gone it kills whatever is left, wipes /scratch and /dev/shm, and
+#    is ready for the next program from a state that no program has touched.
+#  - the zygote (one per program): reads and compiles that program, then for each test copies the input from the
+#    control pipe into a memfd through one reused buffer that it zeroes afterwards, forks the test child, and sends
+#    the output back with sendfile (memfd -> pipe, kernel side). So a test child (a fork of the zygote) holds its
+#    own program's text and nothing of another program, and no other test's input or output. The zygote is a
+#    child subreaper: everything a test leaves behind is reparented to it, killed and reaped before the next test.
+#  - the test child: points fds 0/1/2 at the memfds, closes every other descriptor, sets the per-test rlimits and
+#    executes the compiled program as __main__.
+# A test child can still signal its zygote or the server (same uid). The server then exits (or is gone) and the
+# Node side sees the sandbox gone and re-runs that test in a fresh sandbox, so verdicts never depend on the mode.
 #
-# Protocol on fds 0/1 (pipes to the worker): a JSON header line, then `len` raw bytes.
-#   -> {"op": "load", "len": n}  + program source      <- {"ok": true} | {"ok": false, "kind": "compile"|"crash", "error": s}
-#   -> {"op": "run", "len": n, "cpuSec": c, "asBytes": a, "nproc": p, "fsize": f, "wallMs": w, "errCap": e}  + stdin
+# Protocol, worker -> sandbox on fd 0: a 4-byte big-endian length, a JSON header of that length, then `len` raw
+# bytes (exact reads, so the reader of a header never reads into the body meant for another process).
+#   -> {"op": "load", "len": n} + program source       <- {"ok": true} | {"ok": false, "kind": "compile"|"crash", "error": s}
+#   -> {"op": "run", "len": n, "cpuSec": c, "asBytes": a, "nproc": p, "fsize": f, "wallMs": w, "errCap": e} + stdin
 #   <- {"code": c, "wall": bool, "outLen": n, "errLen": m, "cpuMs": t, "timeMs": t, "clean": bool} + stdout + stderr
+#   -> {"op": "unload", "len": 0}                       <- {"unloaded": true, "clean": bool}
+# Sandbox -> worker on fd 1: a JSON header line, then the payload its lengths announce.
 import builtins
 import ctypes
 import io
@@ -24,6 +36,7 @@ import resource
 import select
 import shutil
 import signal
+import struct
 import sys
 import time
 import traceback
@@ -35,6 +48,7 @@ if hasattr(sys, 'set_int_max_str_digits'):
 sys.argv = ['main.py']
 
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 LIBC = ctypes.CDLL(None, use_errno=True)
 LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
@@ -42,48 +56,75 @@ CTRL_IN = 0
 CTRL_OUT = 1
 SCRATCH = '/scratch'
 SHM = '/dev/shm'
-_buffer = bytearray()
+COPY_CHUNK = 1 << 16
+UNLOADED = 0
+# how CPython exits for SystemExit(code) when code does not fit a C long: it prints the overflow and exits -1
+EXIT_OVERFLOW = 255
 
 
 def read_exact(n):
-    global _buffer
-    while len(_buffer) < n:
-        chunk = os.read(CTRL_IN, max(65536, n - len(_buffer)))
+    """Exactly n bytes from the control pipe (small messages only: headers and program text)."""
+    parts = []
+    while n > 0:
+        chunk = os.read(CTRL_IN, n)
         if not chunk:
-            sys.exit(0)
-        _buffer += chunk
-    data = bytes(_buffer[:n])
-    del _buffer[:n]
-    return data
+            os._exit(0)
+        parts.append(chunk)
+        n -= len(chunk)
+    return b''.join(parts)
 
 
-def read_message():
-    global _buffer
-    while b'\n' not in _buffer:
-        chunk = os.read(CTRL_IN, 65536)
-        if not chunk:
-            sys.exit(0)
-        _buffer += chunk
-    i = _buffer.index(b'\n')
-    header = json.loads(bytes(_buffer[:i]))
-    del _buffer[:i + 1]
-    return header, read_exact(header.get('len', 0))
+def read_header():
+    (length,) = struct.unpack('>I', read_exact(4))
+    return json.loads(read_exact(length))
 
 
-def send(header, *payloads):
-    data = json.dumps(header).encode() + b'\n' + b''.join(payloads)
+def copy_input(dst_fd, n, buffer):
+    """Moves n bytes from the control pipe to dst_fd through `buffer`, which is zeroed afterwards."""
+    view = memoryview(buffer)
+    try:
+        while n > 0:
+            got = os.readv(CTRL_IN, [view[:min(n, len(buffer))]])
+            if got == 0:
+                os._exit(0)
+            written = 0
+            while written < got:
+                written += os.write(dst_fd, view[written:got])
+            n -= got
+    finally:
+        view[:] = bytes(len(buffer))
+        view.release()
+
+
+def send(header):
+    data = json.dumps(header).encode() + b'\n'
     view = memoryview(data)
     while view:
         n = os.write(CTRL_OUT, view)
         view = view[n:]
 
 
+def send_file(fd, length):
+    offset = 0
+    while offset < length:
+        n = os.sendfile(CTRL_OUT, fd, offset, length - offset)
+        if n == 0:
+            break
+        offset += n
+
+
 def exit_status_of(exc):
-    """What the interpreter would exit with for an uncaught SystemExit."""
+    """What the interpreter exits with for an uncaught SystemExit."""
     code = exc.code
     if code is None:
         return 0
     if isinstance(code, int):
+        if not -(1 << 63) <= code < (1 << 63):
+            try:
+                sys.stderr.write('OverflowError: Python int too large to convert to C long\n')
+            except BaseException:
+                pass
+            return EXIT_OVERFLOW
         return code & 0xFF
     try:
         sys.stderr.write(str(code) + '\n')
@@ -93,7 +134,7 @@ def exit_status_of(exc):
 
 
 def run_program(code):
-    """Runs in the forked child: the program as __main__, then interpreter-like shutdown."""
+    """Runs in the test child: the program as __main__, then interpreter-like shutdown."""
     status = 0
     main_module = types.ModuleType('__main__')
     main_module.__file__ = 'main.py'
@@ -128,16 +169,17 @@ def run_program(code):
     return status
 
 
-def child(code, in_fd, out_fd, err_fd, limits):
+def test_child(code, in_fd, out_fd, err_fd, limits):
     status = 1
     try:
         os.setsid()
-        # the child is dumpable again (its own /proc/self/fd, /dev/stdin work); the server stays non-dumpable
+        # the child is dumpable again (its own /proc/self/fd, /dev/stdin work); server and zygote stay non-dumpable
         LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        LIBC.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
         os.dup2(in_fd, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        os.closerange(3, 1 << 16)
+        os.closerange(3, 1 << 30)
         cpu = limits['cpuSec']
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits['asBytes'], limits['asBytes']))
@@ -160,19 +202,80 @@ def child(code, in_fd, out_fd, err_fd, limits):
     os._exit(status)
 
 
+def reap_children():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def kill_others(deadline_s=2.0):
-    """SIGKILLs every process of our uid but us (pid 1 of the namespace is never signalled); waits until gone."""
+    """The server's cleanup: SIGKILLs every process of our uid but us; True once all are gone."""
     end = time.monotonic() + deadline_s
     while True:
         try:
             os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
+            reap_children()
             return True
-        except PermissionError:
+        reap_children()
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.0002)
+
+
+def sandbox_pids():
+    pids = []
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            pids.append(int(name))
+    return pids
+
+
+def kill_test_processes(server_pid, deadline_s=2.0):
+    """The zygote's cleanup after a test: every process but us and the server is killed and reaped.
+
+    kill(-1, SIGSTOP) stops them all at once (and the server, which is then continued), so nothing can fork
+    while the survivors are listed and killed one by one. True once none is left.
+    """
+    me = os.getpid()
+    end = time.monotonic() + deadline_s
+    while True:
+        try:
+            os.kill(-1, signal.SIGSTOP)
+        except (ProcessLookupError, PermissionError):
+            pass
+        others = [p for p in sandbox_pids() if p not in (me, server_pid, 1)]
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.kill(server_pid, signal.SIGCONT)
+        except (ProcessLookupError, PermissionError):
+            pass
+        reap_children()
+        if not [p for p in sandbox_pids() if p not in (me, server_pid, 1)]:
             return True
         if time.monotonic() > end:
             return False
-        time.sleep(0.0005)
+        time.sleep(0.0002)
+
+
+def server_intact(server_pid):
+    """The zygote's check that no test killed or stopped the server (same uid): it must still be our parent."""
+    if os.getppid() != server_pid:
+        return False
+    try:
+        with open('/proc/%d/stat' % server_pid, 'rb') as f:
+            state = f.read().rsplit(b')', 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in (b'T', b't', b'Z', b'X')
 
 
 def wipe_scratch():
@@ -205,62 +308,98 @@ def wipe_dir(top):
     return ok
 
 
-def run_test(code, stdin_bytes, limits):
+def run_test(code, header, buffer, server_pid):
     in_fd = os.memfd_create('stdin')
     out_fd = os.memfd_create('stdout')
     err_fd = os.memfd_create('stderr')
-    os.write(in_fd, stdin_bytes)
+    copy_input(in_fd, header.get('len', 0), buffer)
     os.lseek(in_fd, 0, os.SEEK_SET)
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        child(code, in_fd, out_fd, err_fd, limits)
+        test_child(code, in_fd, out_fd, err_fd, header)
     os.close(in_fd)
     wall = False
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
-    if not poller.poll(limits['wallMs']):
+    if not poller.poll(header['wallMs']):
         wall = True
         os.kill(pid, signal.SIGKILL)
     _, status, usage = os.wait4(pid, 0)
+    # the output is what was written by the time the main process exited: later writes of leftovers are not taken
+    out_len = min(os.fstat(out_fd).st_size, header['fsize'])
+    err_len = min(os.fstat(err_fd).st_size, header['errCap'])
     elapsed_ms = (time.monotonic() - started) * 1000
     os.close(pidfd)
     code_out = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-    clean = kill_others()
+    clean = kill_test_processes(server_pid)
+    if not server_intact(server_pid):
+        # a test killed or stopped the server: the worker re-runs it in a fresh sandbox
+        send({'lost': 'the test killed or stopped the fork server'})
+        os._exit(3)
     clean = wipe_scratch() and clean
-    out_len = os.fstat(out_fd).st_size
-    out = os.pread(out_fd, min(out_len, limits['fsize']), 0)
-    err_len = os.fstat(err_fd).st_size
-    err = os.pread(err_fd, min(err_len, limits['errCap']), 0)
+    cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+    send({'code': code_out, 'wall': wall, 'outLen': out_len, 'errLen': err_len, 'cpuMs': round(cpu_ms, 3),
+          'timeMs': round(elapsed_ms, 3), 'clean': clean})
+    send_file(out_fd, out_len)
+    send_file(err_fd, err_len)
     os.close(out_fd)
     os.close(err_fd)
-    cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
-    send({'code': code_out, 'wall': wall, 'outLen': len(out), 'errLen': len(err), 'cpuMs': round(cpu_ms, 3),
-          'timeMs': round(elapsed_ms, 3), 'clean': clean}, out, err)
+
+
+def zygote(source_len, server_pid):
+    """One program's life: compile it, run its tests until unloaded, exit (its state dies with it)."""
+    LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    try:
+        code = compile(read_exact(source_len).decode('utf-8'), 'main.py', 'exec')
+        send({'ok': True})
+    except (SyntaxError, ValueError) as exc:
+        send({'ok': False, 'kind': 'compile', 'error': type(exc).__name__ + ': ' + str(exc)})
+        code = None
+    except BaseException as exc:
+        send({'ok': False, 'kind': 'crash', 'error': type(exc).__name__ + ': ' + str(exc)})
+        code = None
+    buffer = bytearray(COPY_CHUNK)
+    while True:
+        header = read_header()
+        op = header.get('op')
+        if op == 'run' and code is not None:
+            run_test(code, header, buffer, server_pid)
+        elif op == 'unload':
+            os._exit(UNLOADED)
+        else:
+            send({'ok': False, 'kind': 'protocol', 'error': 'unexpected op ' + repr(op)})
+            os._exit(UNLOADED)
 
 
 def main():
+    os.closerange(3, 1 << 30)
     os.chdir(SCRATCH)
+    server_pid = os.getpid()
     send({'ready': True, 'pid': os.getpid()})
-    code = None
     while True:
-        header, payload = read_message()
+        header = read_header()
         op = header.get('op')
-        if op == 'load':
-            try:
-                code = compile(payload.decode('utf-8'), 'main.py', 'exec')
-                send({'ok': True})
-            except (SyntaxError, ValueError) as exc:
-                code = None
-                send({'ok': False, 'kind': 'compile', 'error': type(exc).__name__ + ': ' + str(exc)})
-            except BaseException as exc:
-                code = None
-                send({'ok': False, 'kind': 'crash', 'error': type(exc).__name__ + ': ' + str(exc)})
-        elif op == 'run' and code is not None:
-            run_test(code, payload, header)
-        else:
+        if op != 'load':
             send({'ok': False, 'kind': 'protocol', 'error': 'unexpected op ' + repr(op)})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                zygote(header.get('len', 0), server_pid)
+            finally:
+                os._exit(3)
+        while True:
+            done, status = os.waitpid(pid, 0)
+            if done == pid:
+                break
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == UNLOADED):
+            # the zygote was killed (by a test of its program) or crashed: the worker retires this sandbox
+            sys.exit(3)
+        clean = kill_others()
+        clean = wipe_scratch() and clean
+        send({'unloaded': True, 'clean': clean})
 
 
 if __name__ == '__main__':

@@ -3,17 +3,29 @@
  * its own bubblewrap sandbox with its own uid. A server compiles a program once and forks a child per test, so a
  * test costs a fork instead of a sandbox set-up plus an interpreter start-up.
  *
+ * A server never holds a program itself: each program lives in a zygote of its own that the server forks for it
+ * and that dies when the program is unloaded (see fork_server.py), so no test sees another program's text or
+ * another test's input. Each server runs in a control group of its own where the host has them (cgroup.ts): before
+ * each test the group's limits are set from the test's limits, and the group's CPU time and OOM kills over the
+ * test go into its verdict.
+ *
  * The pool keeps `size` servers started (pre-started before any program arrives, replaced when one is retired),
- * lends each to one caller at a time, and retires a server after MAX_USES tests, after a test it could not clean
- * up after, or when it stops answering (the caller gets ServerLost and re-runs the test in a fresh sandbox).
+ * lends each to one caller at a time, and retires a server after MAX_USES tests, after a test or program it could
+ * not clean up after, or when it stops answering (the caller gets ServerLost and re-runs the test in a fresh
+ * sandbox).
  */
 import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildCommand, findBwrap, releaseUid, resolvePython, rlimitValues, SandboxUnavailableError, spawnSandbox, takeUid } from './bwrap';
+import { buildCommand, findBwrap, resolvePython, rlimitValues, SandboxUnavailableError, spawnSandbox } from './bwrap';
+import { createSandboxCgroup, type SandboxCgroup } from './cgroup';
+import { forkGroupLimits } from './cgroup-limits';
 import type { SandboxLimits } from './types';
+import { releaseUid, takeUid } from './uid-slots';
 
 const SERVER_SCRIPT = path.join(__dirname, 'fork_server.py');
+let serverScript: Buffer | undefined;
 const MAX_USES = 1000;
 const START_TIMEOUT_MS = 30_000;
 const LOAD_TIMEOUT_MS = 30_000;
@@ -35,7 +47,10 @@ export interface ForkRunResult {
   wallTimeout: boolean;
   stdout: Buffer;
   stderr: Buffer;
+  /** CPU time of every process of the test (cgroup), else of the main process and the children it waited for */
   cpuMs: number;
+  /** the kernel's OOM killer acted in the server's cgroup during the test */
+  oomKilled: boolean;
   timeMs: number;
   /** false when leftover processes or scratch files could not be removed: the server must be retired */
   clean: boolean;
@@ -68,9 +83,13 @@ export class ForkServer {
   /** set once the server has started; called once when it goes away */
   private onExit: ((server: ForkServer) => void) | undefined;
 
+  /** a zygote holds a program: unload() before the server is lent again */
+  private loaded = false;
+
   private constructor(
     private readonly child: ChildProcess,
     private readonly uid: number,
+    private readonly cgroup: SandboxCgroup | undefined,
   ) {
     child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -87,8 +106,18 @@ export class ForkServer {
     if (!bwrap) throw new SandboxUnavailableError('bwrap not found: install Debian package bubblewrap');
     const py = await resolvePython();
     const uid = takeUid();
-    const command = buildCommand(bwrap, py, uid, { roFiles: { 'fork_server.py': SERVER_SCRIPT }, pythonArgs: ['/box/fork_server.py'] });
-    const server = new ForkServer(spawnSandbox(command), uid);
+    let cgroup: SandboxCgroup | undefined;
+    let command;
+    try {
+      cgroup = createSandboxCgroup();
+      serverScript ??= fs.readFileSync(SERVER_SCRIPT);
+      command = buildCommand(bwrap, py, uid, { roFiles: { 'fork_server.py': serverScript }, cgroup, pythonArgs: ['/box/fork_server.py'] });
+    } catch (err) {
+      cgroup?.remove();
+      releaseUid(uid);
+      throw err;
+    }
+    const server = new ForkServer(spawnSandbox(command), uid, cgroup);
     try {
       const { header } = await server.request(undefined, START_TIMEOUT_MS, () => 0);
       if (header.ready !== true) throw new ServerLost(`fork server did not start: ${JSON.stringify(header)}`);
@@ -104,10 +133,19 @@ export class ForkServer {
     return this.alive;
   }
 
-  /** Compiles the program in the server (once per program and server). */
+  /** Starts a zygote for the program, which compiles it (once per program and server). */
   async load(source: string): Promise<LoadResult> {
+    this.loaded = true;
     const { header } = await this.request({ op: 'load', body: Buffer.from(source, 'utf8') }, LOAD_TIMEOUT_MS, () => 0);
     return header as unknown as LoadResult;
+  }
+
+  /** Ends the program's zygote; true when the server is clean again and may take another program. */
+  async unload(): Promise<boolean> {
+    if (!this.loaded) return this.alive;
+    this.loaded = false;
+    const { header } = await this.request({ op: 'unload', body: Buffer.alloc(0) }, LOAD_TIMEOUT_MS, () => 0);
+    return header.unloaded === true && header.clean === true;
   }
 
   /** Runs the loaded program on one input in a forked child under the per-test limits. */
@@ -116,14 +154,18 @@ export class ForkServer {
     // the server counts against the uid's process limit too, so the child may have one more than a fresh run's interpreter
     const message = { op: 'run', cpuSec: r.cpuSec, asBytes: r.asBytes, nproc: r.nproc + 1, fsize: r.fsize, wallMs: limits.wallTimeMs, errCap: STDERR_CAP };
     this.uses++;
+    const before = this.cgroup?.usage();
+    if (before) this.cgroup!.setLimits(forkGroupLimits(limits, before.memoryBytes));
     const { header, payload } = await this.request({ ...message, body: Buffer.from(input, 'utf8') }, limits.wallTimeMs + WATCHDOG_MARGIN_MS, (h) => Number(h.outLen) + Number(h.errLen));
+    const after = before && this.cgroup!.usage();
     const outLen = Number(header.outLen);
     return {
       code: Number(header.code),
       wallTimeout: header.wall === true,
       stdout: payload.subarray(0, outLen),
       stderr: payload.subarray(outLen),
-      cpuMs: Number(header.cpuMs),
+      cpuMs: after ? after.cpuMs - before.cpuMs : Number(header.cpuMs),
+      oomKilled: after ? after.oomKills > before.oomKills : false,
       timeMs: Number(header.timeMs),
       clean: header.clean === true,
     };
@@ -156,7 +198,10 @@ export class ForkServer {
       this.setRef(true);
       if (message) {
         const { body, ...header } = message;
-        this.child.stdin!.write(JSON.stringify({ ...header, len: body.length }) + '\n');
+        const json = Buffer.from(JSON.stringify({ ...header, len: body.length }), 'utf8');
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(json.length);
+        this.child.stdin!.write(Buffer.concat([length, json]));
         this.child.stdin!.write(body);
       }
       this.parse();
@@ -188,6 +233,13 @@ export class ForkServer {
       const rest = joined.subarray(nl + 1);
       this.chunks = rest.length ? [rest] : [];
       this.buffered = rest.length;
+      if (typeof this.header.lost === 'string') {
+        // the zygote found the server killed or stopped by a test: this sandbox is done
+        const why = this.header.lost;
+        this.header = undefined;
+        this.lose(why);
+        return;
+      }
     }
     const need = pending.payloadLength(this.header);
     if (this.buffered < need) return;
@@ -220,7 +272,10 @@ export class ForkServer {
         /* gone */
       }
     }
-    const exited = () => releaseUid(this.uid);
+    const exited = () => {
+      this.cgroup?.remove();
+      releaseUid(this.uid);
+    };
     if (this.child.exitCode !== null || this.child.signalCode !== null) exited();
     else this.child.once('exit', exited);
     pending?.reject(new ServerLost(`${why}${this.stderrTail ? `: ${this.stderrTail.trim().slice(-500)}` : ''}`));

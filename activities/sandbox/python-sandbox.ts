@@ -12,7 +12,10 @@
  * LiveCodeBench comparison decides pass / wrong_answer.
  */
 import * as os from 'node:os';
-import { buildCommand, findBwrap, releaseUid, resolvePython, SandboxUnavailableError, spawnSandbox, takeUid } from './bwrap';
+import { buildCommand, findBwrap, resolvePython, SandboxUnavailableError, spawnSandbox } from './bwrap';
+import { createSandboxCgroup } from './cgroup';
+import { freshGroupLimits, recordInterpreterBaseline } from './cgroup-limits';
+import { releaseUid, takeUid } from './uid-slots';
 import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
 import { compileErrors, excerpt, mapPool } from './common';
@@ -38,14 +41,25 @@ export interface RunOptions {
   onVerdict?: (index: number, verdict: TestVerdict) => void;
 }
 
+/**
+ * What runs before the program in a fresh sandbox: every inherited descriptor above 2 is closed, stdin becomes
+ * the test's input file (seekable, as the memfd of fork mode and the StringIO of the reference harness), then the
+ * harness settings and the program as __main__.
+ */
 const PRELUDE = [
-  'import sys',
+  'import os',
+  'os.closerange(3, 1 << 30)',
+  "__fd = os.open('/box/stdin', os.O_RDONLY)",
+  'os.dup2(__fd, 0)',
+  'os.close(__fd)',
+  'import io, sys',
+  "sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, 'r', closefd=False)), encoding='utf-8')",
   'sys.setrecursionlimit(50000)',
   "if hasattr(sys, 'set_int_max_str_digits'): sys.set_int_max_str_digits(50000)",
   "sys.argv = ['main.py']",
   "with open('/box/main.py', encoding='utf-8') as __f: __src = __f.read()",
   "__code = compile(__src, 'main.py', 'exec')",
-  "del __f, __src",
+  'del __f, __src, __fd',
   'import types',
   "__m = types.ModuleType('__main__'); __m.__file__ = 'main.py'; __m.__builtins__ = __builtins__",
   "sys.modules['__main__'] = __m",
@@ -53,7 +67,8 @@ const PRELUDE = [
 ].join('\n');
 
 const COMPILE_CHECK = [
-  'import sys',
+  'import os, sys',
+  'os.closerange(3, 1 << 30)',
   "src = open('/box/main.py', encoding='utf-8').read()",
   'try:',
   "    compile(src, 'main.py', 'exec')",
@@ -68,12 +83,18 @@ interface RawRun {
   stdout: string;
   stderr: string;
   timeMs: number;
+  /** CPU time of all the test's processes (cgroup), or of the main process and its waited children (fork mode) */
   cpuMs?: number;
+  /** the kernel's OOM killer acted in the sandbox's cgroup during the test */
+  oomKilled?: boolean;
+  /** the most memory the sandbox's cgroup held */
+  peakBytes?: number;
   wallTimeout: boolean;
   outputLimit: boolean;
   spawnError?: string;
 }
 
+/** Fresh mode: one sandbox (and cgroup, where there is one) for one run of the interpreter. */
 async function runOnce(
   programSource: string,
   pythonArgs: string[],
@@ -84,11 +105,14 @@ async function runOnce(
   if (!bwrap) throw new SandboxUnavailableError('bwrap not found: install Debian package bubblewrap');
   const py = await resolvePython();
   const uid = takeUid();
+  const cgroup = createSandboxCgroup();
   try {
-    const command = buildCommand(bwrap, py, uid, { programOnFd3: true, rlimits: limits, pythonArgs });
-    return await new Promise<RawRun>((resolve) => {
+    cgroup?.setLimits(freshGroupLimits(limits));
+    const roFiles = { 'main.py': Buffer.from(programSource, 'utf8'), stdin: Buffer.from(stdin, 'utf8') };
+    const command = buildCommand(bwrap, py, uid, { roFiles, rlimits: limits, pythonArgs, cgroup });
+    const raw = await new Promise<RawRun>((resolve) => {
       const started = process.hrtime.bigint();
-      const child = spawnSandbox(command, programSource);
+      const child = spawnSandbox(command);
       const out: Buffer[] = [];
       let outBytes = 0;
       const err: Buffer[] = [];
@@ -126,9 +150,9 @@ async function runOnce(
         errBytes += chunk.length;
       });
       child.stdin!.on('error', () => {
-        /* EPIPE when the program does not read its input */
+        /* EPIPE: nothing reads it (stdin is the input file) */
       });
-      child.stdin!.end(stdin);
+      child.stdin!.end();
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         resolve({
@@ -143,24 +167,37 @@ async function runOnce(
         });
       });
     });
+    if (cgroup) {
+      const used = cgroup.usage();
+      raw.cpuMs = used.cpuMs;
+      raw.oomKilled = used.oomKills > 0;
+      raw.peakBytes = used.peakBytes;
+    }
+    return raw;
   } finally {
+    cgroup?.remove();
     releaseUid(uid);
   }
 }
-
 
 const MEMORY_RE = /MemoryError|Cannot allocate memory|out of memory|memory allocation failed|Could not allocate/i;
 const SIGXCPU_EXIT = 128 + 24;
 const SIGKILL_EXIT = 128 + 9;
 
-async function classify(raw: RawRun, test: TestCase, options: RunOptions): Promise<TestVerdict> {
+async function classify(raw: RawRun, test: TestCase, limits: SandboxLimits, options: RunOptions): Promise<TestVerdict> {
   const base = { timeMs: Math.round(raw.timeMs), ...(raw.cpuMs !== undefined ? { cpuMs: Math.round(raw.cpuMs) } : {}), stderr: excerpt(raw.stderr) };
   if (raw.spawnError) return { ...base, verdict: 'runtime_error', detail: `spawn failed: ${raw.spawnError}` };
   if (raw.outputLimit) return { ...base, verdict: 'runtime_error', detail: 'output limit' };
   if (raw.wallTimeout) return { ...base, verdict: 'time_limit', detail: 'wall-clock limit' };
+  if (raw.oomKilled) return { ...base, verdict: 'memory_limit', detail: 'memory limit (all processes of the test)' };
   if (raw.code !== 0 && MEMORY_RE.test(raw.stderr)) return { ...base, verdict: 'memory_limit', detail: 'memory limit' };
   if (raw.code === SIGXCPU_EXIT || raw.code === SIGKILL_EXIT) {
     return { ...base, verdict: 'time_limit', detail: raw.code === SIGXCPU_EXIT ? 'CPU limit (SIGXCPU)' : 'killed (SIGKILL)' };
+  }
+  // measured CPU time decides even when the program caught SIGXCPU, split its work over processes, or stayed
+  // under the whole seconds of RLIMIT_CPU
+  if (raw.cpuMs !== undefined && raw.cpuMs > limits.cpuTimeMs) {
+    return { ...base, verdict: 'time_limit', detail: `CPU limit (${Math.round(raw.cpuMs)} ms > ${limits.cpuTimeMs} ms)` };
   }
   if (raw.code !== 0) {
     const detail = raw.code === null ? `signal ${raw.signal}` : raw.code > 128 ? `signal ${raw.code - 128}` : `exit code ${raw.code}`;
@@ -183,6 +220,7 @@ function forkedRaw(r: ForkRunResult, limits: SandboxLimits): RawRun {
     stderr: r.stderr.toString('utf8'),
     timeMs: r.timeMs,
     cpuMs: r.cpuMs,
+    oomKilled: r.oomKilled,
     wallTimeout: r.wallTimeout,
     outputLimit: r.stdout.length > limits.maxOutputBytes,
   };
@@ -198,7 +236,7 @@ async function runFresh(program: string, tests: TestCase[], limits: SandboxLimit
 }
 
 async function runFreshTest(program: string, test: TestCase, index: number, limits: SandboxLimits, options: RunOptions): Promise<TestVerdict> {
-  const verdict = await classify(await runOnce(program, ['-c', PRELUDE], test.input, limits), test, options);
+  const verdict = await classify(await runOnce(program, ['-c', PRELUDE], test.input, limits), test, limits, options);
   options.onVerdict?.(index, verdict);
   return verdict;
 }
@@ -225,18 +263,21 @@ async function runForked(program: string, tests: TestCase[], limits: SandboxLimi
         if (!loaded.ok) {
           if (loaded.kind === 'compile') compileError = loaded.error ?? 'SyntaxError';
           else lost = true;
+          reusable = await server.unload();
           return;
         }
         while (more()) {
           const i = next++;
           const result = await server.run(tests[i]!.input, limits);
-          verdicts[i] = await classify(forkedRaw(result, limits), tests[i]!, options);
+          verdicts[i] = await classify(forkedRaw(result, limits), tests[i]!, limits, options);
           options.onVerdict?.(i, verdicts[i]!);
           if (!result.clean) {
             reusable = false;
             break;
           }
         }
+        // the zygote that held this program goes; the server takes another program only once it is clean
+        if (reusable) reusable = await server.unload();
       } catch (err) {
         if (!(err instanceof ServerLost)) throw err;
         reusable = false;
@@ -285,7 +326,10 @@ export function sandboxAvailable(): Promise<boolean> {
     }
     try {
       const raw = await runOnce('print(6*7)', ['-c', PRELUDE], '', { ...DEFAULT_LIMITS, wallTimeMs: 20_000 });
-      if (raw.code === 0 && raw.stdout.trim() === '42') return true;
+      if (raw.code === 0 && raw.stdout.trim() === '42') {
+        recordInterpreterBaseline(raw.peakBytes);
+        return true;
+      }
       lastProbeError = `probe exited ${raw.code}: ${raw.stderr.slice(0, 500)}`;
       return false;
     } catch (e) {
