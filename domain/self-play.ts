@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { DatasetNameSchema, DatasetRefSchema } from './dataset';
 import { ModelVersionSchema } from './em';
 import { textAfterThink } from './math/extract';
+import { parsePyJson } from './py-json';
+import { pyStrip } from './py-strings';
 import { MODEL_ROLES } from './roles';
 
 export const SELF_PLAY_SOURCES = ['PromptCoT-Math', 'OpenSource-Math', 'PromptCoT-Code', 'OpenSource-Code'] as const;
@@ -40,8 +42,8 @@ export const SelfPlayPromptSchema = z
   .object({
     id: z.union([z.string().min(1), z.number()]).transform(String),
     source: z.enum(SELF_PLAY_SOURCES),
-    /** The policy's user message: the formatted training prompt (code or math template of spec §2.3). */
-    prompt: z.string().trim().min(1),
+    /** The policy's user message: the formatted training prompt (code or math template of spec §2.3), kept as it is. */
+    prompt: z.string().refine((s) => s.trim() !== '', 'must not be empty'),
     /** The bare statement (what the test-case writer sees); taken from `prompt` without its template when absent. */
     problem: z.string().trim().min(1).optional(),
     /** Math: the reference answer; without one, the majority vote of N generations becomes it. */
@@ -210,11 +212,17 @@ export interface PromptWrapper {
  */
 /** A prompt given in its chat format (Qwen style: `<|im_start|>user\n…<|im_end|>\n<|im_start|>assistant`) without the turn markers. */
 export function withoutChatTurn(prompt: string): string {
-  return prompt.trim().replace(/^<\|im_start\|>user\s*/, '').replace(/<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/, '').trim();
+  // the text inside the turn stays as it is: the code template ends in a blank line, which the published pair
+  // rows keep (```` ```\n\n<|im_end|> ````)
+  const start = /^\s*<\|im_start\|>user\n?/.exec(prompt);
+  if (!start) return prompt;
+  const end = prompt.lastIndexOf('<|im_end|>');
+  if (end < start[0].length || !/^<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/.test(prompt.slice(end))) return prompt;
+  return prompt.slice(start[0].length, end);
 }
 
 export function problemOfPrompt(prompt: string, wrappers: readonly PromptWrapper[]): string {
-  let text = withoutChatTurn(prompt);
+  let text = withoutChatTurn(prompt).trim();
   for (const w of wrappers) {
     const prefix = w.prefix.trim();
     const suffix = w.suffix.trim();
@@ -240,7 +248,8 @@ export function parseTestCaseCompletion(completion: string): ParsedTestCase {
   if (!m) return { ok: false, reason: 'no ```json block' };
   let value: unknown;
   try {
-    value = JSON.parse(m[1]!);
+    // as Python's json.loads reads it (NaN / Infinity in an extra field are fine, as in the published script)
+    value = parsePyJson(m[1]!);
   } catch (err) {
     return { ok: false, reason: `json block does not parse: ${(err as Error).message}` };
   }
@@ -274,16 +283,25 @@ export function difficultyDecision(passes: number, decided: number, rule: z.outp
   return { keep: true };
 }
 
-/** Spec §3.5 step 5 (`fix_qwq_completion`): strip, drop a leading `<think>`, then start with `<think>\n`. */
+/**
+ * Spec §3.5 step 5 (`fix_qwq_completion`): strip, drop a leading `<think>`, strip again, then start with
+ * `<think>\n`. The second strip matters: `<think>\nabc</think>` stays as it is (one newline after the tag).
+ */
 export function fixThinkCompletion(completion: string): string {
-  let text = completion.trim();
+  let text = pyStrip(completion);
   if (text.startsWith('<think>')) text = text.slice('<think>'.length);
-  return `<think>\n${text}`;
+  return `<think>\n${pyStrip(text)}`;
 }
 
 const THINK_SHAPE = /^<think>([\s\S]*?)<\/think>([\s\S]+)$/;
-/** Han ideographs and Hangul: the published validity check refuses them in the answer part (language mixing). */
-const CJK = /[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]/;
+/**
+ * Han and Hangul: the published validity check refuses them in the answer part (language mixing). Its ranges
+ * (ideographs with Extension A–F and compatibility ideographs; Hangul Jamo, compatibility Jamo, Jamo Extended-A/B
+ * and syllables) together with everything Unicode assigns to the Han and Hangul scripts (Extensions G and later,
+ * the compatibility supplement, radicals, halfwidth Jamo).
+ */
+const CJK =
+  /[\p{Script=Han}\p{Script=Hangul}\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]/u;
 
 export type TraceProblem = 'no-think-block' | 'empty-think' | 'extra-think-tag' | 'mixed-language';
 

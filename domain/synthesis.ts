@@ -181,12 +181,20 @@ const MARKERS = {
   problem: ['<!-- BEGIN PROBLEM -->', '<!-- END PROBLEM -->'],
 } as const;
 
+/**
+ * The published `extract_problem_and_rationale`: both markers must occur; the block is what follows the first begin
+ * marker up to the next begin or end marker (`text.split(begin)[1].split(end)[0].strip()`), so a repeated begin
+ * marker is not part of the block.
+ */
 function between(text: string, [begin, end]: readonly [string, string]): string | undefined {
-  const i = text.indexOf(begin);
-  if (i < 0) return undefined;
-  const j = text.indexOf(end, i + begin.length);
-  if (j < 0) return undefined;
-  return text.slice(i + begin.length, j).trim();
+  if (!text.includes(begin) || !text.includes(end)) return undefined;
+  const from = text.indexOf(begin) + begin.length;
+  let to = text.length;
+  const nextBegin = text.indexOf(begin, from);
+  if (nextBegin >= 0) to = nextBegin;
+  const endAt = text.slice(from, to).indexOf(end);
+  if (endAt >= 0) to = from + endAt;
+  return text.slice(from, to).trim();
 }
 
 export type ParsedGeneration = { ok: true; rationale: string; problem: string } | { ok: false; reason: string };

@@ -1,7 +1,8 @@
 // Word sets for near-duplicate detection of generated problems (method.md §2.3 step 3).
 //
 // The published rules: lowercase; the characters ()[]{}$^+-*/= become spaces; split on whitespace (Python's
-// str.split() set); keep words of at least 4 characters (code points) that are not made only of 0-9 . , characters.
+// str.split() set); keep words of at least 4 characters (code points) that are neither made only of 0-9 . ,
+// characters nor only of digits (Python's isdigit(): `١٢٣٤`, `²³⁴⁵`).
 // Words keep any other punctuation ("integer," and "integer" are different words), as in the published code.
 //
 // The published code also drops "common words" through a running-frequency cache (a word joins it once it has been
@@ -109,9 +110,51 @@ function nonAsciiClass(c: number): number {
   return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 ? 2 : 0;
 }
 
+// Python's str.isdigit(): characters of Numeric_Type Decimal (general category Nd) or Digit. JavaScript has no
+// Numeric_Type property, so the Digit ones (superscripts, circled and parenthesised digits, ...; Unicode 14, as
+// Python 3.11's unicodedata lists them) are given as ranges.
+const DIGIT_TYPE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0xb2, 0xb3], [0xb9, 0xb9], [0x1369, 0x1371], [0x19da, 0x19da], [0x2070, 0x2070], [0x2074, 0x2079], [0x2080, 0x2089],
+  [0x2460, 0x2468], [0x2474, 0x247c], [0x2488, 0x2490], [0x24ea, 0x24ea], [0x24f5, 0x24fd], [0x24ff, 0x24ff],
+  [0x2776, 0x277e], [0x2780, 0x2788], [0x278a, 0x2792], [0x10a40, 0x10a43], [0x10e60, 0x10e68], [0x11052, 0x1105a],
+  [0x1f100, 0x1f10a],
+];
+const ND = /^\p{Nd}$/u;
+let bmpDigits: Uint8Array | undefined;
+
+/** Python str.isdigit() of one code point. */
+export function isPyDigit(cp: number): boolean {
+  if (cp < 128) return cp >= 48 && cp <= 57;
+  if (cp < 0x10000) {
+    if (!bmpDigits) {
+      bmpDigits = new Uint8Array(0x10000);
+      for (let c = 128; c < 0x10000; c++) if (ND.test(String.fromCharCode(c))) bmpDigits[c] = 1;
+      for (const [a, b] of DIGIT_TYPE_RANGES) for (let c = a; c <= b && c < 0x10000; c++) bmpDigits[c] = 1;
+    }
+    return bmpDigits[cp] === 1;
+  }
+  return ND.test(String.fromCodePoint(cp)) || DIGIT_TYPE_RANGES.some(([a, b]) => cp >= a && cp <= b);
+}
+
 /** Punctuation trimmed from both ends of a word before the stop-word lookup. */
 function isTrimmed(c: number): boolean {
   return c === 46 /* . */ || c === 44 /* , */ || c === 59 /* ; */ || c === 58 /* : */ || c === 33 /* ! */ || c === 63 /* ? */ || c === 34 /* " */ || c === 39 /* ' */ || c === 96 /* ` */;
+}
+
+/**
+ * Whether the non-ASCII code unit at `i` belongs to a digit: a BMP digit, the first half of a surrogate pair whose
+ * code point is one, or the second half of such a pair (decided with its first half).
+ */
+function unitIsDigit(text: string, i: number, c: number): boolean {
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const d = text.charCodeAt(i + 1);
+    return d >= 0xdc00 && d <= 0xdfff && isPyDigit(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000);
+  }
+  if (c >= 0xdc00 && c <= 0xdfff) {
+    const p = text.charCodeAt(i - 1);
+    return p >= 0xd800 && p <= 0xdbff; // its pair was checked with the first half
+  }
+  return isPyDigit(c);
 }
 
 function trimPunctuation(w: string): string {
@@ -252,10 +295,12 @@ export class WordFilter {
       const start = i;
       let h = 0x811c9dc5;
       let numeric = 1; // 1 while every character is one of 0-9 . ,
+      let digits = true; // while every character is a digit (Python's isdigit(): any script, superscripts, ...)
       let lowSurrogates = 0;
       for (;;) {
         h = imul(h ^ c, 0x01000193);
         numeric &= cls;
+        if (digits) digits = c < 128 ? c >= 48 && c <= 57 : unitIsDigit(lower, i, c);
         if (++i >= n) break;
         c = lower.charCodeAt(i);
         if (c < 128) cls = ASCII_CLASS[c]!;
@@ -266,7 +311,7 @@ export class WordFilter {
         if (cls === 2) break;
       }
       const end = i;
-      if (end - start - lowSurrogates < min || numeric === 1) continue;
+      if (end - start - lowSurrogates < min || numeric === 1 || digits) continue;
       const hash = fmix32(h);
       if (checkStop) {
         let s = start;

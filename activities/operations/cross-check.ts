@@ -8,7 +8,7 @@
 import { CrossCheckParamsSchema, type CrossCheckParams, type TestCaseRecord } from '../../domain/self-play';
 import type { SandboxConfig } from '../../domain/config';
 import type { InferencePool } from '../inference/pool';
-import { compareStdio } from '../sandbox/compare';
+import { compareStdio, stdioKey } from '../sandbox/compare';
 import { extractCode } from '../sandbox/extract-code';
 import { runPython } from '../sandbox/python-sandbox';
 import { isSandboxUnavailable, sandboxLimits } from '../sandbox/activities';
@@ -28,15 +28,20 @@ export interface TestCheck {
   dropped: number;
 }
 
-/** Groups outputs that the stdio comparison holds equal; returns the majority output (more than half of `of`) or null. */
+/**
+ * Groups outputs that the stdio comparison holds equal; returns the majority output (more than half of `of`) or
+ * null. One pass over the outputs, keyed by stdioKey (equal keys ⇔ equal under compareStdio), so M outputs cost
+ * M linear scans, not M² comparisons.
+ */
 export function majorityOutput(outputs: readonly string[], of: number): string | null {
-  const groups: Array<{ output: string; size: number }> = [];
+  const groups = new Map<string, { output: string; size: number }>();
   for (const out of outputs) {
-    const g = groups.find((x) => compareStdio(x.output, out).ok);
+    const key = stdioKey(out);
+    const g = groups.get(key);
     if (g) g.size++;
-    else groups.push({ output: out, size: 1 });
+    else groups.set(key, { output: out, size: 1 });
   }
-  const best = groups.reduce<{ output: string; size: number } | null>((a, g) => (a === null || g.size > a.size ? g : a), null);
+  const best = [...groups.values()].reduce<{ output: string; size: number } | null>((a, g) => (a === null || g.size > a.size ? g : a), null);
   return best !== null && best.size * 2 > of ? best.output : null;
 }
 

@@ -44,9 +44,13 @@ function drop(rule: DropRule, reason: string, detail: Record<string, unknown> = 
   return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
 }
 
-/** A chat answer as one text: thinking returned apart (a reasoning parser) goes back inside `<think>` tags. */
+/**
+ * A chat answer as one text: thinking returned apart (a reasoning parser, which splits the raw output at
+ * `</think>` and keeps both sides as they are) goes back inside `<think>` tags, as the model wrote it:
+ * `<think>\n` + reasoning + `</think>` + content, with no newlines of our own (fix_qwq_completion's shape).
+ */
 export function completionText(choice: GenerationChoice): string {
-  return choice.reasoning !== undefined ? `<think>\n${choice.reasoning}\n</think>\n\n${choice.text}` : choice.text;
+  return choice.reasoning !== undefined ? `<think>\n${choice.reasoning.replace(/^\s+/, '')}</think>${choice.text}` : choice.text;
 }
 
 export interface ChatSample {

@@ -1,12 +1,18 @@
 // Formatting a synthesized problem as a training prompt (spec §2.3 step 4).
 import type { Domain } from '../../domain/synthesis';
 import { render, template } from '.';
+import { pyStrip } from '../../domain/py-strings';
 
 export function formatProblem(domain: Domain, problem: string): string {
-  if (domain === 'math') return render('math-problem', { problem });
+  if (domain === 'math') {
+    // a problem that already carries the instruction is taken as it is (the published rule), not given it twice
+    const instruction = template('math-problem').split('{problem}')[1]!.trim();
+    if (problem.includes(instruction)) return problem;
+    return render('math-problem', { problem: pyStrip(problem) });
+  }
   // A problem that brings its own starter code gets the instruction prefix only (the published rule).
-  if (problem.includes('starter code')) return template('code-problem').split('{problem}')[0] + problem;
-  return render('code-problem', { problem });
+  if (problem.includes('starter code')) return template('code-problem').split('{problem}')[0] + problem.replace(/^\s+/, '');
+  return render('code-problem', { problem: pyStrip(problem) });
 }
 
 /** The code and math templates around `{problem}`: what problemOfPrompt takes off a formatted prompt. */

@@ -1,6 +1,7 @@
 // LiveCodeBench's call-based mode (problems with starter code and a function name): each line of a test input is
 // a JSON argument; the program's `Solution().<fn>(*args)` (or a top-level `<fn>`) is called and its result,
 // tuples as lists, compared with the JSON of the expected output.
+import { parsePyJson, pyEquals, showPyJson, type PyJson } from '../../domain/py-json';
 
 /** Python appended to the program: reads the arguments, calls the function, prints its result as JSON. */
 export function callDriver(fnName: string): string {
@@ -20,31 +21,24 @@ __sys.stdout.write(__json.dumps(__plain(__fn(*__args))))
 `;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return a === b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
-    return deepEqual(ka, kb) && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-  }
-  return false;
-}
-
-/** Compares the printed JSON result with the expected output (JSON, tuples as lists). */
+/**
+ * Compares the printed JSON result with the expected output (JSON, tuples as lists) as LiveCodeBench does in Python
+ * (`prediction == json.loads(output)`): both sides are read as Python's json.loads reads them, so integers compare
+ * exactly (2**60 + 1 is not 2**60), floats by their double value, an int and a float exactly (`3 == 3.0`), bools as
+ * ints, NaN equal to nothing, and NaN / Infinity literals are accepted.
+ */
 export function compareCallResult(expected: string, actual: string): { ok: boolean; reason?: string } {
-  let want: unknown;
-  let got: unknown;
+  let want: PyJson;
+  let got: PyJson;
   try {
-    want = JSON.parse(expected);
+    want = parsePyJson(expected);
   } catch {
     return { ok: false, reason: `expected output is not JSON: ${expected.slice(0, 80)}` };
   }
   try {
-    got = JSON.parse(actual);
+    got = parsePyJson(actual);
   } catch {
     return { ok: false, reason: `result is not JSON: ${actual.slice(0, 80)}` };
   }
-  return deepEqual(want, got) ? { ok: true } : { ok: false, reason: `expected ${JSON.stringify(want).slice(0, 80)} got ${JSON.stringify(got).slice(0, 80)}` };
+  return pyEquals(want, got) ? { ok: true } : { ok: false, reason: `expected ${showPyJson(want)} got ${showPyJson(got)}` };
 }

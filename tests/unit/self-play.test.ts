@@ -142,7 +142,7 @@ describe('fixThinkCompletion and splitTrace', () => {
   it('removes a leading <think> (after trimming) and puts <think>\\n in front', () => {
     expect(fixThinkCompletion('  <think>abc</think>done  ')).toBe('<think>\nabc</think>done');
     expect(fixThinkCompletion('abc</think>done')).toBe('<think>\nabc</think>done');
-    expect(fixThinkCompletion('<think>\nabc</think>done')).toBe('<think>\n\nabc</think>done');
+    expect(fixThinkCompletion('<think>\nabc</think>done')).toBe('<think>\nabc</think>done');
   });
 
   it('splits a fixed completion into thinking and answer', () => {
@@ -367,7 +367,7 @@ describe('rolloutValidity', () => {
 describe('completionText', () => {
   it('puts separately returned reasoning back inside think tags', () => {
     const text = completionText({ text: 'The answer is \\boxed{2}.', finishReason: 'stop', reasoning: 'one plus one' });
-    expect(text).toBe('<think>\none plus one\n</think>\n\nThe answer is \\boxed{2}.');
+    expect(text).toBe('<think>\none plus one</think>The answer is \\boxed{2}.');
     expect(splitTrace(fixThinkCompletion(text)).ok).toBe(true);
   });
 
@@ -419,15 +419,15 @@ describe('prepareSelfPlayPromptOperation', () => {
     const codeStatement = 'Given n integers, print their sum.\n\nInput: the first line holds n, the second the numbers.';
     const prompt = formatProblem('code', codeStatement);
     const rows = rowsOf(await op.run({ id: 7, source: 'PromptCoT-Code', prompt, extra: 'ignored' }, op.parseParams(undefined), ctx()));
-    // the record schema trims the prompt (the code template ends with blank lines)
-    expect(rows).toEqual([{ id: '7', source: 'PromptCoT-Code', domain: 'code', prompt: prompt.trim(), problem: codeStatement }]);
+    // the prompt stays as it is: the code template ends with a blank line, which the pair rows keep
+    expect(rows).toEqual([{ id: '7', source: 'PromptCoT-Code', domain: 'code', prompt, problem: codeStatement }]);
   });
 
   it('takes the chat turn off a chat-formatted prompt, so the pair rows wrap it once', async () => {
     const statement = 'Given n integers, print the largest one.';
     const chat = `<|im_start|>user\n${formatProblem('code', statement)}<|im_end|>\n<|im_start|>assistant\n`;
     const rows = rowsOf(await op.run({ id: 'c', source: 'OpenSource-Code', prompt: chat }, op.parseParams({}), ctx()));
-    expect(rows[0]).toMatchObject({ prompt: formatProblem('code', statement).trim(), problem: statement });
+    expect(rows[0]).toMatchObject({ prompt: formatProblem('code', statement), problem: statement });
   });
 
   it('keeps the given problem, answer, tests and completions', async () => {
