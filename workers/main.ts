@@ -1,11 +1,15 @@
 // Shared entry logic of the worker processes: load config, connect, build the workers for some queues, run.
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../activities/config';
+import { closeInheritedDescriptors } from '../activities/sandbox/descriptors';
 import type { QueueKind } from '../domain/operations';
 import { connectWorker } from './connection';
 import { createWorkers, runWorkers } from './create-workers';
 
 export async function workerMain(kinds: QueueKind[]): Promise<void> {
+  // what started us may have left descriptors open that every spawned process (sandboxes too) would inherit
+  const closed = closeInheritedDescriptors();
+  if (closed.length > 0) console.log(`closed inherited descriptors ${closed.join(', ')}`);
   Runtime.install({ logger: new DefaultLogger((process.env.PROMPTCOT_LOG_LEVEL as 'INFO' | 'WARN' | undefined) ?? 'WARN') });
   const config = loadConfig();
   const connection = await connectWorker(config);

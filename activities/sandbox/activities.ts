@@ -34,8 +34,34 @@ export interface EvaluateCodeResult {
   noCode?: true;
 }
 
+/**
+ * A checker judges each test's output. A checker that throws (or runs out of time or memory) on one output is
+ * that test's wrong_answer: a hostile output must not turn the whole evaluation into a fault of the test data.
+ * It is a broken checker (CheckerError) only when it also fails on the test's own expected output.
+ */
 function checkerJudge(checker: string, limits: SandboxLimits): Judge {
-  return (test, stdout) => runChecker(checker, { input: test.input, expected: test.output, actual: stdout }, limits);
+  const acceptsExpected = new Map<string, Promise<boolean>>();
+  const sound = (test: TestCase) => {
+    const key = JSON.stringify([test.input, test.output]);
+    let known = acceptsExpected.get(key);
+    if (!known) {
+      known = runChecker(checker, { input: test.input, expected: test.output, actual: test.output }, limits).then(
+        (r) => r.ok,
+        () => false,
+      );
+      acceptsExpected.set(key, known);
+    }
+    return known;
+  };
+  return async (test, stdout) => {
+    try {
+      return await runChecker(checker, { input: test.input, expected: test.output, actual: stdout }, limits);
+    } catch (err) {
+      if (!(err instanceof CheckerError)) throw err;
+      if (!(await sound(test))) throw new CheckerError(`${err.message} (it does not accept the expected output either)`);
+      return { ok: false, reason: `checker error on this output: ${err.message}` };
+    }
+  };
 }
 
 export interface EvaluateOptions {

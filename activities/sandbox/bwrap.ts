@@ -164,7 +164,7 @@ export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what
   args.push('--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin');
   if (py.hostPrefix) args.push('--perms', '0755', '--dir', '/opt', '--ro-bind', py.hostPrefix, '/opt/python');
   args.push('--proc', '/proc', '--dev', '/dev');
-  for (const file of HIDDEN_PROC_FILES) args.push('--ro-bind-data', dataFd(Buffer.alloc(0)), file);
+  for (const file of HIDDEN_PROC_FILES) args.push('--perms', '0444', '--ro-bind-data', dataFd(Buffer.alloc(0)), file);
   // POSIX semaphores and shared memory (multiprocessing's locks) need a writable /dev/shm
   args.push('--perms', '01777', '--size', String(SHM_BYTES), '--tmpfs', '/dev/shm');
   args.push('--perms', '0755', '--dir', '/box');

@@ -58,7 +58,7 @@ SCRATCH = '/scratch'
 SHM = '/dev/shm'
 COPY_CHUNK = 1 << 16
 UNLOADED = 0
-# how CPython exits for SystemExit(code) when code does not fit a C long: it prints the overflow and exits -1
+# how CPython exits for SystemExit(code) when code does not fit a C long: silently, with status -1 (255)
 EXIT_OVERFLOW = 255
 
 
@@ -120,10 +120,6 @@ def exit_status_of(exc):
         return 0
     if isinstance(code, int):
         if not -(1 << 63) <= code < (1 << 63):
-            try:
-                sys.stderr.write('OverflowError: Python int too large to convert to C long\n')
-            except BaseException:
-                pass
             return EXIT_OVERFLOW
         return code & 0xFF
     try:
