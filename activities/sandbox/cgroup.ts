@@ -293,12 +293,21 @@ export function createSandboxCgroup(): SandboxCgroup | undefined {
   }
 }
 
+/** What the joining shell says (on stderr, with exit status JOIN_FAILED_EXIT) when it could not join the group. */
+export const JOIN_FAILED = 'promptcot-sandbox: cannot join cgroup';
+export const JOIN_FAILED_EXIT = 125;
+
+/** A sandbox that could not be put into its cgroup: not the program's fault, so no verdict (the caller retries). */
+export class CgroupJoinError extends Error {
+  override name = 'CgroupJoinError';
+}
+
 /**
  * The command that runs `cmd args` inside `group`: a shell joins the group and then execs the command, so that
  * no process of the sandbox ever runs outside it.
  */
 export function joinGroupCommand(group: SandboxCgroup, cmd: string, args: string[]): { cmd: string; args: string[] } {
   const files = group.procsFiles;
-  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+  const script = `n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || { echo "${JOIN_FAILED} $1" >&2; exit ${JOIN_FAILED_EXIT}; }; shift; n=$((n-1)); done; exec "$@"`;
   return { cmd: '/bin/sh', args: ['-c', script, 'sh', String(files.length), ...files, cmd, ...args] };
 }

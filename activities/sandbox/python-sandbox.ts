@@ -13,7 +13,7 @@
  */
 import * as os from 'node:os';
 import { buildCommand, findBwrap, resolvePython, SandboxUnavailableError, spawnSandbox } from './bwrap';
-import { createSandboxCgroup } from './cgroup';
+import { CgroupJoinError, createSandboxCgroup, JOIN_FAILED, JOIN_FAILED_EXIT } from './cgroup';
 import { freshGroupLimits, recordInterpreterBaseline } from './cgroup-limits';
 import { releaseUid, takeUid } from './uid-slots';
 import { callDriver, compareCallResult } from './call-based';
@@ -167,6 +167,7 @@ async function runOnce(
         });
       });
     });
+    if (cgroup && raw.code === JOIN_FAILED_EXIT && raw.stderr.includes(JOIN_FAILED)) throw new CgroupJoinError(raw.stderr.trim());
     if (cgroup) {
       const used = cgroup.usage();
       raw.cpuMs = used.cpuMs;

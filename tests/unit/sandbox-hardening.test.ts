@@ -276,6 +276,11 @@ describe('fidelity with the reference harness', () => {
     const code = 'import sys\na = sys.stdin.read()\nsys.stdin.seek(0)\nprint(sys.stdin.read() == a, sys.stdin.seekable(), a.strip())';
     expect((await verdictOf(code, mode, L, '7 8\n', 'True True 7 8')).verdict).toBe('pass');
   });
+  it.each(MODES)('a leading U+FEFF is not whitespace to Python: the output does not match (%s mode)', async (mode) => {
+    expect((await verdictOf('print("\\ufeff5")', mode, L, '', '5')).verdict).toBe('wrong_answer');
+    expect((await verdictOf('print("5\\ufeff")', mode, L, '', '5')).verdict).toBe('wrong_answer');
+    expect((await verdictOf('print("\\u20025\\u3000")', mode, L, '', '5')).verdict).toBe('pass');
+  });
   it.each(MODES)('exit statuses as CPython: sys.exit(2**64) fails, sys.exit(2**40) is status 0 (%s mode)', async (mode) => {
     expect((await verdictOf('import sys\nprint("ok")\nsys.exit(2**64)', mode)).verdict).toBe('runtime_error');
     expect((await verdictOf('import sys\nprint("ok")\nsys.exit(-2**70)', mode)).verdict).toBe('runtime_error');
