@@ -101,6 +101,15 @@ export const ContaminationSchema = z
     benchmarkFiles: z.array(z.string().min(1)).default([]),
     /** Word n-gram length of the overlap check (the paper: 13, Qwen2.5 style). */
     ngram: z.number().int().min(3).max(64).default(13),
+    /**
+     * JSONL files of ordinary (not benchmark) problems, a `prompt`, `problem` or `question` field per line: a
+     * benchmark n-gram that `stockMinPrompts` different problems of them (or of the corpus) contain is stock phrasing.
+     */
+    referenceFiles: z.array(z.string().min(1)).default([]),
+    /** Whether the prompt files being checked are a reference corpus too (they are ordinary problems, mostly). */
+    corpusAsReference: z.boolean().default(true),
+    /** Different reference problems (word-set Jaccard below 1/2) that make a benchmark n-gram stock phrasing. */
+    stockMinPrompts: z.number().int().min(2).max(1000).default(3),
   })
   .strict();
 
@@ -169,7 +178,13 @@ export type SelfPlayParsed = z.output<typeof SelfPlayInputSchema>;
 
 // ---- operation parameters (validated by the stage before any work is scheduled)
 
-export const PrepareSelfPlayParamsSchema = z.object({ contamination: ContaminationSchema.prefault({}) }).strict();
+export const PrepareSelfPlayParamsSchema = z
+  .object({
+    contamination: ContaminationSchema.prefault({}),
+    /** The prompt files of the run (the workflow passes them): with corpusAsReference, a reference corpus. */
+    corpusFiles: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
 export type PrepareSelfPlayParams = z.output<typeof PrepareSelfPlayParamsSchema>;
 
 export const ConstructRewardParamsSchema = z

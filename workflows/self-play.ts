@@ -127,7 +127,9 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
         total = imported.imported + imported.rejected;
         if (imported.rejects) rejectFiles.push(imported.rejects);
       }
-      const prepared = await step('prepare', () => stage('prepare', 'prepareSelfPlayPrompt', { contamination: input.contamination }, prompts!, `${input.name}/prepared`));
+      // the prompt files are the reference corpus of stock phrasing (same commands as before: only the params grow)
+      const prepareParams = { contamination: input.contamination, ...(input.promptFiles ? { corpusFiles: input.promptFiles } : {}) };
+      const prepared = await step('prepare', () => stage('prepare', 'prepareSelfPlayPrompt', prepareParams, prompts!, `${input.name}/prepared`));
       const rewarded = await step('rewards', () =>
         stage('rewards', 'constructReward', { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers }, prepared.output, `${input.name}/rewarded`),
       );

@@ -101,9 +101,10 @@ export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams
     // the policy gets the prompt as its user message, and the pair rows put the chat turn around it once
     const prompt = withoutChatTurn(p.prompt);
     const problem = p.problem ?? problemOfPrompt(prompt, promptWrappers());
-    const { benchmarkFiles, ngram } = params.contamination;
+    const { benchmarkFiles, ngram, referenceFiles, corpusAsReference, stockMinPrompts } = params.contamination;
     if (benchmarkFiles.length > 0) {
-      const hit = findContamination(problem, await contaminationIndex(benchmarkFiles, ngram));
+      const reference = { corpusFiles: corpusAsReference ? params.corpusFiles : [], referenceFiles, minPrompts: stockMinPrompts };
+      const hit = findContamination(problem, await contaminationIndex(benchmarkFiles, ngram, reference));
       if (hit) return drop(hit.rule, `overlaps ${hit.benchmark}${hit.ngram ? ` (${ngram}-gram "${hit.ngram}")` : ''}`, { benchmark: hit.benchmark, ngram: hit.ngram });
     }
     if (p.source === 'PromptCoT-Math') {
