@@ -65,7 +65,7 @@ export interface StepRunner {
 /** Installs the pause / resume / retryStep / abandon handlers; call it before the workflow's first await. */
 export function stepRunner(status: StepStatus, progress: PipelineProgress, options: StageOptions & { paused?: boolean; stopRequested?: () => boolean }): StepRunner {
   const stopped = options.stopRequested ?? (() => false);
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the stage options, minus the run-level ones
+  // the stage options, minus the run-level ones
   const { paused: _p, stopRequested: _s, ...stageDefaults } = options;
   const wf = workflowInfo().workflowId;
   let paused = options.paused ?? false;

@@ -248,7 +248,7 @@ async function runFreshTest(program: string, test: TestCase, index: number, limi
  * the tests nobody took yet run in fresh sandboxes.
  */
 async function runForked(program: string, tests: TestCase[], limits: SandboxLimits, options: RunOptions, width: number): Promise<RunResult> {
-  const { fnName, signal } = options;
+  const { signal } = options;
   const pool = interpreterPool(width);
   const verdicts = new Array<TestVerdict | undefined>(tests.length);
   let next = 0;
