@@ -249,7 +249,17 @@ export function problemOfPrompt(prompt: string, wrappers: readonly PromptWrapper
 
 export type ParsedTestCase = { ok: true; test: TestCaseRecord } | { ok: false; reason: string };
 
-const JSON_BLOCK = /```json\s*([\s\S]*?)\s*```/;
+/**
+ * The content of the first ```` ```json ```` block (the published ```` ```json\s*(.*?)\s*``` ````, DOTALL), found
+ * with two searches instead of a lazy regex, which is quadratic on long whitespace runs.
+ */
+function firstJsonBlock(text: string): string | undefined {
+  const open = text.indexOf('```json');
+  if (open < 0) return undefined;
+  const close = text.indexOf('```', open + 7);
+  if (close < 0) return undefined;
+  return text.slice(open + 7, close).trim();
+}
 
 /**
  * One written test from a test-case writer completion (spec §3.2 post-processing): the text after the first
@@ -259,12 +269,12 @@ const JSON_BLOCK = /```json\s*([\s\S]*?)\s*```/;
 export function parseTestCaseCompletion(completion: string): ParsedTestCase {
   if (!completion.includes('</think>') && completion.includes('<think>')) return { ok: false, reason: 'thinking not finished (no </think>)' };
   const answer = textAfterThink(completion);
-  const m = JSON_BLOCK.exec(answer);
-  if (!m) return { ok: false, reason: 'no ```json block' };
+  const block = firstJsonBlock(answer);
+  if (block === undefined) return { ok: false, reason: 'no ```json block' };
   let value: unknown;
   try {
     // as Python's json.loads reads it (NaN / Infinity in an extra field are fine, as in the published script)
-    value = parsePyJson(m[1]!);
+    value = parsePyJson(block);
   } catch (err) {
     return { ok: false, reason: `json block does not parse: ${(err as Error).message}` };
   }

@@ -232,3 +232,16 @@ describe("Python's json and Decimal in the written tests, the comparison and ded
     expect(problemWords('x1234 ١٢٣٤a')).toEqual(['x1234', '١٢٣٤a']);
   });
 });
+
+describe('written-test parsing on hostile text', () => {
+  it('finds the json block in linear time, with the published regex result', () => {
+    const ws = ' '.repeat(2 * MiB);
+    const r = timed(() => parseTestCaseCompletion(`\`\`\`json${ws}{"input": "1", "output": "1"}${ws}x${ws}\`\`\``));
+    expect(r.value).toEqual({ ok: false, reason: expect.stringMatching(/^json block does not parse/) });
+    expect(r.ms).toBeLessThan(2000);
+    const u = timed(() => parseTestCaseCompletion(`\`\`\`json${ws}{"input": "1", "output": "1"}${ws}`));
+    expect(u.value).toEqual({ ok: false, reason: 'no ```json block' });
+    expect(u.ms).toBeLessThan(2000);
+    expect(parseTestCaseCompletion('```json\n {"input": "a", "output": "b"} \n``` trailing ```json {} ```')).toEqual({ ok: true, test: { input: 'a', output: 'b' } });
+  });
+});
