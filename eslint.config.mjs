@@ -1,5 +1,6 @@
 // Lint rules of the project (run by `npm test` through `npm run lint`): the Temporal samples' rules for workflow
 // code (no floating promises, no Node built-ins in deterministic code) plus the SDK's import/no-cycle.
+import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
@@ -40,6 +41,12 @@ export default tseslint.config(
         { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'no Math.random in deterministic code: use domain/random.ts with a derived seed' },
       ],
     },
+  },
+  {
+    // the in-isolate runtime of the JavaScript sandbox: a plain script that sees only ECMAScript built-ins
+    files: ['activities/sandbox/js-shim.js'],
+    languageOptions: { sourceType: 'script', ecmaVersion: 2023, globals: {} },
+    rules: { ...js.configs.recommended.rules, 'no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
   },
   {
     // tests read JSON results of workflows and servers loosely
