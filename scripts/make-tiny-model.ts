@@ -2,9 +2,9 @@
 //   npm run model:tiny [-- --out models/tiny-bigram.gguf --seed 20240917 --force]
 // Keeps an existing file that already holds exactly this model unless --force is given.
 import { parseArgs } from 'node:util';
-import { DEFAULT_TINY_MODEL_PATH, TINY_MODEL_DEFAULT_SEED, generateTinyModel } from './tiny-model';
+import { DEFAULT_TINY_MODEL_PATH, TINY_MODEL_DEFAULT_SEED, generateTinyModel } from '../lib/tiny-model';
 
-export { generateTinyModel } from './tiny-model';
+export { generateTinyModel } from '../lib/tiny-model';
 
 function main(): void {
   const { values } = parseArgs({

@@ -9,9 +9,9 @@ import { loadConfig } from '../activities/config';
 import { DatasetStore } from '../activities/datasets/store';
 import { connectClient, connectWorker } from '../workers/connection';
 import { createWorkers } from '../workers/create-workers';
-import { startDevServer, type DevServer } from './dev-server';
-import { startLocalModelServer } from './local-model-server';
-import { readRunView, renderRunView } from './progress-view';
+import { startDevServer, type DevServer } from '../lib/dev-server';
+import { startLocalModelServer } from '../lib/local-model/http';
+import { readRunView, renderRunView } from '../lib/progress-view';
 
 async function reachable(check: () => Promise<unknown>): Promise<boolean> {
   try {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
-import { startFakeOpenAIServer, type Fault, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { startFakeOpenAIServer, type Fault, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';
 import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { tempDir, writeJsonl } from '../support/files';

@@ -9,7 +9,7 @@ import { createInferenceActivities } from '../../activities/inference/activities
 import { InferenceClient } from '../../activities/inference/client';
 import { InferencePool } from '../../activities/inference/pool';
 import type { Config } from '../../domain/config';
-import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes } from '../../scripts/tiny-model';
+import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes } from '../../lib/tiny-model';
 import { testConfig } from '../support/config';
 import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { writeJsonl } from '../support/files';

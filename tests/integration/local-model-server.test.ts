@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { renderChatPrompt } from '../../scripts/local-model-server';
+import { renderChatPrompt } from '../../lib/local-model/http';
 import { startLocalModelProcess, type LocalModelProcess } from '../support/local-model';
-import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes, type TinyBigramModel } from '../../scripts/tiny-model';
+import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes, type TinyBigramModel } from '../../lib/tiny-model';
 
 const SEED = 424242; // not the default seed: the server must serve the file it is given
 const MODEL_NAME = 'tiny-test';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../activities/config';
-import { freePort } from '../../scripts/dev-server';
+import { freePort } from '../../lib/dev-server';
 import { tempDir } from '../support/files';
 import { writeConfigFile } from '../support/worker-process';
 

@@ -17,7 +17,7 @@ import { deriveSeed } from '../../domain/seeds';
 import { rolloutSeedKey } from '../../domain/self-play';
 import type { RoundReport } from '../../activities/self-play/pairs';
 import type { SelfPlayResult, SelfPlayStatus } from '../../workflows/self-play';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { tempDir } from '../support/files';
 import { saveHistoryFixture } from '../support/histories';
 import { startLocalTemporal } from '../support/temporal';

@@ -13,7 +13,7 @@ import { tempDir, writeJsonl } from '../support/files';
 import { testConfig } from '../support/config';
 import { runTestWorkers, type TestWorkers } from '../support/workers';
 import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
-import { startFakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { startFakeOpenAIServer } from '../../lib/fake-openai-server';
 
 describe('mapDatasetStage on a real Temporal server', () => {
   const tmp = tempDir('stage-wf');

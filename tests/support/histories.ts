@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureTemporalCli } from '../../scripts/temporal-cli';
+import { ensureTemporalCli } from '../../lib/temporal-cli';
 
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 

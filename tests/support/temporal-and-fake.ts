@@ -1,7 +1,7 @@
 // The common fixture of integration tests: a real Temporal dev server, the fake OpenAI server answering with
 // `respond`, a temp folder, and the test's workers (set `ctx.workers`), all torn down after the file's tests.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { tempDir } from './files';
 import { startLocalTemporal } from './temporal';
 import type { TestWorkers } from './workers';

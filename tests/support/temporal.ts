@@ -2,7 +2,7 @@
 // and one workflow bundle per test file.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ensureTemporalCli } from '../../scripts/temporal-cli';
+import { ensureTemporalCli } from '../../lib/temporal-cli';
 import { WORKFLOWS_PATH } from '../../workers/create-workers';
 
 let runtimeInstalled = false;

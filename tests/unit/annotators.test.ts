@@ -3,7 +3,7 @@
 import { InferencePool } from '../../activities/inference/pool';
 import { annotateRationaleOperation, extractConceptsOperation } from '../../activities/operations/cold-start';
 import type { ItemContext } from '../../activities/operations/types';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';
 
 let fake: FakeOpenAIServer;

@@ -11,7 +11,7 @@ import { Limiter } from '../../activities/inference/limiter';
 import { InferencePool } from '../../activities/inference/pool';
 import { alignEchoedTokens, SpanScoringError, sumSpanLogProbs } from '../../activities/inference/spans';
 import { processInferenceUsage } from '../../activities/inference/usage';
-import { fakeLogprob, startFakeOpenAIServer, type Fault, type FakeOpenAIServer } from '../../scripts/fake-openai-server';
+import { fakeLogprob, startFakeOpenAIServer, type Fault, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 
 let server: FakeOpenAIServer;
 const clients: InferenceClient[] = [];

@@ -1,0 +1,174 @@
+// promptcot CLI: start runs, watch their progress, list and cancel them, and keep schedules for corpus refreshes.
+//   npm run cli -- start batchInference --input run.json [--id ID] [--wait]
+//   npm run cli -- status ID [--watch]
+//   npm run cli -- list [--running]
+//   npm run cli -- cancel ID
+//   npm run cli -- signal ID pause|resume|retryStep|abandon      (emRationaleLoop; any signal of a run)
+//   npm run cli -- query ID status                               (any query of a run, printed as JSON)
+//   npm run cli -- schedule ID --workflow batchInference --input run.json --every 1d
+//   npm run cli -- workflows
+import { readFileSync } from 'node:fs';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowFailedError, type Client } from '@temporalio/client';
+import { loadConfig } from '../activities/config';
+import type { Config } from '../domain/config';
+import { safeParseWith } from '../domain/validation';
+import { STARTABLE_WORKFLOWS } from '../domain/workflows';
+import { connectClient } from '../workers/connection';
+import { readRunView, renderRunView } from './progress-view';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+      if (v !== undefined) flags.set(k, v);
+      else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(k, argv[++i]!);
+      else flags.set(k, true);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function flag(args: Args, name: string): string | undefined {
+  const v = args.flags.get(name);
+  if (v === true) throw new UsageError(`--${name} needs a value`);
+  return v;
+}
+
+/** Reads the workflow input from --input FILE or --json TEXT and validates it, naming the bad field. */
+export function readWorkflowInput(workflow: string, args: Args): unknown {
+  const spec = STARTABLE_WORKFLOWS[workflow];
+  if (!spec) throw new UsageError(`unknown workflow "${workflow}" (known: ${Object.keys(STARTABLE_WORKFLOWS).join(', ')})`);
+  const file = flag(args, 'input');
+  const text = file !== undefined ? readFileSync(file, 'utf8') : flag(args, 'json');
+  if (text === undefined) throw new UsageError('give the workflow input with --input FILE.json or --json TEXT');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file ?? '--json'}: invalid JSON: ${(err as Error).message}`);
+  }
+  const parsed = safeParseWith(spec.input, value);
+  if (!parsed.ok) throw new UsageError(`${file ?? '--json'}: invalid ${workflow} input: ${parsed.message}`);
+  return value; // the workflow applies defaults itself, so the history shows what the user gave
+}
+
+function uiLink(config: Config, workflowId: string): string | undefined {
+  if (!config.temporal.address.startsWith('127.0.0.1') && !config.temporal.address.startsWith('localhost')) return undefined;
+  return `http://127.0.0.1:${config.devServer.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+async function watch(client: Client, workflowId: string, intervalMs: number): Promise<void> {
+  const tty = process.stdout.isTTY;
+  for (;;) {
+    const view = await readRunView(client, workflowId);
+    const line = renderRunView(view);
+    process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    if (view.status !== 'RUNNING') break;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  if (tty) process.stdout.write('\n');
+}
+
+export async function runCli(argv: string[], config: Config = loadConfig()): Promise<number> {
+  const args = parseArgs(argv);
+  const [command, ...rest] = args.positional;
+  if (command === 'workflows') {
+    for (const [name, spec] of Object.entries(STARTABLE_WORKFLOWS)) console.log(`${name}\t${spec.description}`);
+    return 0;
+  }
+  if (command === 'start' && rest[0]) {
+    const input = readWorkflowInput(rest[0], args); // validated before any connection is made
+    const client = await connectClient(config);
+    const workflowId = flag(args, 'id') ?? `${rest[0]}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const handle = await client.workflow.start(rest[0], { taskQueue: config.taskQueues.orchestration, workflowId, args: [input] });
+    console.log(`started ${rest[0]} as ${handle.workflowId}`);
+    const link = uiLink(config, handle.workflowId);
+    if (link) console.log(`Web UI: ${link}`);
+    if (args.flags.has('wait')) {
+      await watch(client, handle.workflowId, 1000);
+      try {
+        console.log(JSON.stringify(await handle.result(), null, 2));
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) {
+          console.error(`run failed: ${err.cause?.message ?? err.message}`);
+          return 1;
+        }
+        throw err;
+      }
+    }
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'status' && rest[0]) {
+    const client = await connectClient(config);
+    if (args.flags.has('watch')) await watch(client, rest[0], Number(flag(args, 'interval') ?? 1000));
+    else console.log(renderRunView(await readRunView(client, rest[0])));
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'list') {
+    const client = await connectClient(config);
+    const query = args.flags.has('running') ? "ExecutionStatus='Running'" : undefined;
+    let shown = 0;
+    for await (const wf of client.workflow.list({ query })) {
+      console.log(`${wf.workflowId}\t${wf.type}\t${wf.status.name}\t${wf.startTime.toISOString()}`);
+      if (++shown >= Number(flag(args, 'limit') ?? 50)) break;
+    }
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'cancel' && rest[0]) {
+    const client = await connectClient(config);
+    await client.workflow.getHandle(rest[0]).cancel();
+    console.log(`cancellation requested for ${rest[0]}`);
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'signal' && rest[0] && rest[1]) {
+    const client = await connectClient(config);
+    await client.workflow.getHandle(rest[0]).signal(rest[1]);
+    console.log(`signal ${rest[1]} sent to ${rest[0]}`);
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'query' && rest[0] && rest[1]) {
+    const client = await connectClient(config);
+    console.log(JSON.stringify(await client.workflow.getHandle(rest[0]).query(rest[1]), null, 2));
+    await client.connection.close();
+    return 0;
+  }
+  if (command === 'schedule' && rest[0]) {
+    const workflow = flag(args, 'workflow');
+    if (!workflow) throw new UsageError('schedule needs --workflow NAME');
+    const input = readWorkflowInput(workflow, args);
+    const every = flag(args, 'every');
+    const cron = flag(args, 'cron');
+    if (!every && !cron) throw new UsageError('schedule needs --every INTERVAL (e.g. 1d) or --cron "0 3 * * *"');
+    const client = await connectClient(config);
+    const spec = every ? { intervals: [{ every: every as `${number}d` }] } : { cronExpressions: [cron!] };
+    const action = { type: 'startWorkflow' as const, workflowType: workflow, args: [input], taskQueue: config.taskQueues.orchestration };
+    try {
+      await client.schedule.create({ scheduleId: rest[0], spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
+      console.log(`schedule ${rest[0]} created`);
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await client.schedule.getHandle(rest[0]).update((prev) => ({ ...prev, spec, action }));
+      console.log(`schedule ${rest[0]} updated`);
+    }
+    await client.connection.close();
+    return 0;
+  }
+  throw new UsageError('usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)');
+}
