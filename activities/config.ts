@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, isNode, parse as parseYamlScalar, LineCounter } from 'yaml';
-import { ConfigSchema, type Config, type EndpointConfig } from '../domain/config';
-import { fieldProblems } from '../domain/validation';
+import { ConfigSchema, type Config, type EndpointConfig } from '../domain/platform/config';
+import { fieldProblems } from '../domain/core/validation';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

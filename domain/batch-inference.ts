@@ -1,7 +1,7 @@
 // Input of the batch inference pipeline: JSONL prompts in, sampled completions (with provenance) out.
 import { z } from 'zod';
-import { DatasetNameSchema } from './dataset';
-import { ChatCompletionParamsSchema } from './operations';
+import { DatasetNameSchema } from './core/dataset';
+import { ChatCompletionParamsSchema } from './registry/operations';
 
 export const BatchInferenceInputSchema = z
   .object({

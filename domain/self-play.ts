@@ -6,12 +6,12 @@
 //                        too-few-tests (code) · no-answer, trivial-answer (math) · failed (an item that errored)
 //   per round:           no-results · unsolved · too-easy · no-valid-chosen · no-valid-rejected
 import { z } from 'zod';
-import { DatasetNameSchema, DatasetRefSchema } from './dataset';
-import { ModelVersionSchema } from './em';
+import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
+import { ModelVersionSchema } from './em-rationale-loop';
 import { textAfterThink } from './math/extract';
-import { parsePyJson } from './py-json';
-import { pyStrip } from './py-strings';
-import { MODEL_ROLES } from './roles';
+import { parsePyJson } from './core/py-json';
+import { pyStrip } from './core/py-strings';
+import { MODEL_ROLES } from './core/roles';
 
 export const SELF_PLAY_SOURCES = ['PromptCoT-Math', 'OpenSource-Math', 'PromptCoT-Code', 'OpenSource-Code'] as const;
 export type SelfPlaySource = (typeof SELF_PLAY_SOURCES)[number];

@@ -10,9 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowFailedError, type Client } from '@temporalio/client';
 import { loadConfig } from '../activities/config';
-import type { Config } from '../domain/config';
-import { safeParseWith } from '../domain/validation';
-import { STARTABLE_WORKFLOWS } from '../domain/workflows';
+import type { Config } from '../domain/platform/config';
+import { safeParseWith } from '../domain/core/validation';
+import { STARTABLE_WORKFLOWS } from '../domain/registry/workflows';
 import { connectClient } from '../workers/connection';
 import { readRunView, renderRunView } from './progress-view';
 

@@ -1,9 +1,9 @@
 // Reads a run's progress (its `progress` query, the running stage's query, and the heartbeats of its running
 // shards) and renders it as a line with a bar.
 import type { Client } from '@temporalio/client';
-import type { PipelineProgress } from '../domain/pipeline';
-import type { StageProgress } from '../domain/stage';
-import type { SynthesisProgress } from '../domain/synthesis';
+import type { PipelineProgress } from '../domain/core/progress';
+import type { StageProgress } from '../domain/core/stage';
+import type { SynthesisProgress } from '../domain/synthesize-corpus';
 
 export interface RunView {
   workflowId: string;

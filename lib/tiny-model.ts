@@ -19,7 +19,7 @@
 // rewriting (BPE vocabularies never add a prefix space); BOS is prepended (`add_bos_token = true`), EOS is not.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { mulberry32 } from '../domain/random';
+import { mulberry32 } from '../domain/core/random';
 
 // ---------------------------------------------------------------------------------------------------------
 // GGUF v3 writer

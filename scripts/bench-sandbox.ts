@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../domain/random';
+import { mulberry32 } from '../domain/core/random';
 import { readCodeBenchmark } from '../activities/datasets/code-benchmark';
 import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
 import { DEFAULT_LIMITS, runPython, type SandboxMode } from '../activities/sandbox/python-sandbox';

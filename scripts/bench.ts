@@ -15,9 +15,9 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { importJsonl } from '../activities/datasets/import';
 import { DatasetStore } from '../activities/datasets/store';
 import { InferenceClient } from '../activities/inference/client';
-import { ConfigSchema, type Config } from '../domain/config';
-import type { DatasetRef } from '../domain/dataset';
-import type { StageInput, StageResult } from '../domain/stage';
+import { ConfigSchema, type Config } from '../domain/platform/config';
+import type { DatasetRef } from '../domain/core/dataset';
+import type { StageInput, StageResult } from '../domain/core/stage';
 import { createWorkers } from '../workers/create-workers';
 import { startDevServer } from '../lib/dev-server';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfigPath, loadConfig } from '../activities/config';
-import { LocalModelConfigSchema } from '../domain/config';
+import { LocalModelConfigSchema } from '../domain/platform/config';
 import { DEFAULT_TINY_MODEL_PATH, generateTinyModel } from '../lib/tiny-model';
 import { startLocalModelServer } from '../lib/local-model/http';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { Config } from '../domain/config';
+import type { Config } from '../domain/platform/config';
 
 function tlsOptions(config: Config) {
   const tls = config.temporal.tls;

@@ -1,8 +1,8 @@
 // Builds the workers of one process: which task queues it polls, which activities it offers, what concurrency.
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import type { Config } from '../domain/config';
-import type { QueueKind } from '../domain/operations';
+import type { Config } from '../domain/platform/config';
+import type { QueueKind } from '../domain/registry/operations';
 import { DatasetStore } from '../activities/datasets/store';
 import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';

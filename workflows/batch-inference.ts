@@ -1,8 +1,8 @@
 // Batch inference: import JSONL prompts into a dataset, then sample completions for every prompt in a durable stage.
 import { defineQuery, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import { BatchInferenceInputSchema, type BatchInferenceInput } from '../domain/batch-inference';
-import type { PipelineProgress } from '../domain/pipeline';
-import type { StageResult } from '../domain/stage';
+import type { PipelineProgress } from '../domain/core/progress';
+import type { StageResult } from '../domain/core/stage';
 import { bookkeepingActivities } from './bookkeeping';
 import { mapDatasetStage } from './stage';
 import { parseWorkflowInput } from './validate';

@@ -2,9 +2,9 @@
 // (concepts, problem) pair (annotateRationale). The first output is a concept file for synthesizeCorpus; the
 // second holds the seed triples (c, z, x) the EM loop starts from.
 import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { PipelineProgress } from '../domain/pipeline';
-import type { StageInput, StageResult } from '../domain/stage';
-import { ColdStartInputSchema, type ColdStartInput } from '../domain/synthesis';
+import type { PipelineProgress } from '../domain/core/progress';
+import type { StageInput, StageResult } from '../domain/core/stage';
+import { ColdStartInputSchema, type ColdStartInput } from '../domain/synthesize-corpus';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities } from './bookkeeping';
 import { mapDatasetStage } from './stage';

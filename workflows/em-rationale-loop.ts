@@ -12,10 +12,10 @@
 // run (nothing completed is redone), or fails the run after `abandon`.
 import { continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EmActivities } from '../activities/em/activities';
-import type { DatasetRef } from '../domain/dataset';
-import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord, type ModelVersion } from '../domain/em';
-import type { PipelineProgress } from '../domain/pipeline';
-import type { TrainResult } from '../domain/training';
+import type { DatasetRef } from '../domain/core/dataset';
+import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord, type ModelVersion } from '../domain/em-rationale-loop';
+import type { PipelineProgress } from '../domain/core/progress';
+import type { TrainResult } from '../domain/platform/training';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { coldStart } from './cold-start';

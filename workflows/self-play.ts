@@ -12,11 +12,11 @@
 // running training), and a `status` query.
 import { CancellationScope, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { SelfPlayActivities, BuildPairsResult } from '../activities/self-play/pairs';
-import type { DatasetRef } from '../domain/dataset';
-import type { ModelVersion } from '../domain/em';
-import type { PipelineProgress } from '../domain/pipeline';
+import type { DatasetRef } from '../domain/core/dataset';
+import type { ModelVersion } from '../domain/em-rationale-loop';
+import type { PipelineProgress } from '../domain/core/progress';
 import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '../domain/self-play';
-import type { TrainResult } from '../domain/training';
+import type { TrainResult } from '../domain/platform/training';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { baseOf, RunStopped, stepRunner, trainingActivities, type StepStatus } from './steps';

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { StageActivities } from '../activities/stage/activities';
-import { OPERATIONS } from '../domain/operations';
+import { OPERATIONS } from '../domain/registry/operations';
 import {
   addCounts,
   StageInputSchema,
@@ -19,7 +19,7 @@ import {
   type StageInput,
   type StageProgress,
   type StageResult,
-} from '../domain/stage';
+} from '../domain/core/stage';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';
 import { parseWorkflowInput } from './validate';

@@ -13,10 +13,10 @@ import {
 } from '@temporalio/workflow';
 import type { TrainingActivities } from '../activities/training/train';
 import type { createModelActivation } from '../activities/training/activate-role';
-import type { DatasetRef } from '../domain/dataset';
-import type { ModelVersion } from '../domain/em';
-import type { PipelineProgress } from '../domain/pipeline';
-import type { StageInput, StageResult } from '../domain/stage';
+import type { DatasetRef } from '../domain/core/dataset';
+import type { ModelVersion } from '../domain/em-rationale-loop';
+import type { PipelineProgress } from '../domain/core/progress';
+import type { StageInput, StageResult } from '../domain/core/stage';
 import { NON_RETRYABLE } from './bookkeeping';
 import { mapDatasetStage } from './stage';
 

@@ -3,8 +3,8 @@
 // the corpus ever produced (a persisted index), pass by pass in order → formatted training prompts with provenance.
 import { ActivityCancellationType, condition, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SynthesisActivities } from '../activities/synthesis/activities';
-import { hashToSeed } from '../domain/seeds';
-import { passLabel, passSeed, SynthesizeCorpusInputSchema, type SynthesizeCorpusInput, type SynthesisProgress, type SynthesisResult } from '../domain/synthesis';
+import { hashToSeed } from '../domain/core/seeds';
+import { passLabel, passSeed, SynthesizeCorpusInputSchema, type SynthesizeCorpusInput, type SynthesisProgress, type SynthesisResult } from '../domain/synthesize-corpus';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';

@@ -1,9 +1,9 @@
 // Turns user JSONL files into a dataset: streaming, sharded, bad lines set aside with file, line and reason.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/dataset';
-import { RECORD_SCHEMAS, type RecordSchemaName } from '../../domain/records';
-import { fieldProblems } from '../../domain/validation';
+import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/core/dataset';
+import { RECORD_SCHEMAS, type RecordSchemaName } from '../../domain/registry/records';
+import { fieldProblems } from '../../domain/core/validation';
 import { LineAppender, writeFileAtomic } from './jsonl';
 import { DatasetStore, readRecords } from './store';
 

@@ -9,8 +9,8 @@ import {
   type DatasetManifest,
   type DatasetRef,
   type ShardInfo,
-} from '../../domain/dataset';
-import { describeZodError } from '../../domain/validation';
+} from '../../domain/core/dataset';
+import { describeZodError } from '../../domain/core/validation';
 import { readLines, writeFileAtomic, type JsonlLine } from './jsonl';
 
 export class DatasetError extends Error {

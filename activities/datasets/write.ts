@@ -1,6 +1,6 @@
 // Writes a stream of rows as a new dataset: shards of `shardSize` lines, each written atomically, then the manifest.
 import path from 'node:path';
-import { shardFileName, type DatasetRef, type ShardInfo } from '../../domain/dataset';
+import { shardFileName, type DatasetRef, type ShardInfo } from '../../domain/core/dataset';
 import { writeFileAtomic } from './jsonl';
 import type { DatasetStore } from './store';
 

@@ -5,7 +5,7 @@
 // (mulberry32), never Math.random, so signatures are the same across processes and runs. Word hashes are already
 // well mixed (fmix32), which is what makes the minimum of each map a uniformly chosen word of the set: for two sets,
 // P(signature values agree) = Jaccard.
-import { mulberry32 } from '../../domain/random';
+import { mulberry32 } from '../../domain/core/random';
 
 // Hot loops call Math.imul through a module constant: a global lookup of `Math` is slow where code runs in a vm
 // context (jest), and this costs nothing elsewhere.

@@ -4,9 +4,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { DatasetRef } from '../../domain/dataset';
-import { mean, median, reward, selectBest, type EmParsed, type EStepMetrics, type IterationRecord, type ScoredCandidate } from '../../domain/em';
-import { formatGeneration } from '../../domain/synthesis';
+import type { DatasetRef } from '../../domain/core/dataset';
+import { mean, median, reward, selectBest, type EmParsed, type EStepMetrics, type IterationRecord, type ScoredCandidate } from '../../domain/em-rationale-loop';
+import { formatGeneration } from '../../domain/synthesize-corpus';
 import { writeFileAtomic } from '../datasets/jsonl';
 import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';

@@ -8,7 +8,7 @@
 // retry policy. Outside an activity context (plain unit tests) the functions work as ordinary async functions.
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MODEL_ROLES, type ModelRole } from '../../domain/config';
+import { MODEL_ROLES, type ModelRole } from '../../domain/platform/config';
 import type { ChatRequest, GenerationResult, SpanScores } from './client';
 import { InferenceUnavailableError, NonRetryableInferenceError } from './errors';
 import type { InferencePool } from './pool';

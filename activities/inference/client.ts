@@ -11,7 +11,7 @@
 // non-retryable failure throws NonRetryableInferenceError at once. A caller abort (opts.signal) stops at once,
 // also during backoff and while queued in the limiter, and rethrows the signal's reason.
 import OpenAI from 'openai';
-import type { EndpointConfig } from '../../domain/config';
+import type { EndpointConfig } from '../../domain/platform/config';
 import { resolveApiKey } from '../config';
 import {
   classifyError,

@@ -1,6 +1,6 @@
 // The inference clients of one process: one InferenceClient (with its limiter and connection pool) per configured
 // endpoint, created on first use and shared by every activity of the worker. Create one pool per process.
-import type { Config, ModelRole } from '../../domain/config';
+import type { Config, ModelRole } from '../../domain/platform/config';
 import { InferenceClient, type InferenceClientOptions } from './client';
 import type { InferenceUsage } from './usage';
 

@@ -1,8 +1,8 @@
 // One chat completion request per item (n samples), through the endpoint bound to a model role.
 import { z } from 'zod';
-import { ChatCompletionParamsSchema, type ChatCompletionParams } from '../../domain/operations';
-import { deriveSeed } from '../../domain/seeds';
-import { fieldProblems, formatPath } from '../../domain/validation';
+import { ChatCompletionParamsSchema, type ChatCompletionParams } from '../../domain/registry/operations';
+import { deriveSeed } from '../../domain/core/seeds';
+import { fieldProblems, formatPath } from '../../domain/core/validation';
 import type { InferencePool } from '../inference/pool';
 import { validateWith } from './validate';
 import type { ItemOperation } from './types';

@@ -11,8 +11,8 @@ import {
   parseThinkingProcess,
   type AnnotateRationaleParams,
   type ExtractConceptsParams,
-} from '../../domain/synthesis';
-import { deriveSeed, hashToSeed } from '../../domain/seeds';
+} from '../../domain/synthesize-corpus';
+import { deriveSeed, hashToSeed } from '../../domain/core/seeds';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
 import { rejectBadField, validateWith } from './validate';

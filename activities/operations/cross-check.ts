@@ -6,7 +6,7 @@
 // tests stay and the counts are recorded; with `drop` disagreeing tests are removed, and a problem left with fewer
 // than minTests is set aside (rule too-few-tests). Problems with given tests, and math prompts, pass unchanged.
 import { CrossCheckParamsSchema, type CrossCheckParams, type TestCaseRecord } from '../../domain/self-play';
-import type { SandboxConfig } from '../../domain/config';
+import type { SandboxConfig } from '../../domain/platform/config';
 import type { InferencePool } from '../inference/pool';
 import { compareStdio, stdioKey } from '../sandbox/compare';
 import { extractCode } from '../sandbox/extract-code';

@@ -15,9 +15,9 @@ import {
   type CharSpan,
   type SampleRationalesParams,
   type ScoreRationaleParams,
-} from '../../domain/em';
-import { deriveSeed } from '../../domain/seeds';
-import { formatGeneration, parseThinkingProcess } from '../../domain/synthesis';
+} from '../../domain/em-rationale-loop';
+import { deriveSeed } from '../../domain/core/seeds';
+import { formatGeneration, parseThinkingProcess } from '../../domain/synthesize-corpus';
 import type { ScoredToken } from '../inference/spans';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';

@@ -7,7 +7,7 @@ import {
   parseGeneration,
   type ConceptRecord,
   type GenerateProblemParams,
-} from '../../domain/synthesis';
+} from '../../domain/synthesize-corpus';
 import type { InferencePool } from '../inference/pool';
 import { formatProblem } from '../prompts/problems';
 import { numberedConcepts, render } from '../prompts';

@@ -1,5 +1,5 @@
 // The identity operation: passes each record through. Measures the cost of the stage machinery itself.
-import { NoopParamsSchema } from '../../domain/operations';
+import { NoopParamsSchema } from '../../domain/registry/operations';
 import { validateWith } from './validate';
 import type { ItemOperation } from './types';
 

@@ -9,9 +9,9 @@
 //    the reference.
 // A prompt set aside carries `detail.rule`, the rule name the round report counts it under.
 import { extractAnswer, majorityVoteOfCompletions, matchedPromptPattern, mathEqualDetailed, trivialAnswerReason } from '../../domain/math';
-import type { SandboxConfig } from '../../domain/config';
+import type { SandboxConfig } from '../../domain/platform/config';
 import { findContamination } from '../../domain/contamination';
-import { deriveSeed } from '../../domain/seeds';
+import { deriveSeed } from '../../domain/core/seeds';
 import {
   ConstructRewardParamsSchema,
   domainOfSource,
@@ -31,7 +31,7 @@ import {
   type TestCaseRecord,
 } from '../../domain/self-play';
 import type { GenerationChoice, GenerationResult } from '../inference/client';
-import type { ModelRole } from '../../domain/roles';
+import type { ModelRole } from '../../domain/core/roles';
 import type { InferencePool } from '../inference/pool';
 import { render } from '../prompts';
 import { promptWrappers } from '../prompts/problems';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
-import { describeZodError, fieldProblems } from '../../domain/validation';
+import { describeZodError, fieldProblems } from '../../domain/core/validation';
 
 /** An item that fails its schema is set aside, naming its first bad field (the run goes on). */
 export function rejectBadField(error: z.ZodError): { reject: string } {

@@ -1,7 +1,7 @@
 // Formatting a synthesized problem as a training prompt (spec §2.3 step 4).
-import type { Domain } from '../../domain/synthesis';
+import type { Domain } from '../../domain/synthesize-corpus';
 import { render, template } from '.';
-import { pyStrip } from '../../domain/py-strings';
+import { pyStrip } from '../../domain/core/py-strings';
 
 export function formatProblem(domain: Domain, problem: string): string {
   if (domain === 'math') {

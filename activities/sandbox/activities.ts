@@ -5,7 +5,7 @@
 // isolated-vm) that replaces the LiveCodeBench comparison.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { SandboxConfig } from '../../domain/config';
+import type { SandboxConfig } from '../../domain/platform/config';
 import { extractCode } from './extract-code';
 import { CheckerError, JsSandboxUnavailableError, runChecker, runJavaScript } from './js-sandbox';
 import { runPython, SandboxUnavailableError } from './python-sandbox';

@@ -1,7 +1,7 @@
 // LiveCodeBench's call-based mode (problems with starter code and a function name): each line of a test input is
 // a JSON argument; the program's `Solution().<fn>(*args)` (or a top-level `<fn>`) is called and its result,
 // tuples as lists, compared with the JSON of the expected output.
-import { parsePyJson, pyEquals, showPyJson, type PyJson } from '../../domain/py-json';
+import { parsePyJson, pyEquals, showPyJson, type PyJson } from '../../domain/core/py-json';
 
 /** Python appended to the program: reads the arguments, calls the function, prints its result as JSON. */
 export function callDriver(fnName: string): string {

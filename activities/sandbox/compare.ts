@@ -12,9 +12,9 @@ export interface CompareResult {
   reason?: string;
 }
 
-import { pySplit, pyStrip } from '../../domain/py-strings';
+import { pySplit, pyStrip } from '../../domain/core/py-strings';
 
-export { isPyWhitespace, pySplit, pyStrip } from '../../domain/py-strings';
+export { isPyWhitespace, pySplit, pyStrip } from '../../domain/core/py-strings';
 
 interface DecimalValue {
   kind: 'finite' | 'inf' | 'nan';

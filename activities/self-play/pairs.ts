@@ -12,10 +12,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { DatasetRef, RejectRecord } from '../../domain/dataset';
-import type { ModelVersion } from '../../domain/em';
-import { mulberry32 } from '../../domain/random';
-import { deriveSeed } from '../../domain/seeds';
+import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
+import type { ModelVersion } from '../../domain/em-rationale-loop';
+import { mulberry32 } from '../../domain/core/random';
+import { deriveSeed } from '../../domain/core/seeds';
 import {
   chatFormattedPrompt,
   difficultyDecision,

@@ -1,11 +1,11 @@
 // Temporal activities of the generic stage and of dataset import.
 import { existsSync, promises as fsp } from 'node:fs';
 import { Context } from '@temporalio/activity';
-import type { Config } from '../../domain/config';
-import type { DatasetRef } from '../../domain/dataset';
-import { shardFileName } from '../../domain/dataset';
-import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/stage';
-import type { RecordSchemaName } from '../../domain/records';
+import type { Config } from '../../domain/platform/config';
+import type { DatasetRef } from '../../domain/core/dataset';
+import { shardFileName } from '../../domain/core/dataset';
+import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/core/stage';
+import type { RecordSchemaName } from '../../domain/registry/records';
 import { importJsonl, type ImportResult } from '../datasets/import';
 import type { DatasetStore } from '../datasets/store';
 import type { OperationRegistry } from '../operations';

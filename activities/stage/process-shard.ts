@@ -1,8 +1,8 @@
 // Maps an item operation over one shard with bounded concurrency, recording each finished item as it finishes,
 // resuming after a crash from what earlier attempts recorded, and writing the output shard atomically at the end.
 import { existsSync, promises as fsp } from 'node:fs';
-import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/stage';
-import type { DatasetRef, RejectRecord } from '../../domain/dataset';
+import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/core/stage';
+import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
 import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
 import type { OperationRegistry } from '../operations';

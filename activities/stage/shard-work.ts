@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { rejectsFileName, shardFileName } from '../../domain/dataset';
+import { rejectsFileName, shardFileName } from '../../domain/core/dataset';
 import { readLines } from '../datasets/jsonl';
 
 /** One finished item as recorded in an attempt file. */

@@ -2,10 +2,10 @@
 // The role's endpoint decides how (config `endpoints.<name>.adapters`): a vLLM server loads the new LoRA adapter
 // at run time and the role switches to its name; a trainer that started a server of its own names its endpoint;
 // otherwise the endpoint keeps serving its configured model and only the new version is recorded.
-import type { Config } from '../../domain/config';
-import type { ModelVersion } from '../../domain/em';
-import type { ModelRole } from '../../domain/roles';
-import type { TrainResult } from '../../domain/training';
+import type { Config } from '../../domain/platform/config';
+import type { ModelVersion } from '../../domain/em-rationale-loop';
+import type { ModelRole } from '../../domain/core/roles';
+import type { TrainResult } from '../../domain/platform/training';
 import type { ActiveModel } from './serve';
 
 export interface ActivateModelInput {

@@ -1,8 +1,8 @@
 // Materialises a training dataset into the one JSONL file a trainer reads: rows checked for the fields the kind
 // needs, bad ones set aside in rejects.jsonl with their shard, line and reason; both files written atomically.
 import { promises as fsp } from 'node:fs';
-import type { DatasetRef, RejectRecord } from '../../domain/dataset';
-import { trainingRowProblem, type TrainingKind } from '../../domain/training';
+import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
+import { trainingRowProblem, type TrainingKind } from '../../domain/platform/training';
 import { LineAppender, tempPathFor, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, readRecords } from '../datasets/store';
 

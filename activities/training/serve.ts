@@ -3,7 +3,7 @@
 // VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, and see the adapter folder at the same path), or takes the new server the
 // trainer started. Idempotent: an adapter already served under the name is not loaded again.
 import path from 'node:path';
-import type { TrainResult } from '../../domain/training';
+import type { TrainResult } from '../../domain/platform/training';
 
 export interface ActivateOptions {
   /** Bearer token of the server (vLLM --api-key); 'EMPTY' or absent sends none. */

@@ -16,8 +16,8 @@ import {
   type TrainerReport,
   type TrainHeartbeat,
   type TrainResult,
-} from '../../domain/training';
-import { describeZodError } from '../../domain/validation';
+} from '../../domain/platform/training';
+import { describeZodError } from '../../domain/core/validation';
 import { writeFileAtomic } from '../datasets/jsonl';
 import { sleep } from '../inference/abortable';
 import { DatasetError, DatasetStore, sha256File } from '../datasets/store';

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import type { ControlledEvaluateInputItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { gpt2ByteToChar } from '../tiny-model';
-import { mulberry32 } from '../../domain/random';
+import { mulberry32 } from '../../domain/core/random';
 import { logSumExp, sampleFromLogits, seedHash, topIndices, Utf8Assembler } from './sampling';
 
 // ---------------------------------------------------------------------------------------------------------

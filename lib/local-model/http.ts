@@ -31,7 +31,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Token } from 'node-llama-cpp';
-import { formatPath } from '../../domain/validation';
+import { formatPath } from '../../domain/core/validation';
 import { Engine, type TokenLogprob } from './engine';
 import { displayToken, Utf8Assembler } from './sampling';
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../domain/platform/config';
 import { runCli } from '../../lib/cli';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatasetStore } from '../../activities/datasets/store';
-import { ConceptRecordSchema, parseGeneration } from '../../domain/synthesis';
+import { ConceptRecordSchema, parseGeneration } from '../../domain/synthesize-corpus';
 import { testConfig } from '../support/config';
 import { runTestWorkers } from '../support/workers';
 import { writeJsonl } from '../support/files';

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DatasetStore } from '../../activities/datasets/store';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../domain/platform/config';
 import { startDevServer, type DevServer } from '../../lib/dev-server';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';

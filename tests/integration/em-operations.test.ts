@@ -3,7 +3,7 @@
 // workers, signals retryStep (nothing happens while paused), then resume: the failed step runs again and the run
 // completes, without redoing any step that had finished (cold start requests are not repeated).
 import path from 'node:path';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../domain/platform/config';
 import type { EmResult, EmStatus } from '../../workflows/em-rationale-loop';
 import { testConfig } from '../support/config';
 import { writeJsonl } from '../support/files';

@@ -8,7 +8,7 @@ import { DatasetStore } from '../../activities/datasets/store';
 import { createInferenceActivities } from '../../activities/inference/activities';
 import { InferenceClient } from '../../activities/inference/client';
 import { InferencePool } from '../../activities/inference/pool';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../domain/platform/config';
 import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes } from '../../lib/tiny-model';
 import { testConfig } from '../support/config';
 import { runTestWorkers, type TestWorkers } from '../support/workers';

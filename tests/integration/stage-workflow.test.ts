@@ -7,7 +7,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { saveHistoryFixture } from '../support/histories';
 import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../domain/platform/config';
 import { mapDatasetStage } from '../../workflows/stage';
 import { tempDir, writeJsonl } from '../support/files';
 import { testConfig } from '../support/config';

@@ -1,5 +1,5 @@
 // Test configurations: the real schema, pointed at a test server, a temp storage root and test endpoints.
-import { ConfigSchema, type Config } from '../../domain/config';
+import { ConfigSchema, type Config } from '../../domain/platform/config';
 
 export interface TestConfigOptions {
   address: string;

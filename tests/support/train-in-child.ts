@@ -4,7 +4,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import { createTrainingActivities } from '../../activities/training/train';
-import { TrainerConfigSchema, type TrainInput } from '../../domain/training';
+import { TrainerConfigSchema, type TrainInput } from '../../domain/platform/training';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { config: unknown; storeRoot: string; input: TrainInput };
 const activities = createTrainingActivities(TrainerConfigSchema.parse(args.config), new DatasetStore(args.storeRoot));

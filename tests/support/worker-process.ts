@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { Config } from '../../domain/config';
+import type { Config } from '../../domain/platform/config';
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -1,6 +1,6 @@
 // activateModel: how a trained version becomes the one a role uses, by the role's endpoint kind.
 import { createModelActivation } from '../../activities/training/activate-role';
-import { ConfigSchema } from '../../domain/config';
+import { ConfigSchema } from '../../domain/platform/config';
 
 const config = (adapters: 'none' | 'vllm') =>
   ConfigSchema.parse({

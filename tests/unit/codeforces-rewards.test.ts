@@ -6,7 +6,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSandboxActivities, type EvaluateCodeResult } from '../../activities/sandbox/activities';
 import { extractCode } from '../../activities/sandbox/extract-code';
-import { ConfigSchema } from '../../domain/config';
+import { ConfigSchema } from '../../domain/platform/config';
 import { DEFAULT_LIMITS, runPython } from '../../activities/sandbox/python-sandbox';
 import { shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
 import { shutdownJsSandbox } from '../../activities/sandbox/js-sandbox';

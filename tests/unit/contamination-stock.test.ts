@@ -9,7 +9,7 @@ import type { ItemContext } from '../../activities/operations/types';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
 import { buildContaminationIndex, contaminationWords, findContamination, withStockPhrasing, type ContaminationIndex } from '../../domain/contamination';
-import { mulberry32 } from '../../domain/random';
+import { mulberry32 } from '../../domain/core/random';
 import { problemOfPrompt, withoutChatTurn } from '../../domain/self-play';
 import { tempDir } from '../support/files';
 

@@ -1,8 +1,8 @@
 // The pure parts of the EM rationale loop: scoring spans, best-of-K selection, metrics, convergence; and the PNG plot.
 import { inflateSync } from 'node:zlib';
 import { renderLinePlotPng } from '../../activities/em/plot';
-import { converged, generationCompletion, median, scoringSequence, selectBest, type IterationRecord } from '../../domain/em';
-import { parseGeneration } from '../../domain/synthesis';
+import { converged, generationCompletion, median, scoringSequence, selectBest, type IterationRecord } from '../../domain/em-rationale-loop';
+import { parseGeneration } from '../../domain/synthesize-corpus';
 
 describe('scoringSequence', () => {
   it('puts z and x spans exactly over the rationale and the problem after the prompt', () => {

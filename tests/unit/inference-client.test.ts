@@ -3,7 +3,7 @@
 // and the Temporal activity wrappers.
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ConfigSchema, type EndpointConfig } from '../../domain/config';
+import { ConfigSchema, type EndpointConfig } from '../../domain/platform/config';
 import { createInferenceActivities } from '../../activities/inference/activities';
 import { backoffDelayMs, InferenceClient, type GenerationResult, type InferenceClientOptions } from '../../activities/inference/client';
 import { InferenceUnavailableError, NonRetryableInferenceError, parseRetryAfter } from '../../activities/inference/errors';

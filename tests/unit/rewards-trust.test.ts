@@ -8,9 +8,9 @@ import { problemWords } from '../../activities/dedup/words';
 import { compareCallResult } from '../../activities/sandbox/call-based';
 import { compareStdio, decimalEquals, parseDecimal, stdioKey } from '../../activities/sandbox/compare';
 import type { ItemContext, ItemOutcome } from '../../activities/operations/types';
-import { parsePyJson, pyEquals, PyInt, PyJsonError } from '../../domain/py-json';
+import { parsePyJson, pyEquals, PyInt, PyJsonError } from '../../domain/core/py-json';
 import { chatFormattedPrompt, fixThinkCompletion, parseTestCaseCompletion, splitTrace, withoutChatTurn } from '../../domain/self-play';
-import { parseGeneration } from '../../domain/synthesis';
+import { parseGeneration } from '../../domain/synthesize-corpus';
 
 const MiB = 1 << 20;
 

@@ -10,7 +10,7 @@ import { evaluateCompletion } from '../../activities/sandbox/activities';
 import { cgroupSupport } from '../../activities/sandbox/cgroup';
 import { shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
 import { DEFAULT_LIMITS, runPython, sandboxAvailable, type SandboxLimits, type SandboxMode } from '../../activities/sandbox/python-sandbox';
-import { SandboxConfigSchema } from '../../domain/config';
+import { SandboxConfigSchema } from '../../domain/platform/config';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');

@@ -20,7 +20,7 @@ import { contaminationIndex } from '../../activities/self-play/contamination-ind
 import { createSelfPlayActivities, type BuildPairsInput, type BuildPairsResult, type RoundReport } from '../../activities/self-play/pairs';
 import { rolloutValidity } from '../../activities/self-play/validity';
 import { buildContaminationIndex, findContamination } from '../../domain/contamination';
-import type { DatasetRef } from '../../domain/dataset';
+import type { DatasetRef } from '../../domain/core/dataset';
 import {
   difficultyDecision,
   fixThinkCompletion,

@@ -10,8 +10,8 @@ import {
   parseGeneration,
   parseThinkingProcess,
   SynthesizeCorpusInputSchema,
-} from '../../domain/synthesis';
-import { describeZodError } from '../../domain/validation';
+} from '../../domain/synthesize-corpus';
+import { describeZodError } from '../../domain/core/validation';
 
 describe('p_theta output markers', () => {
   it('takes the trimmed blocks and round-trips the training format', () => {

@@ -12,9 +12,9 @@ import { DatasetStore } from '../../activities/datasets/store';
 import { hostIdentity, localRunAlive, type RunRecord } from '../../activities/training/job-dir';
 import { activateModel, ModelActivationError, type ActiveModel } from '../../activities/training/serve';
 import { createTrainingActivities, type ActivateTrainedModelInput, type TrainingActivities, type TrainingActivitiesOptions } from '../../activities/training/train';
-import { shardFileName, type DatasetRef } from '../../domain/dataset';
-import { DEFAULT_TRAINER_CONFIG, TrainerConfigSchema, type TrainerConfig, type TrainHeartbeat, type TrainInput, type TrainResult } from '../../domain/training';
-import { describeZodError } from '../../domain/validation';
+import { shardFileName, type DatasetRef } from '../../domain/core/dataset';
+import { DEFAULT_TRAINER_CONFIG, TrainerConfigSchema, type TrainerConfig, type TrainHeartbeat, type TrainInput, type TrainResult } from '../../domain/platform/training';
+import { describeZodError } from '../../domain/core/validation';
 import { tempDir } from '../support/files';
 
 const ROOT = path.join(__dirname, '..', '..');

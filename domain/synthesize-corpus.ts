@@ -1,9 +1,9 @@
 // Problem synthesis (spec §2): concept records, the synthesizeCorpus input, and the pure text rules of the method:
 // rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
 import { z } from 'zod';
-import { MODEL_ROLES } from './config';
-import { DatasetNameSchema, type DatasetRef } from './dataset';
-import type { PipelineProgress } from './pipeline';
+import { MODEL_ROLES } from './platform/config';
+import { DatasetNameSchema, type DatasetRef } from './core/dataset';
+import type { PipelineProgress } from './core/progress';
 
 export const DomainSchema = z.enum(['code', 'math']);
 export type Domain = z.infer<typeof DomainSchema>;

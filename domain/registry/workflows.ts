@@ -1,10 +1,10 @@
 // The workflows users start (CLI, Web UI, schedules), with the schema of their single JSON input.
 import type { z } from 'zod';
-import { BatchInferenceInputSchema } from './batch-inference';
-import { StageInputSchema } from './stage';
-import { EmInputSchema } from './em';
-import { SelfPlayInputSchema } from './self-play';
-import { ColdStartInputSchema, SynthesizeCorpusInputSchema } from './synthesis';
+import { BatchInferenceInputSchema } from '../batch-inference';
+import { StageInputSchema } from '../core/stage';
+import { EmInputSchema } from '../em-rationale-loop';
+import { SelfPlayInputSchema } from '../self-play';
+import { ColdStartInputSchema, SynthesizeCorpusInputSchema } from '../synthesize-corpus';
 
 export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description: string }> = {
   batchInference: { input: BatchInferenceInputSchema, description: 'JSONL prompts -> sampled completions with provenance' },

@@ -1,7 +1,7 @@
 // The generic durable stage: inputs, results and progress shared by workflows, activities and the CLI.
 import { z } from 'zod';
 import { DatasetNameSchema, DatasetRefSchema } from './dataset';
-import { OPERATION_NAMES, OPERATIONS } from './operations';
+import { OPERATION_NAMES, OPERATIONS } from '../registry/operations';
 
 export const StageCountsSchema = z.object({
   /** Input items seen. */

@@ -1,8 +1,8 @@
 // Training hand-off: the `training` config section (an external trainer command), the input of the `train`
 // activity, what it returns, and the pure rules both sides share (placeholders, row checks). No I/O here.
 import { z } from 'zod';
-import { MODEL_ROLES } from './roles';
-import { DatasetRefSchema } from './dataset';
+import { MODEL_ROLES } from '../core/roles';
+import { DatasetRefSchema } from '../core/dataset';
 
 export const TRAINING_KINDS = ['sft', 'dpo'] as const;
 export type TrainingKind = (typeof TRAINING_KINDS)[number];

@@ -1,9 +1,9 @@
 // The schema of temporal.yaml: one validated configuration for workers, scripts and the CLI.
 import { z } from 'zod';
-import { MODEL_ROLES, type ModelRole } from './roles';
+import { MODEL_ROLES, type ModelRole } from '../core/roles';
 import { TrainerConfigSchema } from './training';
 
-export { MODEL_ROLES, type ModelRole } from './roles';
+export { MODEL_ROLES, type ModelRole } from '../core/roles';
 
 const positiveInt = z.number().int().positive();
 

@@ -1,10 +1,10 @@
 // Item operations that a stage can map over a dataset: their names, parameter schemas and the queue they run on.
 // Workflows validate parameters here before scheduling any work; activities/operations implements them.
 import { z } from 'zod';
-import { MODEL_ROLES } from './config';
-import { SampleRationalesParamsSchema, ScoreRationaleParamsSchema } from './em';
-import { ConstructRewardParamsSchema, CrossCheckParamsSchema, PrepareSelfPlayParamsSchema, SampleRolloutsParamsSchema, ScoreRolloutParamsSchema } from './self-play';
-import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from './synthesis';
+import { MODEL_ROLES } from '../platform/config';
+import { SampleRationalesParamsSchema, ScoreRationaleParamsSchema } from '../em-rationale-loop';
+import { ConstructRewardParamsSchema, CrossCheckParamsSchema, PrepareSelfPlayParamsSchema, SampleRolloutsParamsSchema, ScoreRolloutParamsSchema } from '../self-play';
+import { AnnotateRationaleParamsSchema, ExtractConceptsParamsSchema, GenerateProblemParamsSchema } from '../synthesize-corpus';
 
 /** Where an operation's shard activities run: a queue kind from temporal.yaml. */
 export const QueueKindSchema = z.enum(['orchestration', 'inference', 'cpu', 'sandbox', 'training']);

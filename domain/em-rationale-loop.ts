@@ -14,9 +14,9 @@
 // - Convergence. Stop after `iterations`, or earlier when the mean selected R improved by less than
 //   `minImprovement` over the previous iteration (R is a log-likelihood, so this is in nats).
 import { z } from 'zod';
-import { MODEL_ROLES } from './config';
-import { DatasetNameSchema, DatasetRefSchema } from './dataset';
-import { ColdStartInputSchema, formatGeneration } from './synthesis';
+import { MODEL_ROLES } from './platform/config';
+import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
+import { ColdStartInputSchema, formatGeneration } from './synthesize-corpus';
 
 export const EM_ROLES = ['rationaleModel', 'promptGenerator'] as const satisfies readonly (typeof MODEL_ROLES)[number][];
 export type EmRole = (typeof EM_ROLES)[number];

@@ -1,6 +1,6 @@
 // Record schemas that dataset import can check line by line (bad records go to the rejects file with the field).
 import type { z } from 'zod';
-import { ConceptRecordSchema } from './synthesis';
+import { ConceptRecordSchema } from '../synthesize-corpus';
 
 export const RECORD_SCHEMAS = {
   concept: ConceptRecordSchema,
