@@ -6,17 +6,17 @@ import type { QueueKind } from '../domain/registry/operations';
 import { DatasetStore } from '../activities/datasets/store';
 import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';
-import { createOperationRegistry } from '../activities/operations';
+import { createOperationRegistry } from '../activities/registry';
 import { createSandboxActivities } from '../activities/sandbox/activities';
 import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
 import { createStageActivities } from '../activities/stage/activities';
-import { createEmActivities } from '../activities/em/activities';
+import { createEmActivities } from '../activities/em-rationale-loop/activities';
 import { createSelfPlayActivities } from '../activities/self-play/pairs';
 import { createModelActivation } from '../activities/training/activate-role';
 import { createTrainingActivities } from '../activities/training/train';
 import { resolveApiKey } from '../activities/config';
 import { ApplicationFailure } from '@temporalio/common';
-import { createSynthesisActivities } from '../activities/synthesis/activities';
+import { createSynthesisActivities } from '../activities/synthesize-corpus/activities';
 
 export interface WorkerSetOptions {
   config: Config;

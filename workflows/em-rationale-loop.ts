@@ -11,7 +11,7 @@
 // step, model versions, metrics so far), and a failed step waits for a `retryStep` signal instead of failing the
 // run (nothing completed is redone), or fails the run after `abandon`.
 import { continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { EmActivities } from '../activities/em/activities';
+import type { EmActivities } from '../activities/em-rationale-loop/activities';
 import type { DatasetRef } from '../domain/core/dataset';
 import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord, type ModelVersion } from '../domain/em-rationale-loop';
 import type { PipelineProgress } from '../domain/core/progress';

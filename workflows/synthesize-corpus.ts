@@ -2,7 +2,7 @@
 // stage each) → markers parsed (unparseable generations set aside) → exact + MinHash-LSH dedup against everything
 // the corpus ever produced (a persisted index), pass by pass in order → formatted training prompts with provenance.
 import { ActivityCancellationType, condition, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { SynthesisActivities } from '../activities/synthesis/activities';
+import type { SynthesisActivities } from '../activities/synthesize-corpus/activities';
 import { hashToSeed } from '../domain/core/seeds';
 import { passLabel, passSeed, SynthesizeCorpusInputSchema, type SynthesizeCorpusInput, type SynthesisProgress, type SynthesisResult } from '../domain/synthesize-corpus';
 import { pipelineProgressQuery } from './batch-inference';

@@ -8,7 +8,7 @@ import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../.
 import type { RecordSchemaName } from '../../domain/registry/records';
 import { importJsonl, type ImportResult } from '../datasets/import';
 import type { DatasetStore } from '../datasets/store';
-import type { OperationRegistry } from '../operations';
+import type { OperationRegistry } from '../registry.ts';
 import { processShard, type ProcessShardInput, type ShardProgress } from './process-shard';
 import { ShardWork } from './shard-work';
 

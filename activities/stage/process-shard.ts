@@ -5,8 +5,8 @@ import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../.
 import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
 import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
-import type { OperationRegistry } from '../operations';
-import { isRetryLater } from '../operations/types';
+import type { OperationRegistry } from '../registry.ts';
+import { isRetryLater } from './operation';
 import { encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
 
 export interface ProcessShardInput {

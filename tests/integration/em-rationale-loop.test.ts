@@ -14,7 +14,7 @@ import { scoringSequence, type IterationRecord } from '../../domain/em-rationale
 import type { EmResult } from '../../workflows/em-rationale-loop';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes } from '../../lib/tiny-model';
-import { generationPrompt } from '../../activities/operations/em';
+import { generationPrompt } from '../../activities/em-rationale-loop/operations';
 import { tempDir, writeJsonl } from '../support/files';
 import { startLocalModelProcess, type LocalModelProcess } from '../support/local-model';
 import { startLocalTemporal } from '../support/temporal';

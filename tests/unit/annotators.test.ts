@@ -1,8 +1,8 @@
 // Cold start with several annotators (spec §1.4: four instruct models): one per problem by hash of its id, or all
 // of them; the annotator that extracted a problem's concepts writes its rationale.
 import { InferencePool } from '../../activities/inference/pool';
-import { annotateRationaleOperation, extractConceptsOperation } from '../../activities/operations/cold-start';
-import type { ItemContext } from '../../activities/operations/types';
+import { annotateRationaleOperation, extractConceptsOperation } from '../../activities/cold-start/annotate';
+import type { ItemContext } from '../../activities/stage/operation';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';
 

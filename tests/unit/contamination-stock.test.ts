@@ -4,8 +4,8 @@
 // paraphrased with long verbatim spans. Both directions against the real benchmark files.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { prepareSelfPlayPromptOperation } from '../../activities/operations/self-play';
-import type { ItemContext } from '../../activities/operations/types';
+import { prepareSelfPlayPromptOperation } from '../../activities/self-play/operations';
+import type { ItemContext } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
 import { buildContaminationIndex, contaminationWords, findContamination, withStockPhrasing, type ContaminationIndex } from '../../domain/contamination';

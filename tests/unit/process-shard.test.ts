@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
-import { RetryLaterError, type ItemOperation } from '../../activities/operations/types';
+import { RetryLaterError, type ItemOperation } from '../../activities/stage/operation';
 import { processShard, type ProcessShardEnv } from '../../activities/stage/process-shard';
 import { ShardWork } from '../../activities/stage/shard-work';
 import { tempDir, writeJsonl } from '../support/files';

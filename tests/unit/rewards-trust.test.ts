@@ -1,13 +1,13 @@
 // Issue 12 "Rewards you can trust": regressions for the comparison of program output (linear time, Python's Decimal
 // and json semantics), the shape of the pair rows (fix_qwq_completion, the prompt's trailing blank line), the
 // language filter and the problem parsing.
-import { majorityOutput } from '../../activities/operations/cross-check';
-import { completionText, prepareSelfPlayPromptOperation } from '../../activities/operations/self-play';
+import { majorityOutput } from '../../activities/self-play/cross-check';
+import { completionText, prepareSelfPlayPromptOperation } from '../../activities/self-play/operations';
 import { formatProblem } from '../../activities/prompts/problems';
 import { problemWords } from '../../activities/dedup/words';
 import { compareCallResult } from '../../activities/sandbox/call-based';
 import { compareStdio, decimalEquals, parseDecimal, stdioKey } from '../../activities/sandbox/compare';
-import type { ItemContext, ItemOutcome } from '../../activities/operations/types';
+import type { ItemContext, ItemOutcome } from '../../activities/stage/operation';
 import { parsePyJson, pyEquals, PyInt, PyJsonError } from '../../domain/core/py-json';
 import { chatFormattedPrompt, fixThinkCompletion, parseTestCaseCompletion, splitTrace, withoutChatTurn } from '../../domain/self-play';
 import { parseGeneration } from '../../domain/synthesize-corpus';

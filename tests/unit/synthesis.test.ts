@@ -1,6 +1,6 @@
 import { numberedConcepts, render, template } from '../../activities/prompts';
 import { formatProblem } from '../../activities/prompts/problems';
-import { conceptPrompt } from '../../activities/operations/generate-problem';
+import { conceptPrompt } from '../../activities/synthesize-corpus/generate-problem';
 import {
   ConceptRecordSchema,
   firstStringList,

@@ -4,8 +4,8 @@ import { ChatCompletionParamsSchema, type ChatCompletionParams } from '../../dom
 import { deriveSeed } from '../../domain/core/seeds';
 import { fieldProblems, formatPath } from '../../domain/core/validation';
 import type { InferencePool } from '../inference/pool';
-import { validateWith } from './validate';
-import type { ItemOperation } from './types';
+import { validateWith } from '../stage/validate';
+import type { ItemOperation } from '../stage/operation';
 
 const MessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
 const MessagesSchema = z.array(MessageSchema).min(1);

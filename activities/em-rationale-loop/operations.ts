@@ -21,9 +21,9 @@ import { formatGeneration, parseThinkingProcess } from '../../domain/synthesize-
 import type { ScoredToken } from '../inference/spans';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
-import { conceptPrompt } from './generate-problem';
-import { rejectBadField, validateWith } from './validate';
-import type { ItemOperation } from './types';
+import { conceptPrompt } from '../synthesize-corpus/generate-problem';
+import { rejectBadField, validateWith } from '../stage/validate';
+import type { ItemOperation } from '../stage/operation';
 
 const TripleSchema = z
   .object({

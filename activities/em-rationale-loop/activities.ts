@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../datasets/jsonl';
 import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';
 import { writeDataset } from '../datasets/write';
-import { sftRow, TripleSchema } from '../operations/em';
+import { sftRow, TripleSchema } from './operations';
 import { renderLinePlotPng } from './plot';
 
 interface CandidateRow extends ScoredCandidate {

@@ -15,8 +15,8 @@ import {
 import { deriveSeed, hashToSeed } from '../../domain/core/seeds';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
-import { rejectBadField, validateWith } from './validate';
-import type { ItemContext, ItemOperation } from './types';
+import { rejectBadField, validateWith } from '../stage/validate';
+import type { ItemContext, ItemOperation } from '../stage/operation';
 
 const SeedProblemSchema = z.object({ problem: z.string().trim().min(1), level: z.string().trim().min(1).optional() }).loose();
 const ConceptProblemSchema = SeedProblemSchema.extend({

@@ -12,9 +12,9 @@ import { compareStdio, stdioKey } from '../sandbox/compare';
 import { extractCode } from '../sandbox/extract-code';
 import { runPython } from '../sandbox/python-sandbox';
 import { isSandboxUnavailable, sandboxLimits } from '../sandbox/activities';
-import { chatSamples, seedsFor } from './self-play';
-import { RetryLaterError, type ItemOperation } from './types';
-import { validateWith } from './validate';
+import { chatSamples, seedsFor } from './operations';
+import { RetryLaterError, type ItemOperation } from '../stage/operation';
+import { validateWith } from '../stage/validate';
 
 export interface TestCheck {
   solutions: number;

@@ -1,7 +1,7 @@
 // The identity operation: passes each record through. Measures the cost of the stage machinery itself.
 import { NoopParamsSchema } from '../../domain/registry/operations';
 import { validateWith } from './validate';
-import type { ItemOperation } from './types';
+import type { ItemOperation } from './operation';
 
 type NoopParams = ReturnType<typeof NoopParamsSchema.parse>;
 

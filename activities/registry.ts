@@ -1,16 +1,16 @@
 // The registry of item operations, built once per worker process with its dependencies.
 import { ApplicationFailure } from '@temporalio/common';
-import { OPERATIONS, isOperationName, type OperationName } from '../../domain/registry/operations';
-import type { InferencePool } from '../inference/pool';
-import { chatCompletionOperation } from './chat-completion';
-import { annotateRationaleOperation, extractConceptsOperation } from './cold-start';
-import { sampleRationalesOperation, scoreRationaleOperation } from './em';
-import { generateProblemOperation } from './generate-problem';
-import { constructRewardOperation, prepareSelfPlayPromptOperation, sampleRolloutsOperation, scoreRolloutOperation } from './self-play';
-import type { SandboxConfig } from '../../domain/platform/config';
-import { crossCheckTestsOperation } from './cross-check';
-import { noopOperation } from './noop';
-import type { ItemOperation } from './types';
+import { OPERATIONS, isOperationName, type OperationName } from '../domain/registry/operations';
+import type { InferencePool } from './inference/pool';
+import { chatCompletionOperation } from './batch-inference/chat-completion';
+import { annotateRationaleOperation, extractConceptsOperation } from './cold-start/annotate';
+import { sampleRationalesOperation, scoreRationaleOperation } from './em-rationale-loop/operations';
+import { generateProblemOperation } from './synthesize-corpus/generate-problem';
+import { constructRewardOperation, prepareSelfPlayPromptOperation, sampleRolloutsOperation, scoreRolloutOperation } from './self-play/operations';
+import type { SandboxConfig } from '../domain/platform/config';
+import { crossCheckTestsOperation } from './self-play/cross-check';
+import { noopOperation } from './stage/noop';
+import type { ItemOperation } from './stage/operation';
 
 export interface OperationDeps {
   pool?: InferencePool;

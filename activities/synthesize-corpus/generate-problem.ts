@@ -11,8 +11,8 @@ import {
 import type { InferencePool } from '../inference/pool';
 import { formatProblem } from '../prompts/problems';
 import { numberedConcepts, render } from '../prompts';
-import { rejectBadField, validateWith } from './validate';
-import type { ItemOperation } from './types';
+import { rejectBadField, validateWith } from '../stage/validate';
+import type { ItemOperation } from '../stage/operation';
 
 
 /** The raw input of p_θ: the record's own prompt, or the problem-generation template over its concepts. */

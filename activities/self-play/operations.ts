@@ -36,9 +36,9 @@ import type { InferencePool } from '../inference/pool';
 import { render } from '../prompts';
 import { promptWrappers } from '../prompts/problems';
 import { evaluateCompletion, isSandboxUnavailable } from '../sandbox/activities';
-import { contaminationIndex } from '../self-play/contamination-index';
-import { RetryLaterError, type ItemOperation, type ItemOutcome } from './types';
-import { rejectBadField, validateWith } from './validate';
+import { contaminationIndex } from './contamination-index';
+import { RetryLaterError, type ItemOperation, type ItemOutcome } from '../stage/operation';
+import { rejectBadField, validateWith } from '../stage/validate';
 
 function drop(rule: DropRule, reason: string, detail: Record<string, unknown> = {}): ItemOutcome {
   return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
