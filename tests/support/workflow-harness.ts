@@ -71,8 +71,9 @@ export function deployment(taskQueue: string): StubActivities {
 
 /** The workflow (and run) that called the running stub. */
 export function caller(): { workflowId: string; runId: string } {
-  const { workflowId, runId } = Context.current().info.workflowExecution;
-  return { workflowId, runId };
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('a stub activity runs for a workflow');
+  return { workflowId: execution.workflowId, runId: execution.runId };
 }
 
 /** A promise the test resolves later (a stub waits on it to hold a step while the test acts). */

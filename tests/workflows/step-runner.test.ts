@@ -156,7 +156,7 @@ describe('the step runner (selfPlay with stub activities)', () => {
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       // the run fails with the step's own failure (the activity's, and its cause: the stub's error)
-      expect((err as WorkflowFailedError).cause?.cause?.message).toBe('the pairs stub fails');
+      expect(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toBe('the pairs stub fails');
       expect(stubs.pairsCalls()).toBe(1);
       expect(stubs.done).toEqual(ALL_STEPS.slice(0, -1));
     });
