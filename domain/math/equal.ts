@@ -54,6 +54,7 @@ import {
 } from './latex-expression';
 import type { LatexExpression, NumericEnv } from './latex-expression';
 import { normalizeAnswerDetailed } from './normalize';
+import type { NormalizedAnswer } from './normalize';
 import * as Q from './rational';
 
 export type PercentVariants = 'marked' | 'always' | 'never';
@@ -85,7 +86,9 @@ const EXACT_FORM_TOLERANCE = 1e-9;
 /** Two values both smaller than this are equal (`\sin\pi` = 0). */
 const ZERO_THRESHOLD = 1e-12;
 /** Number of sample points for expressions with variables. */
-const SAMPLE_POINTS = 4;
+const SAMPLE_POINTS = 10;
+/** Points where both sides are defined and agree, needed for expressions with variables. */
+const MIN_AGREEING_POINTS = 3;
 
 interface Settings {
   readonly relativeTolerance: number;
@@ -114,17 +117,32 @@ interface Comparison {
 // Multiple choice
 
 const CHOICE_REFERENCE = /^\(?([A-E])\)?$/;
-const CHOICE_PREDICTION = /^(?:\(([A-E])\)|([A-E])(?:$|[.:)]))/;
+const CHOICE_PREDICTION = /^(?:(?:option|choice)\s*)?(?:\(([A-E])\)|([A-E])(?:$|[.:)]))/i;
+/** Another choice marker later in a prediction: `(C)`, or a letter A-E standing alone before `.`/`)`/`:`/`,`/end. */
+const OTHER_CHOICE = /\(([A-E])\)|(?<![A-Za-z\\])([A-E])(?=$|[.:),])/g;
 
 /** The choice letter of a reference written as a bare or parenthesised capital A-E. */
 export function referenceChoiceLetter(normalizedReference: string): string | null {
   return CHOICE_REFERENCE.exec(normalizedReference)?.[1] ?? null;
 }
 
-/** The choice letter of a prediction in a choice form: `B`, `(B)`, `B.`, `B)`, `(B)12`. */
+/**
+ * The choice letter of a prediction in a choice form: `B`, `(B)`, `B.`, `B)`, `(B)12`, `option B`. A prediction
+ * that names two different choices (`(A),(C)`, `(A)(C)`, `A.C.`) has none: it is not one answer.
+ */
 export function predictionChoiceLetter(normalizedPrediction: string): string | null {
-  const match = CHOICE_PREDICTION.exec(normalizedPrediction.trim());
-  return match ? (match[1] ?? match[2]) : null;
+  const trimmed = normalizedPrediction.trim();
+  const match = CHOICE_PREDICTION.exec(trimmed);
+  if (!match) return null;
+  const written = match[1] ?? match[2];
+  const letter = written.toUpperCase();
+  if (written !== letter && !/^(?:option|choice)/i.test(trimmed)) return null; // `a.` is not choice A
+  const rest = trimmed.slice(match[0].length);
+  OTHER_CHOICE.lastIndex = 0;
+  for (let other = OTHER_CHOICE.exec(rest); other !== null; other = OTHER_CHOICE.exec(rest)) {
+    if ((other[1] ?? other[2]) !== letter) return null;
+  }
+  return letter;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -150,10 +168,15 @@ function toleranceFor(a: LatexExpression, b: LatexExpression, comparison: Compar
   return a.approximate || b.approximate ? comparison.settings.relativeTolerance : EXACT_FORM_TOLERANCE;
 }
 
-/** The fixed value of the k-th variable (sorted by name) at sample point t: spread over [0.5, 2.3], never an integer. */
+/**
+ * Sample values: both signs, magnitudes below and above 1 (so that `|x|` != `x`, and `\arcsin x` has points inside
+ * its domain), never an integer. Variable k at point t takes SAMPLE_BASE[(t + 3k) mod n], slightly scaled, so two
+ * variables never take the same value at a point.
+ */
+const SAMPLE_BASE = [0.3719, -0.6183, 1.4427, -0.2291, 0.8312, -1.3173, 0.1187, -2.1749, 2.6393, -0.4672];
+
 function sampleValue(point: number, variableIndex: number): number {
-  const fraction = (0.3 + point * 0.7548776662466927 + variableIndex * 0.5698402909980532) % 1;
-  return 0.5 + fraction * 1.8;
+  return SAMPLE_BASE[(point + 3 * variableIndex) % SAMPLE_BASE.length] * (1 + 0.0173 * variableIndex);
 }
 
 function sampleEnvironments(variables: readonly string[]): NumericEnv[] {
@@ -165,20 +188,27 @@ function sampleEnvironments(variables: readonly string[]): NumericEnv[] {
   return environments;
 }
 
+/** A value with a noticeable imaginary part (outside the real domain of a real expression). */
+function isNonReal(z: Complex): boolean {
+  return Math.abs(z.im) > 1e-9 * Math.max(1, Math.abs(z.re));
+}
+
 function unionOfVariables(a: LatexExpression, b: LatexExpression): string[] {
   return [...new Set([...a.variables, ...b.variables])].sort();
 }
 
-/** Values of `expression` at each environment; `null` where it is undefined (division by zero, ...). */
+/** The value of `expression` at one environment; `null` where it is undefined (division by zero, ...). */
+function valueAt(expression: LatexExpression, env: NumericEnv, comparison: Comparison): Complex | null {
+  try {
+    return evaluateNumeric(expression.tree, comparison.budget, env);
+  } catch (error) {
+    if (error instanceof NotEvaluable) return null;
+    throw error;
+  }
+}
+
 function valuesAt(expression: LatexExpression, environments: readonly NumericEnv[], comparison: Comparison): (Complex | null)[] {
-  return environments.map((env) => {
-    try {
-      return evaluateNumeric(expression.tree, comparison.budget, env);
-    } catch (error) {
-      if (error instanceof NotEvaluable) return null;
-      throw error;
-    }
-  });
+  return environments.map((env) => valueAt(expression, env, comparison));
 }
 
 /** Exact rational comparison when both sides are rational constants; null when that path does not apply. */
@@ -193,24 +223,28 @@ function exactlyEqual(a: LatexExpression, b: LatexExpression, comparison: Compar
   return valuesClose(C.complex(Q.toNumber(va)), C.complex(Q.toNumber(vb)), comparison.settings.relativeTolerance);
 }
 
+/**
+ * Equal as functions on their common real domain: at every sample point where both sides are defined and both are
+ * real (or both non-real) the values agree, and there are enough such points. A point where only one side is
+ * defined, or only one is real (`2\ln x` at x < 0, `\sqrt[3]{x}` vs `x^{1/3}`), is outside a common domain and
+ * skipped. Points take both signs, so `|x|` != `x` and `\sqrt{x^2}` != `x`.
+ */
 function expressionsEqual(a: LatexExpression, b: LatexExpression, comparison: Comparison): boolean {
   const exact = exactlyEqual(a, b, comparison);
   if (exact !== null) return exact;
   const environments = sampleEnvironments(unionOfVariables(a, b));
-  const valuesA = valuesAt(a, environments, comparison);
-  const valuesB = valuesAt(b, environments, comparison);
   const tolerance = toleranceFor(a, b, comparison);
-  let defined = 0;
-  for (let k = 0; k < environments.length; k++) {
-    const [va, vb] = [valuesA[k], valuesB[k]];
-    if (va === null || vb === null) {
-      if ((va === null) !== (vb === null)) return false;
-      continue;
-    }
+  let agreeing = 0;
+  for (const env of environments) {
+    const va = valueAt(a, env, comparison);
+    if (va === null) continue;
+    const vb = valueAt(b, env, comparison);
+    if (vb === null) continue;
+    if (environments.length > 1 && isNonReal(va) !== isNonReal(vb)) continue;
     if (!valuesClose(va, vb, tolerance)) return false;
-    defined++;
+    agreeing++;
   }
-  return defined > 0 && defined * 2 >= environments.length;
+  return agreeing >= Math.min(MIN_AGREEING_POINTS, environments.length);
 }
 
 /** Runs `check`, turning a bound into `false` and remembering which bound it was. */
@@ -226,8 +260,8 @@ function bounded(comparison: Comparison, check: () => boolean): boolean {
   }
 }
 
-function parsedExpression(text: string): LatexExpression | null {
-  const parsed = parseLatexExpression(text);
+function parsedExpression(text: string, comparison: Comparison): LatexExpression | null {
+  const parsed = parseLatexExpression(text, comparison.budget);
   return parsed.ok ? parsed.expression : null;
 }
 
@@ -259,8 +293,8 @@ function scalarsEqual(a: string, b: string, comparison: Comparison): boolean {
   const literal = literalsEqual(a, b, comparison);
   if (literal !== null) return literal;
   if (isTextLike(a) || isTextLike(b)) return false;
-  const pa = parseLatexExpression(a);
-  const pb = parseLatexExpression(b);
+  const pa = parseLatexExpression(a, comparison.budget);
+  const pb = parseLatexExpression(b, comparison.budget);
   if (!pa.ok || !pb.ok) {
     if ((!pa.ok && pa.reason === 'too-large') || (!pb.ok && pb.reason === 'too-large')) comparison.bound ??= 'input-size';
     return false;
@@ -277,7 +311,7 @@ function equationsEquivalent(
   b: Extract<AnswerShape, { kind: 'equation' }>,
   comparison: Comparison,
 ): boolean {
-  const sides = [a.lhs, a.rhs, b.lhs, b.rhs].map(parsedExpression);
+  const sides = [a.lhs, a.rhs, b.lhs, b.rhs].map((side) => parsedExpression(side, comparison));
   if (sides.some((side) => side === null)) return false;
   const [la, ra, lb, rb] = sides as LatexExpression[];
   const da = differenceOf(la, ra);
@@ -294,6 +328,7 @@ function equationsEquivalent(
     for (let k = 0; k < environments.length; k++) {
       const [va, vb] = [valuesA[k], valuesB[k]];
       if (va === null || vb === null) continue;
+      if (isNonReal(va) !== isNonReal(vb)) continue;
       const zeroA = C.cAbs(va) < ZERO_THRESHOLD;
       const zeroB = C.cAbs(vb) < ZERO_THRESHOLD;
       if (zeroA !== zeroB) return false;
@@ -303,13 +338,15 @@ function equationsEquivalent(
       else if (!valuesClose(ratio, r, tolerance * 10)) return false;
       informative++;
     }
-    return informative >= 2;
+    return informative >= MIN_AGREEING_POINTS;
   });
 }
 
-function labelledValue(shape: Extract<AnswerShape, { kind: 'equation' }>): string | null {
-  if (shape.label === 'left') return shape.rhs;
-  if (shape.label === 'right') return shape.lhs;
+/** The value side of a labelled equation (`y=...`); with `named`, also of `f(2)=5`, `a+b=25`. */
+function labelledValue(shape: Extract<AnswerShape, { kind: 'equation' }>, named = false): string | null {
+  const side = named ? shape.named : shape.label;
+  if (side === 'left') return shape.rhs;
+  if (side === 'right') return shape.lhs;
   return null;
 }
 
@@ -358,9 +395,17 @@ function collectionItems(shape: AnswerShape): readonly AnswerShape[] | null {
 
 /** Shape-against-shape comparison (symmetric). */
 function shapesEqual(a: AnswerShape, b: AnswerShape, comparison: Comparison): boolean {
+  comparison.budget.spend(); // item-by-item and set matching are quadratic: every shape comparison is counted
   if (a.kind === 'empty' || b.kind === 'empty') return false;
   if (a.kind === 'scalar' && b.kind === 'scalar') return scalarsEqual(a.text, b.text, comparison);
   if (a.kind === 'equation' || b.kind === 'equation') return equationShapesEqual(a, b, comparison);
+  if (a.kind === 'ratio' || b.kind === 'ratio') return ratioShapesEqual(a, b, comparison);
+  if (structurallyEqual(a, b, comparison)) return true;
+  return isRealSetShape(a) || isRealSetShape(b) ? realSetsEqual(a, b, comparison) : false;
+}
+
+/** Shapes of the same structure compared part by part. */
+function structurallyEqual(a: AnswerShape, b: AnswerShape, comparison: Comparison): boolean {
   if (a.kind === 'bracketed' && b.kind === 'bracketed') {
     return a.open === b.open && a.close === b.close && pairwiseEqual(a.items, b.items, comparison);
   }
@@ -390,8 +435,188 @@ function equationShapesEqual(a: AnswerShape, b: AnswerShape, comparison: Compari
     return va !== null && vb !== null && shapesEqual(parseAnswerShape(va, 1), parseAnswerShape(vb, 1), comparison);
   }
   const [equation, other] = a.kind === 'equation' ? [a, b] : [b as Extract<AnswerShape, { kind: 'equation' }>, a];
-  const value = labelledValue(equation);
+  const value = labelledValue(equation, true);
   return value !== null && shapesEqual(parseAnswerShape(value, 1), other, comparison);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ratios and clock times
+
+/** `a:b` text as the quotient `\frac{a}{b}`. */
+function quotientText(a: AnswerShape, b: AnswerShape): string | null {
+  return a.kind === 'scalar' && b.kind === 'scalar' ? `\\frac{${a.text}}{${b.text}}` : null;
+}
+
+/**
+ * Two clock times (`21:00`) are equal when their fields are; two ratios when they are proportional (`4:6` = `2:3`);
+ * a two-part ratio equals its quotient (`2:3` = `\frac{2}{3}`). A clock time equals nothing else.
+ */
+function ratioShapesEqual(a: AnswerShape, b: AnswerShape, comparison: Comparison): boolean {
+  if (a.kind === 'ratio' && b.kind === 'ratio') {
+    if (a.parts.length !== b.parts.length || a.clock !== b.clock) return false;
+    if (a.clock) return pairwiseEqual(a.parts, b.parts, comparison);
+    for (let k = 1; k < a.parts.length; k++) {
+      const qa = quotientText(a.parts[k], a.parts[0]);
+      const qb = quotientText(b.parts[k], b.parts[0]);
+      if (qa === null || qb === null || !scalarsEqual(qa, qb, comparison)) return false;
+    }
+    return true;
+  }
+  const [ratio, other] = a.kind === 'ratio' ? [a, b] : [b as Extract<AnswerShape, { kind: 'ratio' }>, a];
+  if (ratio.clock || ratio.parts.length !== 2 || other.kind !== 'scalar') return false;
+  const quotient = quotientText(ratio.parts[0], ratio.parts[1]);
+  return quotient !== null && scalarsEqual(quotient, other.text, comparison);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Subsets of the real line: unions of intervals and points, differences, `\mathbb{R}`
+
+interface Span {
+  readonly lo: number;
+  readonly hi: number;
+  readonly loClosed: boolean;
+  readonly hiClosed: boolean;
+  /** The endpoint texts (compared with scalarsEqual, so that decimals keep their tolerance). */
+  readonly loText: string;
+  readonly hiText: string;
+}
+
+const MAX_SPANS = 64;
+
+/** Shapes that only make sense as subsets of ℝ: unions, differences and ℝ itself. */
+function isRealSetShape(shape: AnswerShape): boolean {
+  return shape.kind === 'union' || shape.kind === 'difference' || (shape.kind === 'scalar' && shape.text === '\\mathbb{R}');
+}
+
+function realNumber(shape: AnswerShape, comparison: Comparison): number | null {
+  if (shape.kind !== 'scalar') return null;
+  if (shape.text === '\\infty') return Infinity;
+  if (shape.text === '-\\infty') return -Infinity;
+  const parsed = parsedExpression(shape.text, comparison);
+  if (!parsed || parsed.variables.length > 0) return null;
+  const value = valueAt(parsed, new Map(), comparison);
+  if (value === null || isNonReal(value) || Number.isNaN(value.re)) return null;
+  return value.re;
+}
+
+function textOf(shape: AnswerShape): string {
+  return shape.kind === 'scalar' ? shape.text : '';
+}
+
+/** The subset of ℝ a shape describes, as sorted disjoint spans; null when it is not one (or not numeric). */
+function toRealSet(shape: AnswerShape, comparison: Comparison, depth = 0): Span[] | null {
+  if (depth > 6) return null;
+  switch (shape.kind) {
+    case 'scalar':
+      return shape.text === '\\mathbb{R}' ? [{ lo: -Infinity, hi: Infinity, loClosed: false, hiClosed: false, loText: '-\\infty', hiText: '\\infty' }] : null;
+    case 'set': {
+      if (shape.items.length > MAX_SPANS) return null;
+      const spans: Span[] = [];
+      for (const item of shape.items) {
+        const v = realNumber(item, comparison);
+        if (v === null || !Number.isFinite(v)) return null;
+        spans.push({ lo: v, hi: v, loClosed: true, hiClosed: true, loText: textOf(item), hiText: textOf(item) });
+      }
+      return mergeSpans(spans);
+    }
+    case 'bracketed': {
+      if (shape.items.length !== 2) return null;
+      const lo = realNumber(shape.items[0], comparison);
+      const hi = realNumber(shape.items[1], comparison);
+      if (lo === null || hi === null || lo > hi) return null;
+      const loClosed = shape.open === '[';
+      const hiClosed = shape.close === ']';
+      if ((loClosed && !Number.isFinite(lo)) || (hiClosed && !Number.isFinite(hi))) return null;
+      if (lo === hi && !(loClosed && hiClosed)) return [];
+      return [{ lo, hi, loClosed, hiClosed, loText: textOf(shape.items[0]), hiText: textOf(shape.items[1]) }];
+    }
+    case 'union': {
+      if (shape.parts.length > MAX_SPANS) return null;
+      const spans: Span[] = [];
+      for (const part of shape.parts) {
+        const set = toRealSet(part, comparison, depth + 1);
+        if (set === null) return null;
+        spans.push(...set);
+      }
+      return mergeSpans(spans);
+    }
+    case 'difference': {
+      const left = toRealSet(shape.left, comparison, depth + 1);
+      const right = toRealSet(shape.right, comparison, depth + 1);
+      return left === null || right === null ? null : subtractSpans(left, right);
+    }
+    default:
+      return null;
+  }
+}
+
+function startsBefore(a: Span, b: Span): number {
+  if (a.lo !== b.lo) return a.lo - b.lo;
+  return a.loClosed === b.loClosed ? 0 : a.loClosed ? -1 : 1;
+}
+
+/** Sorts and merges overlapping or touching spans (`[0,1)` and `[1,2]` make `[0,2]`; `(0,1)` and `(1,2)` stay apart). */
+function mergeSpans(spans: readonly Span[]): Span[] {
+  const sorted = [...spans].sort(startsBefore);
+  const merged: Span[] = [];
+  for (const span of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && (span.lo < last.hi || (span.lo === last.hi && (last.hiClosed || span.loClosed)))) {
+      if (span.hi > last.hi || (span.hi === last.hi && span.hiClosed && !last.hiClosed)) {
+        merged[merged.length - 1] = { ...last, hi: span.hi, hiClosed: span.hiClosed, hiText: span.hiText };
+      }
+      continue;
+    }
+    merged.push(span);
+  }
+  return merged;
+}
+
+/** left minus right (both merged). */
+function subtractSpans(left: readonly Span[], right: readonly Span[]): Span[] | null {
+  let current: Span[] = [...left];
+  for (const cut of right) {
+    const next: Span[] = [];
+    for (const span of current) {
+      const disjoint = cut.hi < span.lo || cut.lo > span.hi || (cut.hi === span.lo && !(cut.hiClosed && span.loClosed)) || (cut.lo === span.hi && !(cut.loClosed && span.hiClosed));
+      if (disjoint) {
+        next.push(span);
+        continue;
+      }
+      // the part of span below the cut
+      if (span.lo < cut.lo || (span.lo === cut.lo && span.loClosed && !cut.loClosed)) {
+        next.push({ ...span, hi: cut.lo, hiClosed: !cut.loClosed, hiText: cut.loText });
+      }
+      // the part above the cut
+      if (span.hi > cut.hi || (span.hi === cut.hi && span.hiClosed && !cut.hiClosed)) {
+        next.push({ ...span, lo: cut.hi, loClosed: !cut.hiClosed, loText: cut.hiText });
+      }
+    }
+    if (next.length > MAX_SPANS) return null;
+    current = next;
+  }
+  return current;
+}
+
+function endpointsEqual(a: number, textA: string, b: number, textB: string, comparison: Comparison): boolean {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  if (a === b) return true;
+  return textA !== '' && textB !== '' && scalarsEqual(textA, textB, comparison);
+}
+
+function realSetsEqual(a: AnswerShape, b: AnswerShape, comparison: Comparison): boolean {
+  const sa = toRealSet(a, comparison);
+  const sb = toRealSet(b, comparison);
+  if (sa === null || sb === null || sa.length !== sb.length) return false;
+  return sa.every((span, k) => {
+    const other = sb[k];
+    return (
+      span.loClosed === other.loClosed &&
+      span.hiClosed === other.hiClosed &&
+      endpointsEqual(span.lo, span.loText, other.lo, other.loText, comparison) &&
+      endpointsEqual(span.hi, span.hiText, other.hi, other.hiText, comparison)
+    );
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -406,8 +631,8 @@ function percentVariantsApply(setting: PercentVariants, predictionPercent: boole
 function equalUnderPercentVariant(prediction: AnswerShape, reference: AnswerShape, comparison: Comparison): boolean {
   if (prediction.kind !== 'scalar' || reference.kind !== 'scalar') return false;
   if (isTextLike(prediction.text) || isTextLike(reference.text)) return false;
-  const pa = parsedExpression(prediction.text);
-  const pb = parsedExpression(reference.text);
+  const pa = parsedExpression(prediction.text, comparison);
+  const pb = parsedExpression(reference.text, comparison);
   if (!pa || !pb) return false;
   const factors = [Q.rational(1n, 100n)!, Q.rational(100n)!];
   return factors.some((factor) => bounded(comparison, () => expressionsEqual(pa, scaledBy(pb, factor), comparison)));
@@ -427,29 +652,73 @@ function result(equal: boolean, method: MathEqualMethod, bound: BoundKind | null
   return { equal, timedOut: true, bound, method };
 }
 
+/**
+ * Units (see units.ts): when BOTH answers carry a recognised unit, the units must have the same dimensions, and the
+ * values are compared after conversion (`2 h` = `120 min`, `5 cm` != `5 m`, `cm^2` never equals `cm^3`); a unit on
+ * one side only is ignored (references are usually bare numbers). Returns the factor that converts the prediction's
+ * value into the reference's unit (1 when no conversion applies), or null when the units cannot agree.
+ */
+function unitFactor(prediction: NormalizedAnswer, reference: NormalizedAnswer): Q.Rational | null {
+  if (!prediction.unit || !reference.unit) return Q.ONE;
+  if (prediction.unit.dimensions !== reference.unit.dimensions) return null;
+  return Q.divide(prediction.unit.factor, reference.unit.factor);
+}
+
+function valuesEqualWithFactor(prediction: AnswerShape, reference: AnswerShape, factor: Q.Rational, comparison: Comparison): boolean {
+  if (Q.equals(factor, Q.ONE)) return shapesEqual(prediction, reference, comparison);
+  if (prediction.kind !== 'scalar' || reference.kind !== 'scalar') return false;
+  const pa = parsedExpression(prediction.text, comparison);
+  const pb = parsedExpression(reference.text, comparison);
+  if (!pa || !pb) return false;
+  return bounded(comparison, () => expressionsEqual(scaledBy(pa, factor), pb, comparison));
+}
+
 /** Compares a predicted answer with a reference answer (raw or normalised) and says how it was decided. */
 export function mathEqualDetailed(
   prediction: string | null | undefined,
   reference: string | null | undefined,
   options?: MathEqualOptions,
 ): MathEqualResult {
+  return mathEqualWithBudget(prediction, reference, options, new EvaluationBudget(settings(options).stepBudget));
+}
+
+/**
+ * mathEqualDetailed spending from a budget the caller shares between several comparisons (majority voting bounds
+ * a whole vote this way). Not part of the module's public surface.
+ */
+export function mathEqualWithBudget(
+  prediction: string | null | undefined,
+  reference: string | null | undefined,
+  options: MathEqualOptions | undefined,
+  budget: EvaluationBudget,
+): MathEqualResult {
   const resolved = settings(options);
   const predicted = normalizeAnswerDetailed(prediction);
   const referenced = normalizeAnswerDetailed(reference);
   if (predicted.text === '' || referenced.text === '') return result(false, 'empty');
   if (predicted.text.toLowerCase() === referenced.text.toLowerCase()) return result(true, 'string');
-  const choice = referenceChoiceLetter(referenced.text);
-  if (choice !== null && predictionChoiceLetter(predicted.text) === choice) return result(true, 'choice');
-  if (predicted.text.length > resolved.maxAnswerLength || referenced.text.length > resolved.maxAnswerLength) {
+  if (predicted.oversized || referenced.oversized) return result(false, 'none', 'input-size');
+  const factor = unitFactor(predicted, referenced);
+  if (factor === null) return result(false, 'none');
+  if (predicted.value.toLowerCase() === referenced.value.toLowerCase() && Q.equals(factor, Q.ONE) && predicted.percent === referenced.percent) {
+    return result(true, 'string');
+  }
+  const choice = referenceChoiceLetter(referenced.value);
+  if (choice !== null && predictionChoiceLetter(predicted.value) === choice) return result(true, 'choice');
+  if (predicted.value.length > resolved.maxAnswerLength || referenced.value.length > resolved.maxAnswerLength) {
     return result(false, 'none', 'input-size');
   }
-  const comparison: Comparison = { settings: resolved, budget: new EvaluationBudget(resolved.stepBudget), bound: null };
-  const predictedShape = parseAnswerShape(predicted.text);
-  const referenceShape = parseAnswerShape(referenced.text);
-  if (shapesEqual(predictedShape, referenceShape, comparison)) return result(true, methodFor(predictedShape, referenceShape));
+  const comparison: Comparison = { settings: resolved, budget, bound: null };
+  if (budget.remaining <= 0) return result(false, 'none', 'steps');
+  const predictedShape = parseAnswerShape(predicted.value);
+  const referenceShape = parseAnswerShape(referenced.value);
+  if (bounded(comparison, () => valuesEqualWithFactor(predictedShape, referenceShape, factor, comparison))) {
+    return result(true, methodFor(predictedShape, referenceShape));
+  }
   if (
+    Q.equals(factor, Q.ONE) &&
     percentVariantsApply(resolved.percent, predicted.percent, referenced.percent) &&
-    equalUnderPercentVariant(predictedShape, referenceShape, comparison)
+    bounded(comparison, () => equalUnderPercentVariant(predictedShape, referenceShape, comparison))
   ) {
     return result(true, 'value');
   }

@@ -35,8 +35,16 @@ const latexSyntaxModule = require('@cortex-js/compute-engine/latex-syntax') as {
   LatexSyntax: typeof LatexSyntaxClass;
 };
 
-/** Longest LaTeX text handed to the parser; longer scalars are compared as strings only. */
-export const MAX_PARSE_LENGTH = 1000;
+/**
+ * Longest LaTeX text handed to the parser; longer scalars are compared as strings only. The parser's cost grows
+ * faster than linearly on hostile text (800 characters of `-` took 10 ms, 400 took 3 ms), and a real scalar answer
+ * is far shorter (lists, tuples and matrices are split into items before parsing).
+ */
+export const MAX_PARSE_LENGTH = 400;
+/** Budget steps charged per character for a parse that is not memoised (about the parser's worst cost per character). */
+export const PARSE_STEPS_PER_CHARACTER = 50;
+/** Budget steps charged per node evaluated exactly (BigInt arithmetic costs several times a double operation). */
+const EXACT_STEPS_PER_NODE = 4;
 /** Deepest accepted expression tree. */
 export const MAX_TREE_DEPTH = 60;
 /** Longest finite sum or product evaluated term by term. */
@@ -153,10 +161,14 @@ export function clearLatexExpressionCache(): void {
   parseCache.clear();
 }
 
-/** Parses a normalised scalar LaTeX answer into an evaluable expression (memoised). */
-export function parseLatexExpression(latex: string): ParsedLatex {
+/**
+ * Parses a normalised scalar LaTeX answer into an evaluable expression (memoised). With a budget, a parse that is
+ * not memoised first spends PARSE_STEPS_PER_CHARACTER steps per character (BoundExceeded when they are not left).
+ */
+export function parseLatexExpression(latex: string, budget?: EvaluationBudget): ParsedLatex {
   const cached = parseCache.get(latex);
   if (cached) return cached;
+  if (budget && latex.length <= MAX_PARSE_LENGTH) budget.spend(PARSE_STEPS_PER_CHARACTER * Math.max(1, latex.length));
   const parsed = parseUncached(latex);
   if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
   parseCache.set(latex, parsed);
@@ -164,27 +176,55 @@ export function parseLatexExpression(latex: string): ParsedLatex {
 }
 
 /**
- * Deepest nesting of `[` (the parser tries optional-argument readings at every level, exponentially: 16 levels
- * took 0.4 s, 18 levels 1.2 s) and of all brackets together. Real answers stay far below both bounds.
+ * Inputs the parser is known to handle in exponential time, refused before parsing (as "too-large"). Its error
+ * recovery and optional-argument readings backtrack at every nesting level:
+ * - nested `[` (the parser tries an optional-argument reading at each level: 8 levels of `[1+` took 17 ms, 12
+ *   levels 0.1 s, 16 levels 15 s) -> at most MAX_SQUARE_DEPTH;
+ * - an operator with a missing operand inside brackets (`(1+(1+(...)`: x2.3 per level, `[-[-...]]`: x13 per level)
+ *   -> an operator directly before a closing bracket, a comma or the end is refused;
+ * - runs of operators (300 `-` took 20-50 ms) -> at most MAX_OPERATOR_RUN in a row;
+ * - absolute-value bars (20 `|` in a row took 0.1 s) -> at most MAX_BARS;
+ * and brackets of all kinds nested deeper than MAX_BRACKET_DEPTH. Real answers stay far below every limit.
  */
-const MAX_SQUARE_DEPTH = 8;
+const MAX_SQUARE_DEPTH = 3;
 const MAX_BRACKET_DEPTH = 24;
+const MAX_BARS = 10;
+const MAX_OPERATOR_RUN = 3;
 
-function tooDeep(latex: string): boolean {
+function isOperator(ch: string): boolean {
+  return ch === '+' || ch === '-' || ch === '*' || ch === '/' || ch === '^' || ch === '_' || ch === '=' || ch === '<' || ch === '>';
+}
+
+function parserHazard(latex: string): boolean {
   let square = 0;
   let all = 0;
-  for (const ch of latex) {
+  let bars = 0;
+  let operatorRun = 0;
+  let pendingOperator = false; // an operator that still needs its right operand
+  for (let i = 0; i < latex.length; i++) {
+    const ch = latex[i];
+    if (ch === ' ') continue;
+    if (ch === '|' && ++bars > MAX_BARS) return true;
+    if (isOperator(ch) && latex[i - 1] !== '\\') {
+      if (++operatorRun > MAX_OPERATOR_RUN) return true;
+      pendingOperator = true;
+      continue;
+    }
+    operatorRun = 0;
+    const closes = ch === ']' || ch === ')' || ch === '}' || ch === ',' || ch === '&';
+    if (pendingOperator && closes && latex[i - 1] !== '\\') return true;
+    pendingOperator = false;
     if (ch === '[') square++;
     else if (ch === ']') square = Math.max(0, square - 1);
     if (ch === '[' || ch === '(' || ch === '{') all++;
     else if (ch === ']' || ch === ')' || ch === '}') all = Math.max(0, all - 1);
     if (square > MAX_SQUARE_DEPTH || all > MAX_BRACKET_DEPTH) return true;
   }
-  return false;
+  return pendingOperator;
 }
 
 function parseUncached(latex: string): ParsedLatex {
-  if (latex.length > MAX_PARSE_LENGTH || tooDeep(latex)) return { ok: false, reason: 'too-large' };
+  if (latex.length > MAX_PARSE_LENGTH || parserHazard(latex)) return { ok: false, reason: 'too-large' };
   let json: unknown;
   try {
     json = parser().parse(latex);
@@ -373,7 +413,7 @@ type ExactEnv = ReadonlyMap<string, Rational>;
 
 /** The exact rational value, or null when it is not a rational computable within the size limits. */
 export function evaluateExact(node: ExprNode, budget: EvaluationBudget, env: ExactEnv = new Map()): Rational | null {
-  budget.spend();
+  budget.spend(EXACT_STEPS_PER_NODE);
   switch (node.op) {
     case 'number':
       return node.value;

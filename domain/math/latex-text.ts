@@ -53,6 +53,9 @@ export function braceGroupAt(text: string, table: Int32Array, openIndex: number)
   return close < 0 ? null : { content: text.slice(openIndex + 1, close), end: close + 1 };
 }
 
+/** A control word at a given position (sticky: no copy of the rest of the text). */
+const CONTROL_WORD = /\\[A-Za-z]+/y;
+
 /**
  * One TeX macro argument starting at `index` (spaces skipped): a brace group, a control word (`\pi`), a control
  * symbol (`\,`) or a single character. `braced` tells whether it was written in braces.
@@ -60,23 +63,27 @@ export function braceGroupAt(text: string, table: Int32Array, openIndex: number)
 export function readMacroArgument(
   text: string,
   index: number,
+  table?: Int32Array,
 ): { content: string; end: number; braced: boolean } | null {
   let i = index;
   while (i < text.length && /\s/.test(text[i])) i++;
   if (i >= text.length) return null;
   if (text[i] === '{') {
-    const group = readBraceGroup(text, i);
+    const group = table ? braceGroupAt(text, table, i) : readBraceGroup(text, i);
     return group ? { ...group, braced: true } : null;
   }
   if (text[i] === '}') return null;
   if (text[i] === '\\') {
-    const word = /^\\[A-Za-z]+/.exec(text.slice(i));
+    CONTROL_WORD.lastIndex = i;
+    const word = CONTROL_WORD.exec(text);
     if (word) return { content: word[0], end: i + word[0].length, braced: false };
     if (i + 1 < text.length) return { content: text.slice(i, i + 2), end: i + 2, braced: false };
     return null;
   }
   return { content: text[i], end: i + 1, braced: false };
 }
+
+const ENVIRONMENT_WINDOW = 40;
 
 /** +1 / -1 / 0: how the token at `index` changes the bracket depth, and its length. */
 function bracketToken(text: string, index: number): { delta: number; length: number } {
@@ -85,13 +92,14 @@ function bracketToken(text: string, index: number): { delta: number; length: num
     const next = text[index + 1];
     if (next === '{') return { delta: 1, length: 2 };
     if (next === '}') return { delta: -1, length: 2 };
+    // environment names are short: the closing brace is looked for in a bounded window (linear on hostile text)
     if (text.startsWith('\\begin{', index)) {
-      const close = text.indexOf('}', index);
-      return { delta: 1, length: close < 0 ? 6 : close - index + 1 };
+      const close = text.slice(index, index + ENVIRONMENT_WINDOW).indexOf('}');
+      return { delta: 1, length: close < 0 ? 6 : close + 1 };
     }
     if (text.startsWith('\\end{', index)) {
-      const close = text.indexOf('}', index);
-      return { delta: -1, length: close < 0 ? 4 : close - index + 1 };
+      const close = text.slice(index, index + ENVIRONMENT_WINDOW).indexOf('}');
+      return { delta: -1, length: close < 0 ? 4 : close + 1 };
     }
     const word = /^\\[A-Za-z]+/.exec(text.slice(index, index + 40));
     return { delta: 0, length: word ? word[0].length : 2 };

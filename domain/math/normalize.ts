@@ -8,11 +8,18 @@
 // - `\dfrac`/`\tfrac` -> `\frac`, `\dbinom`/`\tbinom` -> `\binom`, `\leq`/`\geq`/`\neq` -> `\le`/`\ge`/`\ne`,
 //   `\left`/`\right`/`\big...` sizing removed, `bmatrix`/`array` -> `pmatrix`, `\langle a,b\rangle` -> `(a,b)`,
 //   `\lbrace` -> `\{`, spacing commands (`\!`, `\,`, `\;`, `\quad`, `~`) removed;
-// - degrees (`^\circ`, `^{\circ}`, `\degree`), currency (`\$`), percent (`\%`, `%`; remembered as a flag so that
-//   the comparison can try the percent variants), units: a trailing `\text{ cm}` / `\mbox{...}` / `\mathrm{...}`
-//   after a value, or trailing plain words after a number (`5 cm`, `12 square units`, `3 hours`);
+// - degrees (`^\circ`, `^{\circ}`, `\degree`) and currency (`\$`) dropped; percent (`\%`, `%`, "percent") and
+//   units (a trailing `\text{ cm}` / `\mbox{...}` / `\mathrm{...}` after a value, or trailing plain words after a
+//   number: `5 cm`, `12 square units`, `3 hours`) are separated from the value. A percent sign and a RECOGNISED
+//   unit (units.ts) are KEPT in the canonical text as a suffix (`50\%`, `5\text{ cm}`, `3\text{ h}`), so that the
+//   answer a rollout's extraction returns still says it (the comparison needs both); unrecognised words after a
+//   number ("ways", "apples", "square units") are dropped as counting nouns;
+// - a time of day with AM/PM becomes 24-hour `H:MM` (`9:00 PM` -> `21:00`, `12 AM` -> `0:00`); ordinals lose their
+//   suffix (`12^{th}`, `21st` -> the number); plain-text maths (`sqrt(2)`, `pi/2`, `2^(1/3)`, `sin(x)`) becomes
+//   LaTeX; a leading answer phrase inside the answer (`\text{The answer is } 5`, `Answer: 5`) is removed;
 // - `\text{x}`, `\textbf{x}`, `\mathrm{x}`, `\mbox{x}`, `\mathbf{x}` ... -> x; a leading number-word phrase ->
-//   digits ("five" -> 5); the words "and"/"or" between values -> `,`; "infinity"/"inf" -> `\infty`;
+//   digits ("five" -> 5); the words "and"/"or" between values -> `,` ("or" between two inequalities -> `\cup`);
+//   "infinity"/"inf" -> `\infty`;
 //   `\varnothing`, `\{\}` -> `\emptyset`; `(-\infty,\infty)` -> `\mathbb{R}`;
 // - labels: `x=3`, `k = \frac12`, `f(x)=5`, `\theta=30` -> the value when the value contains no variable (so
 //   `y=2x+1` stays an equation, compared as one), `x\in[1,2]` -> `[1,2]`; applied to each comma-separated item;
@@ -28,14 +35,42 @@
 // "x=" was deleted anywhere ("2x=4" -> "24"); `\mbox{...}` was dropped with its content; `\pi r` became `\pir`;
 // `j` became `i` when the answer had no `i`; "inf" inside `\inf`/"infinite" became `\infty`; word2number read
 // any number word anywhere in the answer.
+//
+// Bounded time: the raw answer is capped at `MAX_ANSWER_CHARS` BEFORE any normalisation (a longer one is
+// "oversized": only its whitespace is removed, and the comparison treats it as a string), and every step is a
+// linear scan or a regular expression without nested or overlapping quantifiers.
 import { leadingNumberWordsToDigits } from './number-words';
-import { readBraceGroup, readMacroArgument, replaceCommandGroups, splitTopLevel, wrappingPairEnd } from './latex-text';
+import {
+  matchingBraces,
+  braceGroupAt,
+  readMacroArgument,
+  replaceCommandGroups,
+  splitTopLevel,
+  wrappingPairEnd,
+} from './latex-text';
+import { MAX_UNIT_PHRASE, parseUnit } from './units';
+import type { Unit } from './units';
 
 export interface NormalizedAnswer {
-  /** The canonical answer text ('' when nothing is left). */
+  /** The canonical answer text ('' when nothing is left): the value plus a `\%` or unit suffix when it had one. */
   readonly text: string;
+  /** The canonical value without its percent sign or unit (what is compared by value). */
+  readonly value: string;
   /** True when the raw answer was written as a percentage (`%`, `\%`, "percent"). */
   readonly percent: boolean;
+  /** The recognised unit written after the value, or null. */
+  readonly unit: Unit | null;
+  /** True when the raw answer was longer than MAX_ANSWER_CHARS (not normalised; compared as a string only). */
+  readonly oversized: boolean;
+}
+
+/** Longest raw answer that is normalised (a real final answer is far shorter; a longer one is not parsed). */
+export const MAX_ANSWER_CHARS = 4096;
+
+/** What the pipeline separated from the value. */
+interface Found {
+  percent: boolean;
+  unit: Unit | null;
 }
 
 const UNICODE_TO_LATEX: ReadonlyArray<readonly [RegExp, string]> = [
@@ -53,11 +88,16 @@ const UNICODE_TO_LATEX: ReadonlyArray<readonly [RegExp, string]> = [
   [/\u222a/g, '\\cup '],
   [/\u2229/g, '\\cap '],
   [/\u2205/g, '\\emptyset '],
+  [/\u211d/g, '\\mathbb{R}'],
+  [/\u00b2/g, '^2'],
+  [/\u00b3/g, '^3'],
   [/[\u00a0\u2009\u202f]/g, ' '],
   [/\u043a\u0438/g, ''], // a marker left in some published model outputs
 ];
 
 function unicodeToLatex(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of UNICODE_TO_LATEX) out = out.replace(pattern, replacement);
   return out;
@@ -83,7 +123,7 @@ const COMMAND_REWRITES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\\[dt]binom(?![A-Za-z])/g, '\\binom'],
   [/\\(?:leqslant|leq)(?![A-Za-z])/g, '\\le'],
   [/\\(?:geqslant|geq)(?![A-Za-z])/g, '\\ge'],
-  [/\\neq(?![A-Za-z])/g, '\\ne'],
+  [/\\(?:neq)(?![A-Za-z])/g, '\\ne'],
   [/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])\.?/g, ''],
   [/\\begin\{array\}\{[^{}]*\}/g, '\\begin{pmatrix}'],
   [/\\end\{array\}/g, '\\end{pmatrix}'],
@@ -96,6 +136,9 @@ const COMMAND_REWRITES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\\(?:varnothing)(?![A-Za-z])/g, '\\emptyset'],
   [/\\infin(?![A-Za-z])/g, '\\infty'],
   [/\\R(?![A-Za-z])/g, '\\mathbb{R}'],
+  [/\\mathbb\s*R(?![A-Za-z])/g, '\\mathbb{R}'],
+  [/\\backslash(?![A-Za-z])/g, '\\setminus'],
+  [/\\colon(?![A-Za-z])/g, ':'],
   [/(?<!\\)\\!/g, ''],
   [/\\(?:quad|qquad|enspace|thinspace|medspace|thickspace)(?![A-Za-z])/g, ' '],
   [/(?<!\\)\\[,:; ]/g, ' '],
@@ -108,60 +151,168 @@ function canonicalCommands(text: string): string {
   return out;
 }
 
-function removeDegrees(text: string): string {
-  return text
-    .replace(/\^\s*\{\s*\\circ\s*\}/g, '')
-    .replace(/\^\s*\\circ(?![A-Za-z])/g, '')
-    .replace(/(\d)\s*\{\}\s*$/g, '$1')
-    .replace(/\\degree(?![A-Za-z])/g, '');
+/**
+ * `9:00 PM` -> `21:00`, `9 a.m.` -> `9:00`, `12:30\text{ AM}` -> `0:30` (the whole answer only). Hours 1-12 with a
+ * meridiem; without one the text is left as written (a 24-hour time or a ratio).
+ */
+const TIME_OF_DAY =
+  /^\s*(\d{1,2})(?::(\d{2}))?\s*(?:\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*([AaPp])\.?\s*[Mm]\.?\s*\}|([AaPp])\.?\s*[Mm](?![A-Za-z])\.?)\s*$/;
+
+function timeOfDay(text: string): string {
+  const match = TIME_OF_DAY.exec(text);
+  if (!match) return text;
+  const hour = Number(match[1]);
+  const minutes = match[2] ?? '00';
+  if (hour < 1 || hour > 12 || Number(minutes) > 59) return text;
+  const pm = (match[3] ?? match[4]).toLowerCase() === 'p';
+  const hour24 = (hour % 12) + (pm ? 12 : 0);
+  return `${hour24}:${minutes}`;
 }
 
-const PERCENT_MARKER = /%|\bpercent\b|\bper\s+cent\b/i;
+function removeDegrees(text: string): string {
+  const out = text
+    .replace(/\^\s*\{\s*\\circ\s*\}/g, '')
+    .replace(/\^\s*\\circ(?![A-Za-z])/g, '')
+    .replace(/\\degree(?![A-Za-z])/g, '');
+  // `5{}` (left by a removed `^{\circ}` in some outputs) -> 5
+  const trimmed = out.trimEnd();
+  if (trimmed.endsWith('{}')) {
+    const before = trimmed.slice(0, -2).trimEnd();
+    if (/\d$/.test(before)) return before;
+  }
+  return out;
+}
 
-function removePercent(text: string): string {
+const PERCENT_MARKER = /%|\bpercent\b|\bper\s?cent\b/i;
+
+function removePercent(text: string, found: Found): string {
+  if (!text.includes('%')) return text;
+  found.percent = true;
   return text.replace(/\\?%/g, '');
 }
 
 const TEXT_COMMANDS = [
   'text', 'textrm', 'textnormal', 'textbf', 'textit', 'textsf', 'texttt', 'textup', 'emph', 'mbox', 'hbox',
-  'mathrm', 'mathbf', 'mathit', 'mathsf', 'mathtt', 'mathnormal', 'boldsymbol', 'bm',
+  'mathrm', 'mathbf', 'mathit', 'mathsf', 'mathtt', 'mathnormal', 'boldsymbol', 'bm', 'operatorname',
 ];
 
 const TRAILING_TEXT_GROUP = new RegExp(`\\\\(?:${TEXT_COMMANDS.join('|')})\\s*\\{`, 'g');
 
-/** Letters of a unit phrase: "cm", " square units", " m/s", "km^2", " dollars." */
-const UNIT_PHRASE = /^\s*[A-Za-z][A-Za-z\s./]*(?:\^\{?[23]\}?)?\s*$/;
-
-/** Is `remainder` a value that a unit could follow: it holds a digit and ends like a number or a group? */
-function isValueBeforeUnit(remainder: string): boolean {
-  const trimmed = remainder.trim();
-  return /\d/.test(trimmed) && /[\d})\]|]$/.test(trimmed);
+/** A unit phrase: letters, spaces, `.`, `/` and powers (`^2`, `^{3}`, `^-1`); checked by a linear scan. */
+function looksLikeUnitPhrase(content: string): boolean {
+  const phrase = content.trim();
+  if (phrase === '' || phrase.length > MAX_UNIT_PHRASE || !/^[A-Za-z]/.test(phrase)) return false;
+  for (let i = 0; i < phrase.length; i++) {
+    const ch = phrase[i];
+    if (/[A-Za-z\s./]/.test(ch)) continue;
+    if (ch === '^' || ch === '{' || ch === '}' || ch === '-') continue;
+    if (/[1-4]/.test(ch) && (phrase[i - 1] === '^' || phrase[i - 1] === '{' || phrase[i - 1] === '-')) continue;
+    return false;
+  }
+  return true;
 }
 
-/** `5\text{ cm}` -> `5`; `\frac{1}{2}\mbox{ dollars}` -> `\frac{1}{2}`; keeps `2\mathrm{e}` and `\text{(B)}`. */
-function removeTrailingTextUnit(text: string): string {
+/** Is `remainder` a value that a unit could follow: it holds a digit and ends like a number, a group or `\pi`? */
+function isValueBeforeUnit(remainder: string): boolean {
+  const trimmed = remainder.trim();
+  return /\d/.test(trimmed) && (/[\d})\]|!]$/.test(trimmed) || /(?:^|[^A-Za-z])\\?pi$/.test(trimmed));
+}
+
+/** A trailing power after a unit group: `^2`, `^{3}`, `^-1`; returns where it starts (or `end` when none). */
+function trailingPowerStart(text: string, end: number): number {
+  for (const suffix of ['^2', '^3', '^{2}', '^{3}', '^{-1}', '^-1', '^{-2}', '^-2']) {
+    if (text.endsWith(suffix, end)) return end - suffix.length;
+  }
+  return end;
+}
+
+/** Records a unit separated from the value (the first one wins; a later, different one is not recorded). */
+function recordUnit(found: Found, phrase: string): void {
+  const unit = parseUnit(phrase);
+  if (unit && found.unit === null) found.unit = unit;
+}
+
+/** `5\text{ cm}` -> `5` (unit cm); `\frac{1}{2}\mbox{ dollars}`; keeps `2\mathrm{e}` and `\text{(B)}`. */
+function removeTrailingTextUnit(text: string, found: Found): string {
   let out = text;
   for (let round = 0; round < 2; round++) {
+    const trimmedEnd = out.trimEnd().length;
+    const powerStart = trailingPowerStart(out, trimmedEnd);
+    const groupEnds = new Set([trimmedEnd, out.slice(0, powerStart).trimEnd().length]);
     let candidate: { start: number; content: string } | null = null;
+    let table: Int32Array | null = null;
     TRAILING_TEXT_GROUP.lastIndex = 0;
     for (let m = TRAILING_TEXT_GROUP.exec(out); m !== null; m = TRAILING_TEXT_GROUP.exec(out)) {
-      const group = readBraceGroup(out, m.index + m[0].length - 1);
-      if (group && /^\s*(?:\^\{?[23]\}?)?\s*$/.test(out.slice(group.end))) candidate = { start: m.index, content: group.content };
+      table ??= matchingBraces(out);
+      const group = braceGroupAt(out, table, m.index + m[0].length - 1);
+      if (group && groupEnds.has(group.end)) candidate = { start: m.index, content: group.content };
     }
     if (!candidate) return out;
     const { start, content } = candidate;
     const remainder = out.slice(0, start);
     const singleLetter = /^[A-Za-z]$/.test(content);
-    if (!isValueBeforeUnit(remainder) || !UNIT_PHRASE.test(content) || singleLetter) return out;
+    if (!isValueBeforeUnit(remainder) || !looksLikeUnitPhrase(content) || singleLetter) return out;
+    const power = powerStart < trimmedEnd ? out.slice(powerStart, trimmedEnd) : '';
+    recordUnit(found, content + power);
     out = remainder.trimEnd();
   }
   return out;
 }
 
 function unwrapTextCommands(text: string): string {
+  if (!text.includes('\\')) return text;
   let out = text;
   for (const command of TEXT_COMMANDS) out = replaceCommandGroups(out, command, (content) => content);
   return out;
+}
+
+/**
+ * A leading answer phrase inside the answer: `The answer is 5`, `Answer: 5`, `Final answer: \frac12` -> the rest;
+ * also a short phrase ending in "is" or ":" when a value follows (`The number of ways is 12`).
+ */
+const ANSWER_PREFIX = /^\s*(?:the\s+)?(?:final\s+|correct\s+|right\s+)?(?:answer|option|choice)\s*(?:is\b|:)\s*/i;
+const PHRASE_PREFIX = /^\s*[A-Za-z][A-Za-z ]{0,60}?\s(?:is|are|equals)\s+|^\s*[A-Za-z][A-Za-z ]{0,60}?:\s*/;
+
+function removeAnswerPhrase(text: string): string {
+  const answer = ANSWER_PREFIX.exec(text);
+  if (answer && answer[0].length < text.length) return text.slice(answer[0].length);
+  const phrase = PHRASE_PREFIX.exec(text);
+  if (!phrase) return text;
+  const rest = text.slice(phrase[0].length);
+  return /[\d\\]/.test(rest) || /^\(?[A-E]\)?\.?$/.test(rest.trim()) ? rest : text;
+}
+
+/** Function names written without a backslash in plain-text answers. */
+const PLAIN_FUNCTIONS = /(?<![A-Za-z\\])(sqrt|cbrt|pi|sin|cos|tan|cot|ln|log|exp|arcsin|arccos|arctan)(?![A-Za-z])/g;
+
+/**
+ * Plain-text maths to LaTeX: `sqrt(2)` -> `\sqrt{2}`, `cbrt(x)` -> `\sqrt[3]{x}`, `pi/2` -> `\pi/2`,
+ * `2^(1/3)` -> `2^{1/3}`, `sin(x)` -> `\sin(x)`. One pass with a stack of open parentheses (linear).
+ */
+function plainTextMath(text: string): string {
+  let out = /[a-z]/.test(text) ? text.replace(PLAIN_FUNCTIONS, (name: string) => (name === 'cbrt' ? '\\sqrt[3]' : `\\${name}`)) : text;
+  if (!out.includes('(')) return out;
+  if (!out.includes('\\sqrt(') && !out.includes('\\sqrt[3](') && !out.includes('^(')) return out;
+  let result = '';
+  const stack: boolean[] = []; // true: this parenthesis became a brace
+  for (let i = 0; i < out.length; i++) {
+    const ch = out[i];
+    if (ch === '(') {
+      const asBrace = out.endsWith('\\sqrt', i) || out.endsWith('\\sqrt[3]', i) || out.endsWith('^', i);
+      stack.push(asBrace);
+      result += asBrace ? '{' : '(';
+    } else if (ch === ')') {
+      result += stack.pop() ? '}' : ')';
+    } else result += ch;
+  }
+  out = result;
+  return out;
+}
+
+/** `12^{th}`, `12^\text{th}` (already unwrapped), `21st`, `2nd` -> the number. */
+function removeOrdinalSuffixes(text: string): string {
+  if (!/st|nd|rd|th/.test(text)) return text;
+  return text.replace(/(\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^\s*(?:st|nd|rd|th)|(?:st|nd|rd|th))(?![A-Za-z])/g, '$1');
 }
 
 /** Words that are mathematics, never units. */
@@ -172,37 +323,123 @@ const NOT_UNITS = new Set([
 /** One-letter units, accepted only after a space (`5 m`); any other single letter is a variable. */
 const ONE_LETTER_UNITS = new Set(['m', 'g', 's', 'h', 'l', 'L', 'K', 'V', 'W', 'J', 'N']);
 
-/** Longest plain-word unit removed after a number ("miles per hour"); longer tails are prose and stay. */
+/** Longest unrecognised plain-word phrase dropped after a number ("cups of flour"); longer tails are prose. */
 const MAX_UNIT_WORDS = 3;
 
-/** `5 cm` -> `5`, `12 square units` -> `12`, `60 miles per hour` -> `60`, `3 m/s` -> `3`. */
-function removeTrailingUnitWords(text: string): string {
-  const match = /^(.*?)(\s+[A-Za-z][A-Za-z\s./]*(?:\^\{?[23]\}?)?)\s*$/.exec(text);
-  if (!match) return text;
-  const [, remainder, unit] = match;
-  if (!isValueBeforeUnit(remainder)) return text;
-  const words = unit.split(/[\s./^{}0-9]+/).filter((w) => w !== '');
-  if (words.length === 0 || words.length > MAX_UNIT_WORDS) return text;
-  for (const word of words) {
-    if (NOT_UNITS.has(word.toLowerCase())) return text;
-    if (word.length === 1 && !ONE_LETTER_UNITS.has(word)) return text;
+/**
+ * Where a trailing phrase of unit characters (letters, spaces, `.`, `/`, powers) starts, scanning back from the end;
+ * the phrase itself must start after a space with a letter. Returns the candidate starts (the spaces before the
+ * phrase's words), leftmost first.
+ */
+function trailingPhraseStarts(text: string): number[] {
+  let k = text.length;
+  const limit = Math.max(0, text.length - 4 * MAX_UNIT_PHRASE);
+  while (k > limit) {
+    const ch = text[k - 1];
+    if (/[A-Za-z\s./^{}-]/.test(ch)) {
+      k--;
+      continue;
+    }
+    if (/[1-4]/.test(ch) && k >= 2 && (text[k - 2] === '^' || text[k - 2] === '{' || text[k - 2] === '-')) {
+      k--;
+      continue;
+    }
+    break;
   }
+  const starts: number[] = [];
+  for (let i = k; i < text.length - 1; i++) {
+    if (/\s/.test(text[i]) && (i === k || !/\s/.test(text[i - 1]))) {
+      let j = i;
+      while (j < text.length && /\s/.test(text[j])) j++;
+      if (j < text.length && /[A-Za-z]/.test(text[j])) starts.push(i);
+    }
+  }
+  return starts;
+}
+
+/** The old rule for an unrecognised phrase: at most three words, none of them mathematics or a stray letter. */
+function isCountingNounPhrase(unit: string): boolean {
+  const words = unit.split(/[\s./^{}0-9-]+/).filter((w) => w !== '');
+  if (words.length === 0 || words.length > MAX_UNIT_WORDS) return false;
+  for (const word of words) {
+    if (NOT_UNITS.has(word.toLowerCase())) return false;
+    if (word.length === 1 && !ONE_LETTER_UNITS.has(word)) return false;
+  }
+  return true;
+}
+
+/** `5 cm` -> `5` (unit cm), `12 square units` -> `12`, `60 miles per hour` -> `60` (mi/h), `3 m/s` -> `3`. */
+function removeTrailingUnitWords(text: string, found: Found): string {
+  const items = splitTopLevel(text, ',');
+  if (items.length > 1) return items.map((item) => removeTrailingUnitWordsOfItem(item, found)).join(',');
+  return removeTrailingUnitWordsOfItem(text, found);
+}
+
+function removeTrailingUnitWordsOfItem(text: string, found: Found): string {
+  const trimmed = text.trimEnd();
+  const starts = trailingPhraseStarts(trimmed);
+  if (starts.length === 0) return text;
+  for (const start of starts) {
+    const phrase = trimmed.slice(start).trim();
+    if (phrase.length > MAX_UNIT_PHRASE) continue;
+    const remainder = trimmed.slice(0, start);
+    if (/^percent$|^per\s?cent$/i.test(phrase) && isValueBeforeUnit(remainder)) {
+      found.percent = true;
+      return remainder;
+    }
+    if (parseUnit(phrase) && isValueBeforeUnit(remainder)) {
+      recordUnit(found, phrase);
+      return remainder;
+    }
+  }
+  const start = starts[0];
+  const remainder = trimmed.slice(0, start);
+  const phrase = trimmed.slice(start);
+  if (!isValueBeforeUnit(remainder) || !isCountingNounPhrase(phrase)) return text;
   return remainder;
 }
 
-/** "1 and 2", "x=1 or x=2" -> comma-separated items; `\land` and words containing "and"/"or" are untouched. */
+const SEPARATOR_WORD = /(?<![A-Za-z\\])(and|or)(?![A-Za-z])/g;
+const RELATION = /<|>|\\(?:le|ge|lt|gt|ne)(?![A-Za-z])/;
+
+/**
+ * "1 and 2", "x=1 or x=2" -> comma-separated items; "x<-1 or x>2" -> `x<-1\cup x>2` (a union of solution sets);
+ * `\land` and words containing "and"/"or" are untouched. One scan over the separators (linear).
+ */
 function wordSeparatorsToCommas(text: string): string {
-  if (!/(?<![A-Za-z\\])(?:and|or)(?![A-Za-z])/.test(text)) return text;
-  const replaced = text.replace(/\s*,?\s*(?<![A-Za-z\\])(?:and|or)(?![A-Za-z])\s*/g, ',');
-  if (/^,|,$/.test(replaced.trim())) return text; // "and" at an edge is not a separator
-  return replaced;
+  if (!text.includes('and') && !text.includes('or')) return text;
+  const parts: string[] = [];
+  const words: string[] = [];
+  let last = 0;
+  SEPARATOR_WORD.lastIndex = 0;
+  for (let m = SEPARATOR_WORD.exec(text); m !== null; m = SEPARATOR_WORD.exec(text)) {
+    parts.push(text.slice(last, m.index));
+    words.push(m[1]);
+    last = m.index + m[0].length;
+  }
+  if (words.length === 0) return text;
+  parts.push(text.slice(last));
+  const cleaned = parts.map((part, k) => {
+    let t = part.trim();
+    if (k < parts.length - 1 && t.endsWith(',')) t = t.slice(0, -1).trim();
+    return t;
+  });
+  if (cleaned.some((part) => part === '')) return text; // "and" at an edge is not a separator
+  let out = cleaned[0];
+  for (let k = 0; k < words.length; k++) {
+    const relations = RELATION.test(cleaned[k]) && RELATION.test(cleaned[k + 1]);
+    const joiner = relations ? (words[k] === 'or' ? '\\cup ' : '\\cap ') : ',';
+    out += joiner + cleaned[k + 1];
+  }
+  return out;
 }
 
 function canonicalInfinityAndSets(text: string): string {
   return text
     .replace(/(?<![A-Za-z\\])(?:infinity|inf)(?![A-Za-z])/gi, '\\infty')
     .replace(/(^|[(,[])\s*\+\s*\\infty/g, '$1\\infty')
-    .replace(/\\\{\s*\\\}/g, '\\emptyset');
+    .replace(/\\\{\s*\\\}/g, '\\emptyset')
+    .replace(/^all real numbers$|^all reals$|^the set of (?:all )?real numbers$|^real numbers$/i, '\\mathbb{R}');
 }
 
 /** `1,000,000` -> 1000000, `12{,}345` -> 12345, `1 000` -> 1000; `3{,}5` -> 3.5 (a decimal comma). */
@@ -243,21 +480,28 @@ function removeLabel(item: string): string {
 
 /** Removes labels from each top-level comma item: `x=1,y=2` -> `1,2`. */
 function removeLabels(text: string): string {
+  if (!text.includes('=') && !text.includes('\\in')) return text;
   const items = splitTopLevel(text, ',');
   const stripped = items.map(removeLabel);
   return stripped.join(',');
 }
 
+const SQRT_OPTIONAL = /\s*\[([^\]]{0,64})\]/y;
+
 /** Braces the arguments of `\frac`, `\binom` and `\sqrt` written without braces: `\frac12` -> `\frac{1}{2}`. */
 function braceMacroArguments(text: string): string {
+  if (!text.includes('\\')) return text;
   const pattern = /\\(frac|binom|sqrt)(?![A-Za-z])/g;
   let out = '';
   let last = 0;
+  let table: Int32Array | undefined;
   for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    table ??= matchingBraces(text);
     let index = m.index + m[0].length;
     let rendered = m[0];
     if (m[1] === 'sqrt') {
-      const optional = /^\s*\[([^\]]*)\]/.exec(text.slice(index));
+      SQRT_OPTIONAL.lastIndex = index;
+      const optional = SQRT_OPTIONAL.exec(text);
       if (optional) {
         rendered += `[${optional[1]}]`;
         index += optional[0].length;
@@ -266,7 +510,7 @@ function braceMacroArguments(text: string): string {
     const arity = m[1] === 'sqrt' ? 1 : 2;
     let complete = true;
     for (let k = 0; k < arity; k++) {
-      const argument = readMacroArgument(text, index);
+      const argument = readMacroArgument(text, index, table);
       if (!argument) {
         complete = false;
         break;
@@ -295,10 +539,13 @@ function slashFraction(text: string): string {
 
 /** `204.0` -> 204, `2.50` -> 2.5, `.5` -> 0.5, and items that are integers lose leading zeros (`033` -> 33). */
 function canonicalDecimals(text: string): string {
-  const out = text
-    .replace(/(\d)\.0+(?![\d])/g, '$1')
-    .replace(/(\d\.\d*?[1-9])0+(?![\d])/g, '$1')
-    .replace(/(^|[^\d}\w])\.(\d)/g, '$10.$2');
+  const out = text.includes('.')
+    ? text
+        .replace(/(\d)\.0+(?![\d])/g, '$1')
+        .replace(/(\d\.\d*?[1-9])0+(?![\d])/g, '$1')
+        .replace(/(^|[^\d}\w])\.(\d)/g, '$10.$2')
+    : text;
+  if (!/(?:^|[^\d.])0\d/.test(out) && !/^-?0\d/.test(out)) return out;
   return splitTopLevel(out, ',')
     .map((item) => item.replace(/^(-?)0+(?=\d)/, '$1'))
     .join(',');
@@ -319,25 +566,32 @@ function canonicalReals(text: string): string {
   return text.replace(/^\(-\\infty,\\infty\)$/, '\\mathbb{R}');
 }
 
+/** Leading `:`/`,`/spaces and trailing `.`, `,`, `;`, `/`, spaces (and `\,`-style escapes) go; a backward scan. */
 function trimPunctuation(text: string): string {
-  return text
-    .replace(/^[\s:,]+/, '')
-    .replace(/(?:\\?[.,;/\s])+$/, '')
-    .trim();
+  let start = 0;
+  while (start < text.length && /[\s:,]/.test(text[start])) start++;
+  let end = text.length;
+  while (end > start && /[.,;/\s]/.test(text[end - 1])) end -= end - 2 >= start && text[end - 2] === '\\' ? 2 : 1;
+  return text.slice(start, end).trim();
 }
 
 /** One pass of the pipeline. */
-function normalizeOnce(text: string): string {
+function normalizeOnce(text: string, found: Found): string {
   let out = unicodeToLatex(text);
   out = removeMathDelimiters(out);
   out = unwrapBoxes(out);
   out = canonicalCommands(out);
+  out = timeOfDay(out);
   out = removeDegrees(out);
-  out = removePercent(out);
-  out = removeTrailingTextUnit(out);
+  out = removePercent(out, found);
+  out = removeTrailingTextUnit(out, found);
   out = unwrapTextCommands(out);
+  out = removeAnswerPhrase(out);
+  out = removeOrdinalSuffixes(out);
   out = leadingNumberWordsToDigits(out);
-  out = removeTrailingUnitWords(out);
+  out = removeTrailingUnitWords(out, found);
+  out = plainTextMath(out);
+  out = timeOfDay(out);
   out = wordSeparatorsToCommas(out);
   out = canonicalInfinityAndSets(out);
   out = removeThousandsSeparators(out);
@@ -353,8 +607,19 @@ function normalizeOnce(text: string): string {
   return out;
 }
 
+/** The canonical text: the value, then `\%` for a percentage, then `\text{ unit}` for a recognised unit. */
+function withSuffix(value: string, found: Found): string {
+  if (value === '') return '';
+  let text = value;
+  if (found.percent) text += '\\%';
+  if (found.unit) text += `\\text{ ${found.unit.text}}`;
+  return text;
+}
+
 const MAX_PASSES = 4;
 const CACHE_LIMIT = 50_000;
+/** Longer inputs are not memoised (the cache must not hold megabytes of hostile text). */
+const MAX_CACHED_INPUT = 1024;
 const cache = new Map<string, NormalizedAnswer>();
 
 /** Drops memoised results (for benchmarks that want cold numbers). */
@@ -362,26 +627,36 @@ export function clearNormalizeCache(): void {
   cache.clear();
 }
 
-/** Normalises an answer and reports whether it was written as a percentage. */
+function oversizedAnswer(input: string): NormalizedAnswer {
+  const text = input.replace(/\s+/g, '');
+  return { text, value: text, percent: false, unit: null, oversized: true };
+}
+
+/** Normalises an answer and reports whether it was written as a percentage and with which unit. */
 export function normalizeAnswerDetailed(raw: string | null | undefined): NormalizedAnswer {
   const input = raw ?? '';
+  if (input.length > MAX_ANSWER_CHARS) return oversizedAnswer(input);
   const cached = cache.get(input);
   if (cached) return cached;
-  let text = input;
+  let value = input;
+  const found: Found = { percent: PERCENT_MARKER.test(input), unit: null };
   // Already canonical: a plain integer needs no pass (most references and many predictions).
   const alreadyCanonical = /^(?:-?[1-9]\d*|0)$/.test(input);
   for (let pass = 0; pass < MAX_PASSES && !alreadyCanonical; pass++) {
-    const next = normalizeOnce(text);
-    if (next === text) break;
-    text = next;
+    const next = normalizeOnce(value, found);
+    if (next === value) break;
+    value = next;
   }
-  const result: NormalizedAnswer = { text, percent: PERCENT_MARKER.test(input) };
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(input, result);
+  if (value === '') found.unit = null;
+  const result: NormalizedAnswer = { text: withSuffix(value, found), value, percent: found.percent && value !== '', unit: found.unit, oversized: false };
+  if (input.length <= MAX_CACHED_INPUT) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(input, result);
+  }
   return result;
 }
 
-/** The canonical text of an answer (the published grader's `strip_string`, fixed). */
+/** The canonical text of an answer (the published grader's `strip_string`, fixed; keeps `\%` and units). */
 export function normalizeAnswer(raw: string | null | undefined): string {
   return normalizeAnswerDetailed(raw).text;
 }

@@ -9,7 +9,12 @@
 // When no answer is usable the winner is null. `agreement` is the winner's share of ALL answers (empty ones
 // included), so 5 agreeing out of 8 rollouts gives 0.625 whether or not the other 3 were extractable.
 // Comparisons that hit a bound count as "not equal" and are reported in `boundHits`.
-import { mathEqualDetailed } from './equal';
+// Bounded time: all comparisons of one vote share ONE step budget (`stepBudget`, default VOTE_STEP_BUDGET), so a
+// vote over hostile answers costs about as much as one comparison; answers are normalised with the input cap of
+// normalize.ts. Percent signs and units stay in the normalised answers, so `50\%` and `0.5` share a cluster
+// (mathEqual semantics) and `5 cm` and `5 m` do not.
+import { EvaluationBudget } from './budget';
+import { mathEqualWithBudget } from './equal';
 import type { MathEqualOptions } from './equal';
 import { extractAnswer } from './extract';
 import { normalizeAnswer } from './normalize';
@@ -44,6 +49,9 @@ interface MutableCluster {
   members: number[];
 }
 
+/** Steps one whole vote may spend on comparisons (about one comparison's default budget). */
+export const VOTE_STEP_BUDGET = 150_000;
+
 /** Clusters normalised answers; empty ones are skipped. */
 function clusterAnswers(
   answers: readonly string[],
@@ -51,10 +59,11 @@ function clusterAnswers(
 ): { clusters: MutableCluster[]; boundHits: number } {
   const clusters: MutableCluster[] = [];
   let boundHits = 0;
+  const budget = new EvaluationBudget(options?.stepBudget ?? VOTE_STEP_BUDGET);
   answers.forEach((answer, index) => {
     if (answer === '') return;
     for (const cluster of clusters) {
-      const verdict = mathEqualDetailed(answer, cluster.representative, options);
+      const verdict = mathEqualWithBudget(answer, cluster.representative, options, budget);
       if (verdict.timedOut) boundHits++;
       if (verdict.equal) {
         cluster.members.push(index);

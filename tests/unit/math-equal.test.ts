@@ -242,6 +242,7 @@ const TABLE: Record<string, Category> = {
       \sqrt{-4} || 2
     `),
   },
+  // issue 12 item 11: `\sqrt{x^2} || x` was listed as equal (sample points were all positive); it is |x|, not x
   'algebraic expressions (sample points)': {
     equal: rows(String.raw`
       (x+1)^2 || x^2+2x+1
@@ -249,7 +250,7 @@ const TABLE: Record<string, Category> = {
       2x+3y || 3y+2x
       \frac{a}{b} || a/b
       \sin^2x+\cos^2x || 1
-      \sqrt{x^2} || x
+      \sqrt{x^2} || |x|
       \log_2 8 || 3
       \ln(x^2) || 2\ln x
       x(x+1) || x^2+x
@@ -268,6 +269,8 @@ const TABLE: Record<string, Category> = {
     `),
     different: rows(String.raw`
       (x+1)^2 || x^2+1
+      \sqrt{x^2} || x
+      |x| || x
       2x || 2y
       x^2 || x^3
       a+b || c+b
@@ -407,6 +410,8 @@ const TABLE: Record<string, Category> = {
       \begin{pmatrix}1&2\\3&4\end{pmatrix} || (1,2,3,4)
     `),
   },
+  // issue 12 item 12: `x+y=5 || 5` was listed as different; an equation naming a quantity (`a+b=25`, `f(2)=5`)
+  // now has the value of its constant side, so it moved to `equal` (`x+1=5 || 5`, an equation to solve, stays different)
   'equations': {
     equal: rows(String.raw`
       y=2x+1 || 2x+1=y
@@ -422,6 +427,7 @@ const TABLE: Record<string, Category> = {
       \theta = \frac{\pi}{6} || \frac{\pi}{6}
       y = \frac{1}{2}x || x = 2y
       AB = 5 || 5
+      x+y=5 || 5
     `),
     different: rows(String.raw`
       y=2x+1 || y=2x-1
@@ -430,7 +436,7 @@ const TABLE: Record<string, Category> = {
       2x=4 || 24
       y=x || y=-x
       y=x^2 || y=x^3
-      x+y=5 || 5
+      x+1=5 || 5
     `),
   },
   'percent variants (marked by a percent sign)': {

@@ -26,11 +26,12 @@ describe('normalizeAnswer', () => {
     ['-3/4', '-\\frac{3}{4}'],
     ['$5$', '5'],
     ['\\(x^2\\)', 'x^2'],
-    ['5\\text{ cm}', '5'],
-    ['5 cm', '5'],
+    // issue 12 item 13/11: a recognised unit and a percent sign stay in the canonical text (were dropped)
+    ['5\\text{ cm}', '5\\text{ cm}'],
+    ['5 cm', '5\\text{ cm}'],
     ['12 square units', '12'],
-    ['\\frac{1}{2}\\mbox{ dollars}', '\\frac{1}{2}'],
-    ['10\\%', '10'],
+    ['\\frac{1}{2}\\mbox{ dollars}', '\\frac{1}{2}\\text{ dollar}'],
+    ['10\\%', '10\\%'],
     ['30^\\circ', '30'],
     ['30^{\\circ}', '30'],
     ['\\$5', '5'],
@@ -95,9 +96,11 @@ describe('normalizeAnswer', () => {
   });
 
   it('flags answers written as percentages', () => {
-    expect(normalizeAnswerDetailed('50\\%')).toEqual({ text: '50', percent: true });
-    expect(normalizeAnswerDetailed('50 percent')).toEqual({ text: '50', percent: true });
-    expect(normalizeAnswerDetailed('50')).toEqual({ text: '50', percent: false });
+    // issue 12 item 13: the percent sign stays in the canonical text (it was dropped, so a rollout's extracted
+    // answer lost it before scoring); the value is separate
+    expect(normalizeAnswerDetailed('50\\%')).toMatchObject({ text: '50\\%', value: '50', percent: true });
+    expect(normalizeAnswerDetailed('50 percent')).toMatchObject({ text: '50\\%', value: '50', percent: true });
+    expect(normalizeAnswerDetailed('50')).toMatchObject({ text: '50', value: '50', percent: false });
   });
 
   it('is idempotent', () => {
@@ -139,7 +142,8 @@ describe('answer extraction', () => {
     expect(answerPhraseContent('So the answer is $\\frac{1}{2}$. Done.')).toBe('\\frac{1}{2}');
     expect(answerPhraseContent('The final answer is: 3.5. That is all.')).toBe('3.5');
     expect(answerPhraseContent('**Final Answer:** 12\nmore text')).toBe('12');
-    expect(answerPhraseContent('The answer is 4, but first the answer is 5 here')).toBe('5 here');
+    // issue 12: the answer ends where the sentence's next clause begins (was '5 here')
+    expect(answerPhraseContent('The answer is 4, but first the answer is 5 here')).toBe('5');
     expect(answerPhraseContent('nothing here')).toBeNull();
   });
 
@@ -175,8 +179,9 @@ describe('answer shapes', () => {
     expect(parseAnswerShape('1,2')).toMatchObject({ kind: 'list' });
     expect(parseAnswerShape('(0,1)\\cup(2,3)')).toMatchObject({ kind: 'union' });
     expect(parseAnswerShape('\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}')).toMatchObject({ kind: 'matrix' });
-    expect(parseAnswerShape('y=2x+1')).toEqual({ kind: 'equation', lhs: 'y', rhs: '2x+1', label: 'left' });
-    expect(parseAnswerShape('x^2+y^2=1')).toEqual({ kind: 'equation', lhs: 'x^2+y^2', rhs: '1', label: null });
+    expect(parseAnswerShape('y=2x+1')).toEqual({ kind: 'equation', lhs: 'y', rhs: '2x+1', label: 'left', named: 'left' });
+    // issue 12: `x^2+y^2` names a quantity whose value is 1 (as `a+b=25` is the value 25)
+    expect(parseAnswerShape('x^2+y^2=1')).toEqual({ kind: 'equation', lhs: 'x^2+y^2', rhs: '1', label: null, named: 'left' });
     expect(parseAnswerShape('x\\ge5')).toEqual({
       kind: 'bracketed',
       open: '[',
