@@ -6,34 +6,27 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from '../../domain/platform/config';
 import { runCli } from '../../lib/cli';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
+import type { FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';
-import { runTestWorkers, type TestWorkers } from '../support/workers';
-import { tempDir, writeJsonl } from '../support/files';
-import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
+import { runTestWorkers } from '../support/workers';
+import { writeJsonl } from '../support/files';
+import { bundleWorkflows } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 import { writeConfigFile } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 describe('CLI', () => {
-  const tmp = tempDir('cli');
+  const ctx = useTemporalAndFake('cli', { latencyMs: 30 });
+  const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
   let config: Config;
-  let workers: TestWorkers | undefined;
 
   beforeAll(async () => {
-    env = await startLocalTemporal();
-    fake = await startFakeOpenAIServer({ latencyMs: 30 });
+    ({ env, fake } = ctx);
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
-    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
+    ctx.workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
   });
 
   it('rejects malformed input at once, naming the fields, without starting anything', () => {

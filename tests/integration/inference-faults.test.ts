@@ -4,11 +4,12 @@
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
-import { startFakeOpenAIServer, type Fault, type FakeOpenAIServer } from '../../lib/fake-openai-server';
+import type { Fault, FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';
 import { runTestWorkers, type TestWorkers } from '../support/workers';
-import { tempDir, writeJsonl } from '../support/files';
-import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
+import { writeJsonl } from '../support/files';
+import { bundleWorkflows } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 
 const FAULTS: Fault[] = [
   { type: 'status', status: 429, retryAfterSec: 0 },
@@ -21,21 +22,15 @@ const FAULTS: Fault[] = [
 ];
 
 describe('inference faults during a durable run', () => {
-  const tmp = tempDir('faults');
+  const ctx = useTemporalAndFake('faults', { latencyMs: 5 });
+  const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
   let workers: TestWorkers | undefined;
+  ctx.onTeardown(() => workers?.stop());
 
-  beforeAll(async () => {
-    env = await startLocalTemporal();
-    fake = await startFakeOpenAIServer({ latencyMs: 5 });
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
+  beforeAll(() => {
+    ({ env, fake } = ctx);
   });
 
   it('completes with every item once despite every kind of fault and an outage', async () => {

@@ -9,32 +9,26 @@ import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
 import type { Config } from '../../domain/platform/config';
 import { mapDatasetStage } from '../../workflows/stage';
-import { tempDir, writeJsonl } from '../support/files';
+import { writeJsonl } from '../support/files';
 import { testConfig } from '../support/config';
-import { runTestWorkers, type TestWorkers } from '../support/workers';
-import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
-import { startFakeOpenAIServer } from '../../lib/fake-openai-server';
+import { runTestWorkers } from '../support/workers';
+import { bundleWorkflows } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 
 describe('mapDatasetStage on a real Temporal server', () => {
-  const tmp = tempDir('stage-wf');
+  const ctx = useTemporalAndFake('stage-wf', { latencyMs: 5 });
+  const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
   let config: Config;
-  let workers: TestWorkers | undefined;
   let store: DatasetStore;
 
   beforeAll(async () => {
-    env = await startLocalTemporal();
+    env = ctx.env;
     bundle = await bundleWorkflows();
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store') });
     store = new DatasetStore(config.storage.root);
-    workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    tmp.remove();
+    ctx.workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
   });
 
   it('maps a no-op over every shard, continuing as new, with rows in order and counts', async () => {
@@ -96,44 +90,40 @@ describe('mapDatasetStage on a real Temporal server', () => {
   });
 
   it('sets bad records aside with their line and reason while the run continues', async () => {
-    const fake = await startFakeOpenAIServer({ latencyMs: 5 });
-    try {
-      const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: fake.url });
-      const chatWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference']);
-      const stamp = Date.now();
-      const file = writeJsonl(path.join(tmp.dir, 'prompts.jsonl'), [
-        { id: 'a', prompt: 'hello' },
-        '{"id": "b", "prompt": ',
-        { id: 'c', prompt: 42 },
-        { id: 'd', messages: [{ role: 'robot', content: 'x' }] },
-        { id: 'e', prompt: 'world' },
-      ]);
-      const out = await env.client.workflow.execute('batchInference', {
-        taskQueue: cfg.taskQueues.orchestration,
-        workflowId: `batch-bad-${stamp}`,
-        args: [{ name: 'bad', inputFiles: [file], chat: { sampling: { n: 2, seed: 7 } } }],
-      });
-      await chatWorkers.stop();
-      expect(out.imported).toBe(4);
-      expect(out.rejectedAtImport).toBe(1);
-      expect(readFileSync(store.resolve(out.importRejects), 'utf8')).toMatch(/"line":2/);
-      expect(out.completions.counts).toEqual({ items: 4, kept: 2, rows: 4, rejected: 2, failed: 0 });
-      const rejects = out.completions.rejects.flatMap((f: string) => readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
-      expect(rejects.map((r: { reason: string }) => r.reason)).toEqual([
-        'field prompt: expected a non-empty string',
-        expect.stringContaining('field messages[0].role'),
-      ]);
-      const rows: Array<Record<string, any>> = [];
-      for await (const row of store.readAll(out.completions.output)) rows.push(row as Record<string, any>);
-      expect(rows.map((r) => r.id)).toEqual(['a#0', 'a#1', 'e#0', 'e#1']);
-      expect(rows[0]!.provenance).toMatchObject({ stage: 'completions', sourceId: 'a', role: 'policy', attempt: 1 });
-      expect(typeof rows[0]!.provenance.sampling.seed).toBe('number');
-      if (process.env.UPDATE_HISTORY_FIXTURES) {
-        saveHistoryFixture('batchInference-rejects', env.address, `batch-bad-${stamp}`);
-        saveHistoryFixture('mapDatasetStage-chat', env.address, `batch-bad-${stamp}/completions`);
-      }
-    } finally {
-      await fake.close();
+    const { fake } = ctx;
+    const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: fake.url });
+    const chatWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference']);
+    const stamp = Date.now();
+    const file = writeJsonl(path.join(tmp.dir, 'prompts.jsonl'), [
+      { id: 'a', prompt: 'hello' },
+      '{"id": "b", "prompt": ',
+      { id: 'c', prompt: 42 },
+      { id: 'd', messages: [{ role: 'robot', content: 'x' }] },
+      { id: 'e', prompt: 'world' },
+    ]);
+    const out = await env.client.workflow.execute('batchInference', {
+      taskQueue: cfg.taskQueues.orchestration,
+      workflowId: `batch-bad-${stamp}`,
+      args: [{ name: 'bad', inputFiles: [file], chat: { sampling: { n: 2, seed: 7 } } }],
+    });
+    await chatWorkers.stop();
+    expect(out.imported).toBe(4);
+    expect(out.rejectedAtImport).toBe(1);
+    expect(readFileSync(store.resolve(out.importRejects), 'utf8')).toMatch(/"line":2/);
+    expect(out.completions.counts).toEqual({ items: 4, kept: 2, rows: 4, rejected: 2, failed: 0 });
+    const rejects = out.completions.rejects.flatMap((f: string) => readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    expect(rejects.map((r: { reason: string }) => r.reason)).toEqual([
+      'field prompt: expected a non-empty string',
+      expect.stringContaining('field messages[0].role'),
+    ]);
+    const rows: Array<Record<string, any>> = [];
+    for await (const row of store.readAll(out.completions.output)) rows.push(row as Record<string, any>);
+    expect(rows.map((r) => r.id)).toEqual(['a#0', 'a#1', 'e#0', 'e#1']);
+    expect(rows[0]!.provenance).toMatchObject({ stage: 'completions', sourceId: 'a', role: 'policy', attempt: 1 });
+    expect(typeof rows[0]!.provenance.sampling.seed).toBe('number');
+    if (process.env.UPDATE_HISTORY_FIXTURES) {
+      saveHistoryFixture('batchInference-rejects', env.address, `batch-bad-${stamp}`);
+      saveHistoryFixture('mapDatasetStage-chat', env.address, `batch-bad-${stamp}/completions`);
     }
   });
 });

@@ -12,10 +12,11 @@ import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-ope
 import { readRunView, renderRunView } from '../../lib/progress-view';
 import { generateTinyModel } from '../../lib/tiny-model';
 import { testConfig } from '../support/config';
-import { runTestWorkers, type TestWorkers } from '../support/workers';
-import { tempDir, writeJsonl } from '../support/files';
+import { runTestWorkers } from '../support/workers';
+import { writeJsonl } from '../support/files';
 import { startLocalModelProcess } from '../support/local-model';
-import { bundleWorkflows, startLocalTemporal } from '../support/temporal';
+import { bundleWorkflows } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 
 /** A made-up word per number, at least 4 letters, so that distinct problems share no words. */
 function word(n: number): string {
@@ -51,33 +52,25 @@ const PASSES = 3;
 const RECORDS = 10;
 
 describe('synthesizeCorpus', () => {
-  const tmp = tempDir('synthesis');
+  const ctx = useTemporalAndFake('synthesis', { latencyMs: 2, respond: scriptedCompletion, key: (b) => `${String(b.prompt)}|${String(b.seed)}` });
+  const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
   let fake: FakeOpenAIServer;
   let config: Config;
   let store: DatasetStore;
-  let workers: TestWorkers | undefined;
   let conceptFile: string;
 
   beforeAll(async () => {
-    env = await startLocalTemporal();
+    ({ env, fake } = ctx);
     bundle = await bundleWorkflows();
-    fake = await startFakeOpenAIServer({ latencyMs: 2, respond: scriptedCompletion, key: (b) => `${String(b.prompt)}|${String(b.seed)}` });
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url, maxConcurrency: 16 });
     store = new DatasetStore(config.storage.root);
-    workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
+    ctx.workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
     conceptFile = writeJsonl(path.join(tmp.dir, 'concepts.jsonl'), [
       ...Array.from({ length: RECORDS }, (_, i) => ({ id: `cs${i}`, foundational_concepts: [`Concept set ${i}`, 'Counting'], level: 'AIME' })),
       { id: 'broken', foundational_concepts: [] },
     ]);
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
   });
 
   async function rowsOf(ref: SynthesisResult['corpus']): Promise<Array<Record<string, any>>> {

@@ -1,9 +1,9 @@
 // A real Temporal dev server for tests (the project's own `temporal` binary, via the SDK's existing-path option),
-// and one workflow bundle per test file.
+// and one workflow bundle per test file: the workflows' index, the file the workers bundle too, found by path so that
+// importing this file loads no activity code.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../lib/temporal-cli';
-import { WORKFLOWS_PATH } from '../../workers/create-workers';
 
 let runtimeInstalled = false;
 
@@ -25,5 +25,5 @@ export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
 }
 
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
 }
