@@ -1,60 +1,66 @@
-// The registry of item operations, built once per worker process with its dependencies.
+// The one implementation of every declared item operation (domain/registry/operations.ts), checked by the compiler:
+// a missing, extra or mismatched entry does not build. A worker gets the operations prepared with what it provides
+// (the inference pool, built on first need; the sandbox settings); an operation that needs what the worker lacks
+// fails when a shard asks for it, naming what is missing.
 import { ApplicationFailure } from '@temporalio/common';
-import { OPERATIONS, isOperationName, type OperationName } from '../domain/registry/operations';
-import type { InferencePool } from './inference/pool';
-import { chatCompletionOperation } from './batch-inference/chat-completion';
-import { annotateRationaleOperation, extractConceptsOperation } from './cold-start/annotate';
-import { sampleRationalesOperation, scoreRationaleOperation } from './em-rationale-loop/operations';
-import { generateProblemOperation } from './synthesize-corpus/generate-problem';
-import { constructRewardOperation, prepareSelfPlayPromptOperation, sampleRolloutsOperation, scoreRolloutOperation } from './self-play/operations';
-import type { SandboxConfig } from '../domain/platform/config';
-import { crossCheckTestsOperation } from './self-play/cross-check';
-import { noopOperation } from './stage/noop';
-import type { ItemOperation } from './stage/operation';
+import type { ParamsOf } from '../domain/core/operation';
+import { OPERATION_NAMES, OPERATIONS, isOperationName, type OperationName } from '../domain/registry/operations';
+import { chatCompletion } from './batch-inference/chat-completion';
+import { annotateRationale, extractConcepts } from './cold-start/annotate';
+import { sampleRationales, scoreRationale } from './em-rationale-loop/operations';
+import { crossCheckTests } from './self-play/cross-check';
+import { constructReward, prepareSelfPlayPrompt, sampleRollouts, scoreRollout } from './self-play/operations';
+import { noop } from './stage/noop';
+import { prepareOperation, type ItemOperation, type Need, type OperationImplementation, type OperationNeeds } from './stage/operation';
+import { generateProblem } from './synthesize-corpus/generate-problem';
 
-export interface OperationDeps {
-  pool?: InferencePool;
-  /** Limits of the sandbox that scores code rollouts. */
-  sandbox?: SandboxConfig;
-}
-
-export type OperationRegistry = (name: string) => ItemOperation<unknown>;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each operation has its own parameter type
-type AnyOperation = ItemOperation<any>;
-
-const NEEDS_POOL: Record<Exclude<OperationName, 'noop' | 'prepareSelfPlayPrompt' | 'scoreRollout' | 'crossCheckTests'>, (pool: InferencePool) => AnyOperation> = {
-  chatCompletion: chatCompletionOperation,
-  generateProblem: generateProblemOperation,
-  extractConcepts: extractConceptsOperation,
-  annotateRationale: annotateRationaleOperation,
-  sampleRationales: sampleRationalesOperation,
-  scoreRationale: scoreRationaleOperation,
-  constructReward: constructRewardOperation,
-  sampleRollouts: sampleRolloutsOperation,
+const IMPLEMENTATIONS: { readonly [K in OperationName]: OperationImplementation<(typeof OPERATIONS)[K], Need> } = {
+  noop,
+  chatCompletion,
+  generateProblem,
+  extractConcepts,
+  annotateRationale,
+  sampleRationales,
+  scoreRationale,
+  prepareSelfPlayPrompt,
+  constructReward,
+  crossCheckTests,
+  sampleRollouts,
+  scoreRollout,
 };
 
-export function createOperationRegistry(deps: OperationDeps): OperationRegistry {
-  const built = new Map<string, AnyOperation>();
+/** What a worker provides to operations; each is asked for only when an operation that needs it is first used. */
+export type OperationProviders = { readonly [N in Need]?: () => OperationNeeds[N] };
+
+export type OperationRegistry = (name: string) => ItemOperation;
+
+const NEED_NAMES: Record<Need, string> = { pool: 'an inference pool', sandbox: 'the sandbox settings' };
+
+function provide<N extends Need>(into: Partial<OperationNeeds>, need: N, providers: OperationProviders, operation: string): void {
+  const make = providers[need];
+  if (!make) throw new Error(`${operation} needs ${NEED_NAMES[need]} in this worker`);
+  into[need] = make();
+}
+
+export function createOperationRegistry(providers: OperationProviders): OperationRegistry {
+  const built = new Map<OperationName, ItemOperation>();
   return (name) => {
     if (!isOperationName(name)) {
-      throw ApplicationFailure.nonRetryable(`unknown operation "${name}" (known: ${Object.keys(OPERATIONS).join(', ')})`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(`unknown operation "${name}" (known: ${OPERATION_NAMES.join(', ')})`, 'InvalidInput');
     }
     let op = built.get(name);
     if (!op) {
-      if (name === 'noop') op = noopOperation;
-      else if (name === 'prepareSelfPlayPrompt') op = prepareSelfPlayPromptOperation;
-      else if (name === 'scoreRollout' || name === 'crossCheckTests') {
-        if (!deps.sandbox) throw new Error(`${name} needs the sandbox settings in this worker`);
-        if (name === 'scoreRollout') op = scoreRolloutOperation(deps.sandbox);
-        else if (!deps.pool) throw new Error(`${name} needs an inference pool in this worker`);
-        else op = crossCheckTestsOperation(deps.pool, deps.sandbox);
-      } else {
-        if (!deps.pool) throw new Error(`${name} needs an inference pool in this worker`);
-        op = NEEDS_POOL[name](deps.pool);
-      }
+      const impl: OperationImplementation = IMPLEMENTATIONS[name];
+      const needs: Partial<OperationNeeds> = {};
+      for (const need of impl.needs) provide(needs, need, providers, name);
+      op = prepareOperation(impl, needs as OperationNeeds);
       built.set(name, op);
     }
     return op;
   };
+}
+
+/** One operation, prepared with `providers`, its parameters typed (tests and tools). */
+export function preparedOperation<K extends OperationName>(name: K, providers: OperationProviders = {}): ItemOperation<ParamsOf<(typeof OPERATIONS)[K]>> {
+  return createOperationRegistry(providers)(name) as ItemOperation<ParamsOf<(typeof OPERATIONS)[K]>>;
 }

@@ -14,24 +14,16 @@
 // - Convergence. Stop after `iterations`, or earlier when the mean selected R improved by less than
 //   `minImprovement` over the previous iteration (R is a log-likelihood, so this is in nats).
 import { z } from 'zod';
-import { MODEL_ROLES } from './platform/config';
+import { declareOperation } from './core/operation';
+import { ModelVersionSchema, type ModelVersion } from './core/models';
+import { MODEL_ROLES } from './core/roles';
 import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
-import { ColdStartInputSchema, formatGeneration } from './synthesize-corpus';
+import { formatGeneration } from './synthesize-corpus';
+import { ColdStartInputSchema } from './cold-start';
 
 export const EM_ROLES = ['rationaleModel', 'promptGenerator'] as const satisfies readonly (typeof MODEL_ROLES)[number][];
 export type EmRole = (typeof EM_ROLES)[number];
 
-/** A model version as the loop knows it: what to send as `model` to the role's endpoint, and where it came from. */
-export const ModelVersionSchema = z
-  .object({
-    version: z.string().min(1),
-    /** The served model name (e.g. a LoRA adapter's name); the role's configured model when absent. */
-    model: z.string().min(1).optional(),
-    adapter: z.string().min(1).optional(),
-    endpoint: z.string().min(1).optional(),
-  })
-  .strict();
-export type ModelVersion = z.infer<typeof ModelVersionSchema>;
 
 const HyperparametersSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
 
@@ -212,3 +204,83 @@ export function converged(history: readonly IterationRecord[], input: Pick<EmPar
   const [prev, last] = history.slice(-2) as [IterationRecord, IterationRecord];
   return last.eStep.meanReward - prev.eStep.meanReward < input.minImprovement;
 }
+
+// ---- item operations of the loop (activities/em-rationale-loop/operations.ts)
+
+/** A triple (c, x, level) with its current rationale z, when it has one. */
+export const TripleSchema = z
+  .object({
+    id: z.string().min(1),
+    foundational_concepts: z.array(z.string().trim().min(1)).min(1),
+    level: z.string().trim().min(1),
+    problem: z.string().trim().min(1),
+    rationale: z.string().optional(),
+  })
+  .loose();
+export type Triple = z.infer<typeof TripleSchema>;
+
+/** One of the K sampled rationales of a triple (E-step). */
+export const CandidateSchema = TripleSchema.extend({ itemId: z.string().min(1), k: z.number().int().nonnegative(), rationale: z.string().nullable() });
+
+const SampleProvenanceSchema = z.object({ model: z.string(), usage: z.unknown(), attempt: z.number() }).loose();
+
+/** sampleRationales' rows: K candidates (E-step), or one greedily decoded triple with its target (M-step). */
+export const SampledRationaleRowSchema = z.union([
+  z
+    .object({
+      id: z.string(),
+      itemId: z.string(),
+      k: z.number().int().nonnegative(),
+      foundational_concepts: z.array(z.string()),
+      level: z.string(),
+      problem: z.string(),
+      previousRationale: z.string().nullable(),
+      rationale: z.string().nullable(),
+      provenance: SampleProvenanceSchema,
+    })
+    .strict(),
+  z
+    .object({
+      id: z.string(),
+      foundational_concepts: z.array(z.string()),
+      level: z.string(),
+      problem: z.string(),
+      rationale: z.string(),
+      target: z.string(),
+      decodeFailed: z.boolean(),
+      provenance: SampleProvenanceSchema,
+    })
+    .strict(),
+]);
+
+/** A candidate with its reward R = log p(z|c) + log p(x|z,c), or marked as not scored. */
+export const ScoredRationaleRowSchema = z.union([
+  CandidateSchema.extend({ scored: z.literal(false), scoreError: z.string() }),
+  CandidateSchema.extend({
+    scored: z.literal(true),
+    logpZ: z.number(),
+    logpX: z.number(),
+    reward: z.number(),
+    tokensZ: z.number().int().nonnegative(),
+    tokensX: z.number().int().nonnegative(),
+    scoredWith: z.string(),
+  }),
+]);
+
+export const SampleRationalesOperation = declareOperation({
+  name: 'sampleRationales',
+  queue: 'inference',
+  description: 'q_phi(z|c,x) over one triple: K samples (E-step) or one greedy decode (M-step)',
+  params: SampleRationalesParamsSchema,
+  item: TripleSchema,
+  row: SampledRationaleRowSchema,
+});
+
+export const ScoreRationaleOperation = declareOperation({
+  name: 'scoreRationale',
+  queue: 'inference',
+  description: 'R(c,x,z) of one candidate from one teacher-forced scoring request of p_theta',
+  params: ScoreRationaleParamsSchema,
+  item: CandidateSchema,
+  row: ScoredRationaleRowSchema,
+});

@@ -6,8 +6,9 @@
 //                        too-few-tests (code) · no-answer, trivial-answer (math) · failed (an item that errored)
 //   per round:           no-results · unsolved · too-easy · no-valid-chosen · no-valid-rejected
 import { z } from 'zod';
+import { declareOperation } from './core/operation';
 import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
-import { ModelVersionSchema } from './em-rationale-loop';
+import { ModelVersionSchema } from './core/models';
 import { textAfterThink } from './math/extract';
 import { parsePyJson } from './core/py-json';
 import { pyStrip } from './core/py-strings';
@@ -345,3 +346,93 @@ export function splitTrace(fixed: string): { ok: true; thinking: string; answer:
 export function chatFormattedPrompt(prompt: string): string {
   return `<|im_start|>user\n${prompt}<|im_end|>\n<|im_start|>assistant`;
 }
+
+// ---- item operations of self-play (activities/self-play/operations.ts, cross-check.ts)
+
+const NOT_PREPARED = 'not a prepared prompt (no problem or domain): run prepareSelfPlayPrompt first';
+
+/** A prompt after prepareSelfPlayPrompt: its statement and domain found, contamination and patterns checked. */
+export const PreparedPromptSchema = SelfPlayPromptSchema.extend({
+  problem: z.string({ error: NOT_PREPARED }),
+  domain: z.enum(['code', 'math'], { error: NOT_PREPARED }),
+});
+
+export const PreparedPromptRowSchema = z
+  .object({
+    id: z.string(),
+    source: z.enum(SELF_PLAY_SOURCES),
+    domain: z.enum(['code', 'math']),
+    prompt: z.string(),
+    problem: z.string(),
+    answer: z.string().optional(),
+    test_cases: z.array(TestCaseSchema).optional(),
+    completions: z.array(z.string()).optional(),
+  })
+  .strict();
+
+/** A prepared prompt with its reward: tests (given or written) for code, a reference or majority answer for math. */
+export const RewardedPromptRowSchema = z.union([
+  z.object({ domain: z.literal('code'), tests: z.array(TestCaseSchema).min(1), testOrigin: z.enum(['given', 'written']) }).loose(),
+  z.object({ domain: z.literal('math'), answer: z.string(), answerOrigin: z.enum(['reference', 'majority']) }).loose(),
+]);
+
+/** One rollout of the policy on a prompt (round, index j), with the prompt's reward data. */
+export const RolloutRowSchema = z
+  .object({ id: z.string(), itemId: z.string(), round: z.number().int().positive(), j: z.number().int().nonnegative(), domain: z.enum(['code', 'math']), completion: z.string() })
+  .loose();
+
+const NOT_A_ROLLOUT = 'not a rollout row (no completion or itemId)';
+export const RolloutItemSchema = z.object({ itemId: z.string({ error: NOT_A_ROLLOUT }), completion: z.string({ error: NOT_A_ROLLOUT }) }).loose();
+
+export const ScoredRolloutRowSchema = RolloutItemSchema.extend({
+  verdict: z.enum(['pass', 'fail', 'undecided']),
+  reward: z.union([z.literal(0), z.literal(1)]),
+  score: z.object({ verdict: z.enum(['pass', 'fail', 'undecided']), reason: z.string() }).loose(),
+  scoredBy: z.object({ stage: z.string(), attempt: z.number().int().positive() }).strict(),
+});
+
+export const PrepareSelfPlayPromptOperation = declareOperation({
+  name: 'prepareSelfPlayPrompt',
+  queue: 'cpu',
+  description: 'checks a prompt record, finds its statement, drops contaminated prompts and rejected math patterns',
+  params: PrepareSelfPlayParamsSchema,
+  item: SelfPlayPromptSchema,
+  row: PreparedPromptRowSchema,
+});
+
+export const ConstructRewardOperation = declareOperation({
+  name: 'constructReward',
+  queue: 'inference',
+  description: 'the reward of a prompt: given or written tests (code), the reference or majority answer (math)',
+  params: ConstructRewardParamsSchema,
+  item: PreparedPromptSchema,
+  row: RewardedPromptRowSchema,
+});
+
+export const CrossCheckTestsOperation = declareOperation({
+  name: 'crossCheckTests',
+  queue: 'sandbox',
+  description: "checks written tests against the majority output of M policy solutions in the sandbox",
+  params: CrossCheckParamsSchema,
+  // any rewarded prompt: only code prompts with written tests are checked, the rest pass unchanged
+  item: z.record(z.string(), z.unknown()),
+  row: z.record(z.string(), z.unknown()),
+});
+
+export const SampleRolloutsOperation = declareOperation({
+  name: 'sampleRollouts',
+  queue: 'inference',
+  description: 'k rollouts of the policy per prompt, one row each, with distinct reproducible seeds',
+  params: SampleRolloutsParamsSchema,
+  item: PreparedPromptSchema,
+  row: RolloutRowSchema,
+});
+
+export const ScoreRolloutOperation = declareOperation({
+  name: 'scoreRollout',
+  queue: 'sandbox',
+  description: 'the verdict of one rollout: every test passes in the sandbox, or the boxed answer equals the reference',
+  params: ScoreRolloutParamsSchema,
+  item: RolloutItemSchema,
+  row: ScoredRolloutRowSchema,
+});

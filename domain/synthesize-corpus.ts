@@ -1,7 +1,8 @@
 // Problem synthesis (spec §2): concept records, the synthesizeCorpus input, and the pure text rules of the method:
 // rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
 import { z } from 'zod';
-import { MODEL_ROLES } from './platform/config';
+import { declareOperation } from './core/operation';
+import { MODEL_ROLES } from './core/roles';
 import { DatasetNameSchema, type DatasetRef } from './core/dataset';
 import type { PipelineProgress } from './core/progress';
 
@@ -92,36 +93,6 @@ export const GenerateProblemParamsSchema = z
   .strict();
 export type GenerateProblemParams = z.output<typeof GenerateProblemParamsSchema>;
 
-/** One annotator of the cold start: a model role (its endpoint) and optionally a model name there. */
-export const AnnotatorSchema = z.object({ role: z.enum(MODEL_ROLES), model: z.string().min(1).optional() }).strict();
-export type Annotator = z.infer<typeof AnnotatorSchema>;
-
-/**
- * Parameters of the cold-start operations (spec §1.4): concepts of a seed problem, rationale of a triple.
- * Several annotators (the paper used four instruct models; how it combined them is unspecified): with
- * `annotatorPolicy: 'one'` each problem goes to one of them, chosen by a hash of its id (deterministic, even
- * spread); with 'all' every annotator annotates every problem (ids `<id>~<k>`). The annotator that extracted a
- * problem's concepts also writes its rationale. Without `annotators`, `role`/`model` is the single annotator.
- */
-export const ExtractConceptsParamsSchema = z
-  .object({
-    role: z.enum(MODEL_ROLES).default('rationaleModel'),
-    model: z.string().min(1).optional(),
-    annotators: z.array(AnnotatorSchema).min(1).max(16).optional(),
-    annotatorPolicy: z.enum(['one', 'all']).default('one'),
-    numConcepts: z.number().int().min(1).max(20).default(5),
-    /** Difficulty level given to records that carry none (e.g. "AIME", "Codeforces"). */
-    level: z.string().min(1).optional(),
-    temperature: z.number().min(0).max(5).default(0.6),
-    maxTokens: z.number().int().positive().default(4096),
-    seed: z.number().int().nonnegative().default(0),
-  })
-  .strict();
-export type ExtractConceptsParams = z.output<typeof ExtractConceptsParamsSchema>;
-
-export const AnnotateRationaleParamsSchema = ExtractConceptsParamsSchema.omit({ numConcepts: true });
-export type AnnotateRationaleParams = z.output<typeof AnnotateRationaleParamsSchema>;
-
 export interface PassProgress {
   pass: number;
   seed: number;
@@ -150,21 +121,6 @@ export interface SynthesisResult {
   /** Rejects files of the dedup step (duplicates, with what they duplicate). */
   rejects: string[];
 }
-
-/** Cold start: seed problems → concepts (extractConcepts) → rationales (annotateRationale) → seed triples. */
-export const ColdStartInputSchema = z
-  .object({
-    name: DatasetNameSchema,
-    /** JSONL with `problem` (and optionally `level`) per line. */
-    problemFiles: z.array(z.string().min(1)).min(1),
-    concepts: ExtractConceptsParamsSchema.prefault({}),
-    rationales: AnnotateRationaleParamsSchema.prefault({}),
-    shardSize: z.number().int().min(1).max(100_000).default(1000),
-    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-    itemConcurrency: z.number().int().min(1).max(4096).default(16),
-  })
-  .strict();
-export type ColdStartInput = z.input<typeof ColdStartInputSchema>;
 
 export function passSeed(input: Pick<SynthesizeCorpusParsed, 'seeds' | 'firstSeed'>, runKey: string, pass: number, hash: (s: string) => number): number {
   return input.seeds === 'fixed' ? input.firstSeed + pass : hash(`${runKey}\u0000pass\u0000${pass}`);
@@ -232,75 +188,32 @@ export function mathFilterReason(formattedPrompt: string): string | undefined {
   return hit === undefined ? undefined : `math filter: contains ${JSON.stringify(hit)}`;
 }
 
-// ---- cold start parsing (spec §1.4)
+/** One generated problem of a pass: the parsed rationale and problem, the formatted prompt, and provenance. */
+export const GeneratedProblemRowSchema = z
+  .object({
+    id: z.string(),
+    conceptSetId: z.string(),
+    pass: z.number().int().nonnegative(),
+    seed: z.number().int().nonnegative(),
+    model: z.string(),
+    finishReason: z.string().nullable(),
+    usage: z.unknown(),
+    attempt: z.number().int().positive(),
+    domain: DomainSchema,
+    concepts: z.array(z.string()).nullable(),
+    level: z.string().nullable(),
+    rationale: z.string(),
+    problem: z.string(),
+    prompt: z.string(),
+  })
+  .strict();
+export type GeneratedProblemRow = z.infer<typeof GeneratedProblemRowSchema>;
 
-/** Reads a Python string literal starting at text[i] (a quote); returns its value and the index after it. */
-function pythonString(text: string, i: number): { value: string; next: number } | undefined {
-  const quote = text[i];
-  if (quote !== '"' && quote !== "'") return undefined;
-  const triple = text.startsWith(quote.repeat(3), i);
-  const close = triple ? quote.repeat(3) : quote;
-  let j = i + close.length;
-  let value = '';
-  while (j < text.length) {
-    if (text.startsWith(close, j)) return { value, next: j + close.length };
-    const c = text[j]!;
-    if (c === '\n' && !triple) return undefined;
-    if (c === '\\' && j + 1 < text.length) {
-      const e = text[j + 1]!;
-      value += ({ n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[e] ?? `\\${e}`;
-      j += 2;
-      continue;
-    }
-    value += c;
-    j++;
-  }
-  return undefined;
-}
-
-/** The first list of string literals in a text, e.g. `["a", 'b']`; undefined when there is none. */
-export function firstStringList(text: string): string[] | undefined {
-  for (let start = text.indexOf('['); start >= 0; start = text.indexOf('[', start + 1)) {
-    const items: string[] = [];
-    let i = start + 1;
-    let ok = false;
-    for (;;) {
-      while (i < text.length && /\s/.test(text[i]!)) i++;
-      if (text[i] === ']') {
-        ok = items.length > 0;
-        break;
-      }
-      const s = pythonString(text, i);
-      if (!s) break;
-      items.push(s.value);
-      i = s.next;
-      while (i < text.length && /\s/.test(text[i]!)) i++;
-      if (text[i] === ',') i++;
-      else if (text[i] !== ']') break;
-    }
-    if (ok) return items;
-  }
-  return undefined;
-}
-
-/** The last fenced code block's content (```python … ``` or ``` … ```), else undefined. */
-export function lastCodeBlock(text: string): string | undefined {
-  const blocks = [...text.matchAll(/```[a-zA-Z0-9_+-]*\n([\s\S]*?)```/g)];
-  return blocks.length > 0 ? blocks[blocks.length - 1]![1] : undefined;
-}
-
-/** Concepts from an extraction answer: a list in a code snippet, else `Knowledge Point: …` lines. */
-export function parseConceptList(answer: string): string[] | undefined {
-  const fromCode = firstStringList(lastCodeBlock(answer) ?? '') ?? firstStringList(answer);
-  if (fromCode) return fromCode.map((c) => c.trim()).filter((c) => c !== '');
-  const points = [...answer.matchAll(/Knowledge Point:\s*(.+)/g)].map((m) => m[1]!.trim()).filter((c) => c !== '');
-  return points.length > 0 ? points : undefined;
-}
-
-/** The rationale of an annotation answer: the text after the last `Thinking Process:`. */
-export function parseThinkingProcess(answer: string): string | undefined {
-  const i = answer.lastIndexOf('Thinking Process:');
-  if (i < 0) return undefined;
-  const text = answer.slice(i + 'Thinking Process:'.length).trim();
-  return text === '' ? undefined : text;
-}
+export const GenerateProblemOperation = declareOperation({
+  name: 'generateProblem',
+  queue: 'inference',
+  description: 'one concept record and one sampling pass of p_theta: rationale + problem, parsed and formatted',
+  params: GenerateProblemParamsSchema,
+  item: ConceptRecordSchema,
+  row: GeneratedProblemRowSchema,
+});

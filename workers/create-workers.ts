@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../domain/platform/config';
-import type { QueueKind } from '../domain/registry/operations';
+import type { QueueKind } from '../domain/core/queues';
 import { DatasetStore } from '../activities/datasets/store';
 import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';
@@ -28,21 +28,35 @@ export interface WorkerSetOptions {
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
-/** All activities of this code base, sharing one store and one inference pool per process. */
-export function createActivities(config: Config) {
+/**
+ * The activities each task queue kind serves (the queue an activity is sent to decides where it runs), all sharing
+ * one store, one operation registry and one inference pool per process. The pool is built only when something on
+ * the polled queues uses it, so a sandbox-only worker builds none unless it cross-checks tests with policy solutions.
+ */
+export function createActivitySets(config: Config): (kinds: readonly QueueKind[]) => Record<string, (...args: never[]) => unknown> {
   const store = new DatasetStore(config.storage.root);
-  const pool = new InferencePool(config);
-  const operations = createOperationRegistry({ pool, sandbox: config.sandbox });
-  return {
-    ...createStageActivities({ config, store, operations }),
-    ...createInferenceActivities(pool),
-    ...createSynthesisActivities(store),
-    ...createSandboxActivities(config.sandbox),
-    ...createEmActivities(store),
-    ...createSelfPlayActivities(store),
-    ...trainingActivities(config, store),
+  let pool: InferencePool | undefined;
+  const poolOnce = () => (pool ??= new InferencePool(config));
+  const operations = createOperationRegistry({ pool: poolOnce, sandbox: () => config.sandbox });
+  const { processShard, ...bookkeeping } = createStageActivities({ config, store, operations });
+  const byKind: Record<QueueKind, () => object> = {
+    orchestration: () => bookkeeping,
+    inference: () => ({ processShard, ...createInferenceActivities(poolOnce()) }),
+    cpu: () => ({ processShard, ...createSynthesisActivities(store), ...createEmActivities(store), ...createSelfPlayActivities(store) }),
+    sandbox: () => ({ processShard, ...createSandboxActivities(config.sandbox) }),
+    training: () => trainingActivities(config, store),
   };
+  const built = new Map<QueueKind, object>();
+  const of = (kind: QueueKind) => built.get(kind) ?? built.set(kind, byKind[kind]()).get(kind)!;
+  return (kinds) => Object.assign({}, ...kinds.map(of));
 }
+
+/** Every activity of this code base (tests that run everything in one worker). */
+export function createActivities(config: Config) {
+  return createActivitySets(config)(QUEUE_KINDS);
+}
+
+const QUEUE_KINDS: readonly QueueKind[] = ['orchestration', 'inference', 'cpu', 'sandbox', 'training'];
 
 /** The training hand-off, or activities that refuse with the reason when temporal.yaml has no `training`. */
 function trainingActivities(config: Config, store: DatasetStore) {
@@ -59,7 +73,9 @@ function trainingActivities(config: Config, store: DatasetStore) {
 
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
   const { config, connection } = options;
-  const activities = createActivities(config);
+  const activitiesFor = createActivitySets(config);
+  // a worker polls a queue with the activities of every kind this process serves on that queue
+  const kindsOnQueue = (queue: string) => options.kinds.filter((k) => config.taskQueues[k] === queue);
   const workers: Worker[] = [];
   if (options.kinds.includes('sandbox') && config.sandbox.mode === 'fork') {
     // the pre-started interpreters: ready before the first program arrives (a failure shows on first use)
@@ -73,7 +89,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueues[kind],
-      activities,
+      activities: activitiesFor(kindsOnQueue(config.taskQueues[kind])),
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
       shutdownGraceTime: tuning.shutdownGraceTimeMs,
       // Heartbeats carry cancellation back to a running shard: send them at least every 5 s (the default, 80% of

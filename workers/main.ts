@@ -2,7 +2,7 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../activities/config';
 import { closeInheritedDescriptors } from '../activities/sandbox/descriptors';
-import type { QueueKind } from '../domain/registry/operations';
+import type { QueueKind } from '../domain/core/queues';
 import { connectWorker } from './connection';
 import { createWorkers, runWorkers } from './create-workers';
 

@@ -4,7 +4,7 @@
 import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { StageInput, StageResult } from '../domain/core/stage';
-import { ColdStartInputSchema, type ColdStartInput } from '../domain/synthesize-corpus';
+import { ColdStartInputSchema, type ColdStartInput } from '../domain/cold-start';
 import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities } from './bookkeeping';
 import { mapDatasetStage } from './stage';

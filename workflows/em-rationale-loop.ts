@@ -13,7 +13,8 @@
 import { continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EmActivities } from '../activities/em-rationale-loop/activities';
 import type { DatasetRef } from '../domain/core/dataset';
-import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord, type ModelVersion } from '../domain/em-rationale-loop';
+import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord } from '../domain/em-rationale-loop';
+import { type ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { TrainResult } from '../domain/platform/training';
 import { pipelineProgressQuery } from './batch-inference';

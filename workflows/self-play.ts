@@ -13,7 +13,7 @@
 import { CancellationScope, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { SelfPlayActivities, BuildPairsResult } from '../activities/self-play/pairs';
 import type { DatasetRef } from '../domain/core/dataset';
-import type { ModelVersion } from '../domain/em-rationale-loop';
+import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '../domain/self-play';
 import type { TrainResult } from '../domain/platform/training';

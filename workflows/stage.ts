@@ -11,10 +11,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { StageActivities } from '../activities/stage/activities';
-import { OPERATIONS } from '../domain/registry/operations';
+import { operationDeclaration, StageRequestSchema } from '../domain/registry/operations';
 import {
   addCounts,
-  StageInputSchema,
   ZERO_COUNTS,
   type StageInput,
   type StageProgress,
@@ -27,8 +26,8 @@ import { parseWorkflowInput } from './validate';
 export const stageProgressQuery = defineQuery<StageProgress>('progress');
 
 export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
-  const input = parseWorkflowInput(StageInputSchema, raw, 'stage input');
-  const spec = OPERATIONS[input.operation];
+  const input = parseWorkflowInput(StageRequestSchema, raw, 'stage input');
+  const spec = operationDeclaration(input.operation);
 
   const own = bookkeepingActivities();
   const carry = input.carry ?? {

@@ -14,7 +14,7 @@ import {
 import type { TrainingActivities } from '../activities/training/train';
 import type { createModelActivation } from '../activities/training/activate-role';
 import type { DatasetRef } from '../domain/core/dataset';
-import type { ModelVersion } from '../domain/em-rationale-loop';
+import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { StageInput, StageResult } from '../domain/core/stage';
 import { NON_RETRYABLE } from './bookkeeping';

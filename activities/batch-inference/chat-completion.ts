@@ -1,16 +1,12 @@
 // One chat completion request per item (n samples), through the endpoint bound to a model role.
 import { z } from 'zod';
-import { ChatCompletionParamsSchema, type ChatCompletionParams } from '../../domain/registry/operations';
+import { ChatCompletionOperation, ChatMessageSchema, type ChatCompletionParams, type ChatMessage } from '../../domain/batch-inference';
 import { deriveSeed } from '../../domain/core/seeds';
 import { fieldProblems, formatPath } from '../../domain/core/validation';
-import type { InferencePool } from '../inference/pool';
-import { validateWith } from '../stage/validate';
-import type { ItemOperation } from '../stage/operation';
+import { implement } from '../stage/operation';
 
-const MessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
-const MessagesSchema = z.array(MessageSchema).min(1);
-
-type Message = z.infer<typeof MessageSchema>;
+const MessagesSchema = z.array(ChatMessageSchema).min(1);
+type Message = ChatMessage;
 
 function messagesOf(item: Record<string, unknown>, params: ChatCompletionParams): Message[] | string {
   if (item.messages !== undefined) {
@@ -29,10 +25,9 @@ function messagesOf(item: Record<string, unknown>, params: ChatCompletionParams)
   return messages;
 }
 
-export function chatCompletionOperation(pool: InferencePool): ItemOperation<ChatCompletionParams> {
-  return {
-    parseParams: (params) => validateWith(ChatCompletionParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
+export const chatCompletion = implement(ChatCompletionOperation, {
+  needs: ['pool'],
+  async run(item, params, ctx, { pool }) {
       const messages = messagesOf(item, params);
       if (typeof messages === 'string') return { reject: messages };
       const { client, model } = pool.forRole(params.role);
@@ -63,6 +58,5 @@ export function chatCompletionOperation(pool: InferencePool): ItemOperation<Chat
           provenance,
         })),
       };
-    },
-  };
-}
+  },
+});

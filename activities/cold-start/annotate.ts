@@ -1,28 +1,19 @@
 // Cold start of the EM loop (spec §1.4): concepts of a seed problem, then the rationale of (concepts, problem).
 // Both use an instruct model through its chat template; their outputs build concept files and seed triples.
-import { z } from 'zod';
+import { formatGeneration } from '../../domain/synthesize-corpus';
 import {
-  AnnotatorSchema,
-  type Annotator,
-  AnnotateRationaleParamsSchema,
-  ExtractConceptsParamsSchema,
-  formatGeneration,
+  AnnotateRationaleOperation,
+  ExtractConceptsOperation,
   parseConceptList,
   parseThinkingProcess,
   type AnnotateRationaleParams,
+  type Annotator,
   type ExtractConceptsParams,
-} from '../../domain/synthesize-corpus';
+} from '../../domain/cold-start';
 import { deriveSeed, hashToSeed } from '../../domain/core/seeds';
 import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
-import { rejectBadField, validateWith } from '../stage/validate';
-import type { ItemContext, ItemOperation } from '../stage/operation';
-
-const SeedProblemSchema = z.object({ problem: z.string().trim().min(1), level: z.string().trim().min(1).optional() }).loose();
-const ConceptProblemSchema = SeedProblemSchema.extend({
-  foundational_concepts: z.array(z.string().trim().min(1)).min(1),
-  annotator: AnnotatorSchema.extend({ index: z.number().int().nonnegative().optional() }).optional(),
-});
+import { implement, type ItemContext } from '../stage/operation';
 
 type Params = ExtractConceptsParams | AnnotateRationaleParams;
 
@@ -46,12 +37,10 @@ async function ask(pool: InferencePool, annotator: Annotator, params: Params, co
 }
 
 /** `{problem, level?}` → `{problem, foundational_concepts, level}`: a concept record for synthesis. */
-export function extractConceptsOperation(pool: InferencePool): ItemOperation<ExtractConceptsParams> {
-  return {
-    parseParams: (params) => validateWith(ExtractConceptsParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
-      const parsed = SeedProblemSchema.safeParse(item);
-      if (!parsed.success) return rejectBadField(parsed.error);
+export const extractConcepts = implement(ExtractConceptsOperation, {
+  needs: ['pool'],
+  async run(problem, params, ctx, { pool }) {
+      const parsed = { data: problem };
       const content = render('concept-extraction', { problem: parsed.data.problem, num_concepts: params.numConcepts });
       const level = parsed.data.level ?? params.level;
       const several = params.annotatorPolicy === 'all';
@@ -67,17 +56,14 @@ export function extractConceptsOperation(pool: InferencePool): ItemOperation<Ext
       const rows = outcomes.flatMap((o) => (o.row ? [o.row] : []));
       if (rows.length === 0) return { reject: 'no list of concepts in the answer', detail: outcomes.length === 1 ? outcomes[0]!.failed : outcomes.map((o) => o.failed) };
       return { rows };
-    },
-  };
-}
+  },
+});
 
 /** `{problem, foundational_concepts, level}` → the seed triple (c, z, x) with p_θ's training target. */
-export function annotateRationaleOperation(pool: InferencePool): ItemOperation<AnnotateRationaleParams> {
-  return {
-    parseParams: (params) => validateWith(AnnotateRationaleParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
-      const parsed = ConceptProblemSchema.safeParse(item);
-      if (!parsed.success) return rejectBadField(parsed.error);
+export const annotateRationale = implement(AnnotateRationaleOperation, {
+  needs: ['pool'],
+  async run(conceptProblem, params, ctx, { pool }) {
+      const parsed = { data: conceptProblem };
       const { problem, foundational_concepts: concepts } = parsed.data;
       const level = parsed.data.level ?? params.level;
       if (level === undefined) return { reject: 'field level: missing, and no default level in params' };
@@ -93,6 +79,5 @@ export function annotateRationaleOperation(pool: InferencePool): ItemOperation<A
       return {
         rows: [{ id: ctx.sourceId, foundational_concepts: concepts, level, problem, rationale, target: formatGeneration(rationale, problem), annotator: { ...annotator, index: k }, provenance }],
       };
-    },
-  };
-}
+  },
+});

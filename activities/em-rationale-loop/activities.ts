@@ -11,7 +11,8 @@ import { writeFileAtomic } from '../datasets/jsonl';
 import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';
 import { writeDataset } from '../datasets/write';
-import { sftRow, TripleSchema } from './operations';
+import { TripleSchema } from '../../domain/em-rationale-loop';
+import { sftRow } from './operations';
 import { renderLinePlotPng } from './plot';
 
 interface CandidateRow extends ScoredCandidate {

@@ -4,39 +4,24 @@
 //  - scoreRationale: R(c,x,z) = log p_θ(z|c) + log p_θ(x|z,c) of one candidate from one teacher-forced scoring
 //    request of p_θ (span sums over the rationale and the problem).
 // Both q_φ and p_θ are called as raw completion models on the same text they are trained on (domain/em.ts).
-import { z } from 'zod';
 import {
   generationCompletion,
   rationaleCompletion,
-  SampleRationalesParamsSchema,
-  ScoreRationaleParamsSchema,
+  SampleRationalesOperation,
+  ScoreRationaleOperation,
   scoringSequence,
   THINKING_PREFIX,
   type CharSpan,
-  type SampleRationalesParams,
-  type ScoreRationaleParams,
+  type Triple,
 } from '../../domain/em-rationale-loop';
 import { deriveSeed } from '../../domain/core/seeds';
-import { formatGeneration, parseThinkingProcess } from '../../domain/synthesize-corpus';
+import { formatGeneration } from '../../domain/synthesize-corpus';
+import { parseThinkingProcess } from '../../domain/cold-start';
 import type { ScoredToken } from '../inference/spans';
-import type { InferencePool } from '../inference/pool';
 import { numberedConcepts, render } from '../prompts';
 import { conceptPrompt } from '../synthesize-corpus/generate-problem';
-import { rejectBadField, validateWith } from '../stage/validate';
-import type { ItemOperation } from '../stage/operation';
+import { implement } from '../stage/operation';
 
-const TripleSchema = z
-  .object({
-    id: z.string().min(1),
-    foundational_concepts: z.array(z.string().trim().min(1)).min(1),
-    level: z.string().trim().min(1),
-    problem: z.string().trim().min(1),
-    rationale: z.string().optional(),
-  })
-  .loose();
-type Triple = z.infer<typeof TripleSchema>;
-
-const CandidateSchema = TripleSchema.extend({ itemId: z.string().min(1), k: z.number().int().nonnegative(), rationale: z.string().nullable() });
 
 
 /** q_φ's input for (c, x): the cold-start rationale prompt, followed by a blank line. */
@@ -59,13 +44,9 @@ function tokensIn(tokens: readonly ScoredToken[], span: CharSpan): number {
   return tokens.filter((t) => t.offset >= span.start && t.offset < span.end).length;
 }
 
-export function sampleRationalesOperation(pool: InferencePool): ItemOperation<SampleRationalesParams> {
-  return {
-    parseParams: (params) => validateWith(SampleRationalesParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
-      const parsed = TripleSchema.safeParse(item);
-      if (!parsed.success) return rejectBadField(parsed.error);
-      const triple = parsed.data;
+export const sampleRationales = implement(SampleRationalesOperation, {
+  needs: ['pool'],
+  async run(triple, params, ctx, { pool }) {
       const { client, model } = pool.forRole(params.role, params.endpoint);
       const prompt = rationalePrompt(triple);
       const k = params.output === 'triple' ? 1 : params.k;
@@ -99,19 +80,15 @@ export function sampleRationalesOperation(pool: InferencePool): ItemOperation<Sa
           provenance: { model: s.model, usage: s.usage, finishReason: s.finishReason, attempt: ctx.attempt },
         })),
       };
-    },
-  };
-}
+  },
+});
 
-export function scoreRationaleOperation(pool: InferencePool): ItemOperation<ScoreRationaleParams> {
-  return {
-    parseParams: (params) => validateWith(ScoreRationaleParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
-      const parsed = CandidateSchema.safeParse(item);
-      if (!parsed.success) return rejectBadField(parsed.error);
-      const c = parsed.data;
+export const scoreRationale = implement(ScoreRationaleOperation, {
+  needs: ['pool'],
+  async run(c, params, ctx, { pool }) {
+      const item = ctx.record as typeof c;
       // an unparseable sample stays in the output (so every item keeps its K rows), marked as not scored
-      if (c.rationale === null || c.rationale.trim() === '') return { rows: [{ ...item, scored: false, scoreError: 'no rationale to score' }] };
+      if (c.rationale === null || c.rationale.trim() === '') return { rows: [{ ...item, scored: false as const, scoreError: 'no rationale to score' }] };
       const { client, model } = pool.forRole(params.role, params.endpoint);
       const seq = scoringSequence(generationPrompt(c), c.rationale, c.problem);
       const scores = await client.scoreSpans({ text: seq.text, spans: [seq.rationale, seq.problem], model: params.model ?? model }, { signal: ctx.signal });
@@ -120,7 +97,7 @@ export function scoreRationaleOperation(pool: InferencePool): ItemOperation<Scor
         rows: [
           {
             ...item,
-            scored: true,
+            scored: true as const,
             logpZ,
             logpX,
             reward: logpZ + logpX,
@@ -130,9 +107,8 @@ export function scoreRationaleOperation(pool: InferencePool): ItemOperation<Scor
           },
         ],
       };
-    },
-  };
-}
+  },
+});
 
 /** q_φ's and p_θ's SFT rows for a triple (the same texts the operations above sample and score). */
 export function sftRow(role: 'rationaleModel' | 'promptGenerator', t: Triple & { rationale: string }): { prompt: string; completion: string } {
@@ -141,4 +117,3 @@ export function sftRow(role: 'rationaleModel' | 'promptGenerator', t: Triple & {
     : { prompt: generationPrompt(t), completion: generationCompletion(t.rationale, t.problem) };
 }
 
-export { TripleSchema };

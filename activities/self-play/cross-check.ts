@@ -5,16 +5,13 @@
 // "disagrees"; a test without a majority is "undecided" (too few solutions agree to say). With action `report` the
 // tests stay and the counts are recorded; with `drop` disagreeing tests are removed, and a problem left with fewer
 // than minTests is set aside (rule too-few-tests). Problems with given tests, and math prompts, pass unchanged.
-import { CrossCheckParamsSchema, type CrossCheckParams, type TestCaseRecord } from '../../domain/self-play';
-import type { SandboxConfig } from '../../domain/platform/config';
-import type { InferencePool } from '../inference/pool';
+import { CrossCheckTestsOperation, type TestCaseRecord } from '../../domain/self-play';
 import { compareStdio, stdioKey } from '../sandbox/compare';
 import { extractCode } from '../sandbox/extract-code';
 import { runPython } from '../sandbox/python-sandbox';
 import { isSandboxUnavailable, sandboxLimits } from '../sandbox/activities';
 import { chatSamples, seedsFor } from './operations';
-import { RetryLaterError, type ItemOperation } from '../stage/operation';
-import { validateWith } from '../stage/validate';
+import { implement, RetryLaterError } from '../stage/operation';
 
 export interface TestCheck {
   solutions: number;
@@ -45,10 +42,9 @@ export function majorityOutput(outputs: readonly string[], of: number): string |
   return best !== null && best.size * 2 > of ? best.output : null;
 }
 
-export function crossCheckTestsOperation(pool: InferencePool, sandbox: SandboxConfig): ItemOperation<CrossCheckParams> {
-  return {
-    parseParams: (params) => validateWith(CrossCheckParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
+export const crossCheckTests = implement(CrossCheckTestsOperation, {
+  needs: ['pool', 'sandbox'],
+  async run(item, params, ctx, { pool, sandbox }) {
       const c = params.crossCheck;
       const tests = item.tests as TestCaseRecord[] | undefined;
       if (c.solutions === 0 || item.domain !== 'code' || item.testOrigin !== 'written' || !Array.isArray(tests) || typeof item.prompt !== 'string') return { rows: [item] };
@@ -94,6 +90,5 @@ export function crossCheckTestsOperation(pool: InferencePool, sandbox: SandboxCo
         return { rows: [{ ...item, tests: kept, testCheck: check }] };
       }
       return { rows: [{ ...item, testCheck: check }] };
-    },
-  };
-}
+  },
+});

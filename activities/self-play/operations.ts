@@ -9,25 +9,20 @@
 //    the reference.
 // A prompt set aside carries `detail.rule`, the rule name the round report counts it under.
 import { extractAnswer, majorityVoteOfCompletions, matchedPromptPattern, mathEqualDetailed, trivialAnswerReason } from '../../domain/math';
-import type { SandboxConfig } from '../../domain/platform/config';
 import { findContamination } from '../../domain/contamination';
 import { deriveSeed } from '../../domain/core/seeds';
 import {
-  ConstructRewardParamsSchema,
+  ConstructRewardOperation,
   domainOfSource,
   parseTestCaseCompletion,
-  PrepareSelfPlayParamsSchema,
+  PrepareSelfPlayPromptOperation,
   problemOfPrompt,
   rolloutSeedKey,
   withoutChatTurn,
-  SampleRolloutsParamsSchema,
-  ScoreRolloutParamsSchema,
-  SelfPlayPromptSchema,
-  type ConstructRewardParams,
+  SampleRolloutsOperation,
+  ScoreRolloutOperation,
   type DropRule,
-  type PrepareSelfPlayParams,
   type RolloutVerdict,
-  type SampleRolloutsParams,
   type TestCaseRecord,
 } from '../../domain/self-play';
 import type { GenerationChoice, GenerationResult } from '../inference/client';
@@ -37,10 +32,9 @@ import { render } from '../prompts';
 import { promptWrappers } from '../prompts/problems';
 import { evaluateCompletion, isSandboxUnavailable } from '../sandbox/activities';
 import { contaminationIndex } from './contamination-index';
-import { RetryLaterError, type ItemOperation, type ItemOutcome } from '../stage/operation';
-import { rejectBadField, validateWith } from '../stage/validate';
+import { implement, RetryLaterError } from '../stage/operation';
 
-function drop(rule: DropRule, reason: string, detail: Record<string, unknown> = {}): ItemOutcome {
+function drop(rule: DropRule, reason: string, detail: Record<string, unknown> = {}): { reject: string; detail: Record<string, unknown> } {
   return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
 }
 
@@ -91,12 +85,8 @@ export function seedsFor(runSeed: number, key: string, n: number, first = 0): nu
   return Array.from({ length: n }, (_, i) => deriveSeed(runSeed, key, first + i));
 }
 
-export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams> = {
-  parseParams: (params) => validateWith(PrepareSelfPlayParamsSchema, params ?? {}, 'params'),
-  async run(item, params) {
-    const parsed = SelfPlayPromptSchema.safeParse(item);
-    if (!parsed.success) return rejectBadField(parsed.error);
-    const p = parsed.data;
+export const prepareSelfPlayPrompt = implement(PrepareSelfPlayPromptOperation, {
+  async run(p, params) {
     const domain = domainOfSource(p.source);
     // the policy gets the prompt as its user message, and the pair rows put the chat turn around it once
     const prompt = withoutChatTurn(p.prompt);
@@ -127,33 +117,14 @@ export const prepareSelfPlayPromptOperation: ItemOperation<PrepareSelfPlayParams
       ],
     };
   },
-};
+});
 
-interface PreparedPrompt {
-  id: string;
-  source: ReturnType<typeof SelfPlayPromptSchema.parse>['source'];
-  domain: 'code' | 'math';
-  prompt: string;
-  problem: string;
-  answer?: string;
-  test_cases?: TestCaseRecord[];
-}
-
-function prepared(item: Record<string, unknown>): PreparedPrompt | string {
-  const parsed = SelfPlayPromptSchema.safeParse(item);
-  if (!parsed.success) return rejectBadField(parsed.error).reject;
-  if (typeof item.problem !== 'string' || (item.domain !== 'code' && item.domain !== 'math')) return 'not a prepared prompt (no problem or domain): run prepareSelfPlayPrompt first';
-  return { ...parsed.data, domain: item.domain, problem: item.problem, answer: parsed.data.answer ?? undefined } as PreparedPrompt;
-}
-
-export function constructRewardOperation(pool: InferencePool): ItemOperation<ConstructRewardParams> {
-  return {
-    parseParams: (params) => validateWith(ConstructRewardParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
-      const p = prepared(item);
-      if (typeof p === 'string') return { reject: p };
+export const constructReward = implement(ConstructRewardOperation, {
+  needs: ['pool'],
+  async run(p, params, ctx, { pool }) {
+      const item = ctx.record;
       if (p.domain === 'code') {
-        if (p.test_cases && p.test_cases.length > 0) return { rows: [{ ...item, tests: p.test_cases, testOrigin: 'given' }] };
+        if (p.test_cases && p.test_cases.length > 0) return { rows: [{ ...item, domain: p.domain, tests: p.test_cases, testOrigin: 'given' as const }] };
         const w = params.testCases;
         // one test per round, each round its own seed (spec §3.2: 4 rounds, seeds 0..3); rounds are independent
         const written = await chatSamples(pool, w, render('test-case-writer', { problem: p.problem }), seedsFor(params.seed, `${p.id}\u0000tests`, w.rounds), w, ctx.signal);
@@ -171,9 +142,9 @@ export function constructRewardOperation(pool: InferencePool): ItemOperation<Con
         }
         const writing = { rounds: w.rounds, valid: tests.length, problems };
         if (tests.length < w.minTests) return drop('too-few-tests', `${tests.length} valid of ${w.rounds} written, ${w.minTests} needed (${problems.join('; ')})`, writing);
-        return { rows: [{ ...item, tests, testOrigin: 'written', testWriting: writing }] };
+        return { rows: [{ ...item, domain: p.domain, tests, testOrigin: 'written' as const, testWriting: writing }] };
       }
-      let answer = p.answer;
+      let answer = p.answer ?? undefined;
       let answerOrigin: 'reference' | 'majority' = 'reference';
       let vote: Record<string, unknown> | undefined;
       if (answer === undefined) {
@@ -189,17 +160,14 @@ export function constructRewardOperation(pool: InferencePool): ItemOperation<Con
         const trivial = trivialAnswerReason(answer);
         if (trivial !== null) return drop('trivial-answer', `answer ${JSON.stringify(answer)} is ${trivial}`, { answer, trivial });
       }
-      return { rows: [{ ...item, answer, answerOrigin, ...(vote ? { vote } : {}) }] };
-    },
-  };
-}
+      return { rows: [{ ...item, domain: p.domain, answer, answerOrigin, ...(vote ? { vote } : {}) }] };
+  },
+});
 
-export function sampleRolloutsOperation(pool: InferencePool): ItemOperation<SampleRolloutsParams> {
-  return {
-    parseParams: (params) => validateWith(SampleRolloutsParamsSchema, params ?? {}, 'params'),
-    async run(item, params, ctx) {
-      const p = prepared(item);
-      if (typeof p === 'string') return { reject: p };
+export const sampleRollouts = implement(SampleRolloutsOperation, {
+  needs: ['pool'],
+  async run(p, params, ctx, { pool }) {
+      const item = ctx.record;
       const earlier = params.reuseCompletions && Array.isArray(item.completions) ? (item.completions as unknown[]).filter((c): c is string => typeof c === 'string').slice(0, params.k) : [];
       // rollout j has seed deriveSeed(run seed, prompt⊕round, j): sampling only the missing ones keeps every seed
       const seeds = seedsFor(params.seed, rolloutSeedKey(p.id, params.round), params.k - earlier.length, earlier.length);
@@ -215,17 +183,16 @@ export function sampleRolloutsOperation(pool: InferencePool): ItemOperation<Samp
           }),
         ],
       };
-    },
-  };
-}
+  },
+});
 
 /** The verdict of one rollout, with what decided it. */
-export interface RolloutScore {
+export type RolloutScore = {
   verdict: RolloutVerdict;
   reason: string;
   tests?: { passed: number; total: number; verdicts: Record<string, number> };
   extracted?: string;
-}
+};
 
 /**
  * Why a rollout has no final answer to score, or undefined. The policy is a thinking model whose chat template opens
@@ -237,12 +204,11 @@ function noFinalAnswer(completion: string, finishReason: unknown): string | unde
   return undefined;
 }
 
-export function scoreRolloutOperation(sandbox: SandboxConfig): ItemOperation<Record<string, never>> {
-  return {
-    parseParams: (params) => validateWith(ScoreRolloutParamsSchema, params ?? {}, 'params') as Record<string, never>,
-    async run(item, _params, ctx) {
-      const completion = typeof item.completion === 'string' ? item.completion : undefined;
-      if (completion === undefined || typeof item.itemId !== 'string') return { reject: 'not a rollout row (no completion or itemId)' };
+export const scoreRollout = implement(ScoreRolloutOperation, {
+  needs: ['sandbox'],
+  async run(rollout, _params, ctx, { sandbox }) {
+      const item = ctx.record;
+      const completion = rollout.completion;
       let score: RolloutScore;
       const unfinished = noFinalAnswer(completion, item.finishReason);
       if (unfinished !== undefined) score = { verdict: 'fail', reason: unfinished };
@@ -272,7 +238,6 @@ export function scoreRolloutOperation(sandbox: SandboxConfig): ItemOperation<Rec
               : { verdict: 'fail', reason: 'not equal to the reference', extracted };
         }
       }
-      return { rows: [{ ...item, verdict: score.verdict, reward: score.verdict === 'pass' ? 1 : 0, score, scoredBy: { stage: ctx.stage, attempt: ctx.attempt } }] };
-    },
-  };
-}
+      return { rows: [{ ...item, itemId: rollout.itemId, completion, verdict: score.verdict, reward: score.verdict === 'pass' ? (1 as const) : (0 as const), score, scoredBy: { stage: ctx.stage, attempt: ctx.attempt } }] };
+  },
+});

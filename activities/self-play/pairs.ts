@@ -13,7 +13,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
-import type { ModelVersion } from '../../domain/em-rationale-loop';
+import type { ModelVersion } from '../../domain/core/models';
 import { mulberry32 } from '../../domain/core/random';
 import { deriveSeed } from '../../domain/core/seeds';
 import {

@@ -1,19 +1,15 @@
 // The identity operation: passes each record through. Measures the cost of the stage machinery itself.
-import { NoopParamsSchema } from '../../domain/registry/operations';
-import { validateWith } from './validate';
-import type { ItemOperation } from './operation';
+import { NoopOperation } from '../../domain/core/stage';
+import { implement } from './operation';
 
-type NoopParams = ReturnType<typeof NoopParamsSchema.parse>;
-
-export const noopOperation: ItemOperation<NoopParams> = {
-  parseParams: (params) => validateWith(NoopParamsSchema, params ?? {}, 'params'),
-  async run(item, params, ctx) {
+export const noop = implement(NoopOperation, {
+  async run(_item, params, ctx) {
     if (params.delayMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, params.delayMs);
         ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
       });
     }
-    return { rows: [item] };
+    return { rows: [ctx.record] };
   },
-};
+});

@@ -1,4 +1,14 @@
-// What an item operation is: a function from one dataset record to output rows, or to a reason to set it aside.
+// What an item operation is on the activity side: its declaration (domain/, see domain/core/operation.ts) and one
+// implementation, `implement(declaration, { needs, run })`. The stage parses the parameters once per shard and each
+// record with the declaration's schemas before `run` sees them (a bad record is set aside naming its field), and
+// checks every row `run` returns against the declared row schema (a row that does not match fails its item: an
+// implementation bug is never written silently).
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import type { ItemOf, OperationDeclaration, ParamsOf, RowOf } from '../../domain/core/operation';
+import type { SandboxConfig } from '../../domain/platform/config';
+import { describeZodError, fieldProblems } from '../../domain/core/validation';
+import type { InferencePool } from '../inference/pool';
 
 export interface ItemContext {
   stage: string;
@@ -11,13 +21,78 @@ export interface ItemContext {
   signal: AbortSignal;
 }
 
-/** Rows to keep, or a reason to set the item aside (with an optional detail, e.g. the model output that failed to parse). */
-export type ItemOutcome = { rows: Array<Record<string, unknown>> } | { reject: string; detail?: unknown };
+/** What `run` gets besides the parsed item: the item's context and the record as it was read. */
+export interface RunContext extends ItemContext {
+  /** The record before its schema parsed it (operations that pass fields through spread it). */
+  record: Record<string, unknown>;
+}
 
+/** Rows to keep, or a reason to set the item aside (with an optional detail, e.g. the model output that failed to parse). */
+export type ItemOutcome<Row = Record<string, unknown>> = { rows: Row[] } | { reject: string; detail?: unknown };
+
+/** What a worker can hand an operation: the inference pool of its endpoints, the sandbox settings. */
+export interface OperationNeeds {
+  pool: InferencePool;
+  sandbox: SandboxConfig;
+}
+export type Need = keyof OperationNeeds;
+
+export type ItemRun<D extends OperationDeclaration, N extends Need> = (
+  item: ItemOf<D>,
+  params: ParamsOf<D>,
+  ctx: RunContext,
+  needs: Pick<OperationNeeds, N>,
+) => Promise<ItemOutcome<RowOf<D>>>;
+
+export interface OperationImplementation<D extends OperationDeclaration = OperationDeclaration, N extends Need = Need> {
+  readonly declaration: D;
+  readonly needs: readonly N[];
+  readonly run: ItemRun<D, N>;
+}
+
+/** The one implementation of an operation's declaration; `needs` names what the worker must provide. */
+export function implement<D extends OperationDeclaration, const N extends Need = never>(
+  declaration: D,
+  spec: { needs?: readonly N[]; run: ItemRun<D, N> },
+): OperationImplementation<D, N> {
+  return { declaration, needs: spec.needs ?? [], run: spec.run };
+}
+
+/** An operation ready to run in a shard: its parameters parsed once, then one record at a time. */
 export interface ItemOperation<P = unknown> {
   /** Validates parameters (once per shard) into the form `run` takes. */
   parseParams(params: unknown): P;
-  run(item: Record<string, unknown>, params: P, ctx: ItemContext): Promise<ItemOutcome>;
+  run(record: Record<string, unknown>, params: P, ctx: ItemContext): Promise<ItemOutcome>;
+}
+
+/** An item that fails its schema is set aside, naming its first bad field (the run goes on). */
+export function rejectBadField(error: z.ZodError): { reject: string } {
+  const p = fieldProblems(error)[0]!;
+  return { reject: `field ${p.field}: ${p.message}` };
+}
+
+/** Binds an implementation to what the worker provides; the schemas of its declaration guard both ends. */
+export function prepareOperation<D extends OperationDeclaration, N extends Need>(impl: OperationImplementation<D, N>, needs: Pick<OperationNeeds, N>): ItemOperation<ParamsOf<D>> {
+  const { declaration } = impl;
+  return {
+    parseParams(params) {
+      const result = declaration.params.safeParse(params ?? {});
+      if (result.success) return result.data as ParamsOf<D>;
+      throw ApplicationFailure.nonRetryable(`invalid params of ${declaration.name}: ${describeZodError(result.error)}`, 'InvalidInput');
+    },
+    async run(record, params, ctx) {
+      const item = declaration.item.safeParse(record);
+      if (!item.success) return rejectBadField(item.error);
+      const outcome = await impl.run(item.data as ItemOf<D>, params, { ...ctx, record }, needs);
+      if ('rows' in outcome) {
+        for (const row of outcome.rows) {
+          const checked = declaration.row.safeParse(row);
+          if (!checked.success) throw new Error(`${declaration.name} produced a row that does not match its declared row schema: ${describeZodError(checked.error)}`);
+        }
+      }
+      return outcome as ItemOutcome;
+    },
+  };
 }
 
 /**

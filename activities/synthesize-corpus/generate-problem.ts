@@ -1,18 +1,9 @@
 // Problem synthesis, one concept record and one sampling pass per item (spec §2.2–2.3): the prompt generation
 // model p_θ completes the raw concept prompt (no chat template), and its output is parsed into rationale + problem.
-import {
-  ConceptRecordSchema,
-  GenerateProblemParamsSchema,
-  mathFilterReason,
-  parseGeneration,
-  type ConceptRecord,
-  type GenerateProblemParams,
-} from '../../domain/synthesize-corpus';
-import type { InferencePool } from '../inference/pool';
+import { GenerateProblemOperation, mathFilterReason, parseGeneration, type ConceptRecord } from '../../domain/synthesize-corpus';
 import { formatProblem } from '../prompts/problems';
 import { numberedConcepts, render } from '../prompts';
-import { rejectBadField, validateWith } from '../stage/validate';
-import type { ItemOperation } from '../stage/operation';
+import { implement } from '../stage/operation';
 
 
 /** The raw input of p_θ: the record's own prompt, or the problem-generation template over its concepts. */
@@ -22,13 +13,9 @@ export function conceptPrompt(record: ConceptRecord): string {
   return render('problem-generation', { numbered_concepts: numberedConcepts(concepts), level: record.level ?? '' });
 }
 
-export function generateProblemOperation(pool: InferencePool): ItemOperation<GenerateProblemParams> {
-  return {
-    parseParams: (params) => validateWith(GenerateProblemParamsSchema, params, 'params'),
-    async run(item, params, ctx) {
-      const parsed = ConceptRecordSchema.safeParse(item);
-      if (!parsed.success) return rejectBadField(parsed.error);
-      const record = parsed.data;
+export const generateProblem = implement(GenerateProblemOperation, {
+  needs: ['pool'],
+  async run(record, params, ctx, { pool }) {
       const { client, model } = pool.forRole(params.role);
       const response = await client.complete(
         { prompt: conceptPrompt(record), model: params.model ?? model, seed: params.seed, temperature: params.temperature, topP: params.topP, maxTokens: params.maxTokens, n: 1 },
@@ -57,6 +44,5 @@ export function generateProblemOperation(pool: InferencePool): ItemOperation<Gen
           },
         ],
       };
-    },
-  };
-}
+  },
+});

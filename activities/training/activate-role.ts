@@ -3,7 +3,7 @@
 // at run time and the role switches to its name; a trainer that started a server of its own names its endpoint;
 // otherwise the endpoint keeps serving its configured model and only the new version is recorded.
 import type { Config } from '../../domain/platform/config';
-import type { ModelVersion } from '../../domain/em-rationale-loop';
+import type { ModelVersion } from '../../domain/core/models';
 import type { ModelRole } from '../../domain/core/roles';
 import type { TrainResult } from '../../domain/platform/training';
 import type { ActiveModel } from './serve';

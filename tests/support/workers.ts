@@ -1,7 +1,7 @@
 // Workers for a test, polling every queue of a test config in this process, and their orderly stop.
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Config } from '../../domain/platform/config';
-import type { QueueKind } from '../../domain/registry/operations';
+import type { QueueKind } from '../../domain/core/queues';
 import { createWorkers } from '../../workers/create-workers';
 
 export interface TestWorkers {

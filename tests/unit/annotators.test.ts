@@ -1,7 +1,7 @@
 // Cold start with several annotators (spec §1.4: four instruct models): one per problem by hash of its id, or all
 // of them; the annotator that extracted a problem's concepts writes its rationale.
 import { InferencePool } from '../../activities/inference/pool';
-import { annotateRationaleOperation, extractConceptsOperation } from '../../activities/cold-start/annotate';
+import { preparedOperation } from '../../activities/registry';
 import type { ItemContext } from '../../activities/stage/operation';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { testConfig } from '../support/config';
@@ -29,7 +29,7 @@ const annotators = [{ role: 'teacher' as const, model: 'qwen-72b' }, { role: 'te
 
 describe('cold start annotators', () => {
   it("'all': every annotator annotates every problem, and writes the rationale of its own concepts", async () => {
-    const extract = extractConceptsOperation(pool);
+    const extract = preparedOperation('extractConcepts', { pool: () => pool });
     const params = extract.parseParams({ annotators, annotatorPolicy: 'all', level: 'AIME' });
     const out = await extract.run({ problem: 'Count the subsets.' }, params, ctx('p1'));
     if (!('rows' in out)) throw new Error(out.reject);
@@ -37,14 +37,14 @@ describe('cold start annotators', () => {
       ['p1~0', ['qwen-72b concept', 'parity']],
       ['p1~1', ['phi-4 concept', 'parity']],
     ]);
-    const annotate = annotateRationaleOperation(pool);
+    const annotate = preparedOperation('annotateRationale', { pool: () => pool });
     const rparams = annotate.parseParams({ level: 'AIME' });
     const rationales = await Promise.all(out.rows.map((r) => annotate.run(r, rparams, ctx(String(r.id)))));
     expect(rationales.map((o) => ('rows' in o ? o.rows[0]!.rationale : o.reject))).toEqual(['designed by qwen-72b.', 'designed by phi-4.']);
   });
 
   it("'one': each problem goes to one annotator chosen by its id, the same on every run, all annotators used", async () => {
-    const extract = extractConceptsOperation(pool);
+    const extract = preparedOperation('extractConcepts', { pool: () => pool });
     const params = extract.parseParams({ annotators, level: 'AIME' });
     const pick = async (id: string) => {
       const out = await extract.run({ problem: `Problem ${id}` }, params, ctx(id));

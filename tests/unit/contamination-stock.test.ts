@@ -4,7 +4,7 @@
 // paraphrased with long verbatim spans. Both directions against the real benchmark files.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { prepareSelfPlayPromptOperation } from '../../activities/self-play/operations';
+import { preparedOperation } from '../../activities/registry';
 import type { ItemContext } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
@@ -195,7 +195,7 @@ describe('13-gram contamination and stock phrasing, against the real benchmark f
       const records = corpus.map((prompt, i) => ({ id: `p${i}`, source: i < fresh.length ? (prompt.includes('```python') ? 'PromptCoT-Code' : 'OpenSource-Math') : 'OpenSource-Math', prompt }));
       writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
       const count = async (params: unknown) => {
-        const op = prepareSelfPlayPromptOperation;
+        const op = preparedOperation('prepareSelfPlayPrompt');
         const p = op.parseParams(params);
         const rules: Record<string, number> = {};
         const droppedFresh: string[] = [];

@@ -2,7 +2,10 @@
 // and json semantics), the shape of the pair rows (fix_qwq_completion, the prompt's trailing blank line), the
 // language filter and the problem parsing.
 import { majorityOutput } from '../../activities/self-play/cross-check';
-import { completionText, prepareSelfPlayPromptOperation } from '../../activities/self-play/operations';
+import { preparedOperation } from '../../activities/registry';
+import { completionText } from '../../activities/self-play/operations';
+
+const prepareSelfPlayPromptOperation = preparedOperation('prepareSelfPlayPrompt');
 import { formatProblem } from '../../activities/prompts/problems';
 import { problemWords } from '../../activities/dedup/words';
 import { compareCallResult } from '../../activities/sandbox/call-based';

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import { writeDataset } from '../../activities/datasets/write';
-import { completionText, prepareSelfPlayPromptOperation, scoreRolloutOperation } from '../../activities/self-play/operations';
+import { preparedOperation } from '../../activities/registry';
+import { completionText } from '../../activities/self-play/operations';
 import type { ItemContext, ItemOutcome } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
@@ -377,7 +378,7 @@ describe('completionText', () => {
 });
 
 describe('prepareSelfPlayPromptOperation', () => {
-  const op = prepareSelfPlayPromptOperation;
+  const op = preparedOperation('prepareSelfPlayPrompt');
   const tmp = tempDir('self-play-prepare');
   afterAll(() => tmp.remove());
 
@@ -448,7 +449,7 @@ describe('scoreRolloutOperation on math rows', () => {
   const tmp = tempDir('self-play-score');
   afterAll(() => tmp.remove());
   const sandbox = testConfig({ address: '127.0.0.1:1', storageRoot: tmp.dir }).sandbox;
-  const op = scoreRolloutOperation(sandbox);
+  const op = preparedOperation('scoreRollout', { sandbox: () => sandbox });
   const params = op.parseParams({});
   const row = { itemId: 'm1', domain: 'math', answer: '\\frac{1}{2}' };
 

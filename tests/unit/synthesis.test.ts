@@ -1,16 +1,8 @@
 import { numberedConcepts, render, template } from '../../activities/prompts';
 import { formatProblem } from '../../activities/prompts/problems';
 import { conceptPrompt } from '../../activities/synthesize-corpus/generate-problem';
-import {
-  ConceptRecordSchema,
-  firstStringList,
-  formatGeneration,
-  mathFilterReason,
-  parseConceptList,
-  parseGeneration,
-  parseThinkingProcess,
-  SynthesizeCorpusInputSchema,
-} from '../../domain/synthesize-corpus';
+import { ConceptRecordSchema, formatGeneration, mathFilterReason, parseGeneration, SynthesizeCorpusInputSchema } from '../../domain/synthesize-corpus';
+import { firstStringList, parseConceptList, parseThinkingProcess } from '../../domain/cold-start';
 import { describeZodError } from '../../domain/core/validation';
 
 describe('p_theta output markers', () => {
