@@ -12,12 +12,12 @@ import { DatasetStore } from '../../activities/datasets/store';
 import { ConfigSchema, type Config } from '../../domain/platform/config';
 import { scoringSequence, type IterationRecord } from '../../domain/em-rationale-loop';
 import type { EmResult } from '../../workflows/em-rationale-loop';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
+import type { FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes } from '../../lib/tiny-model';
 import { generationPrompt } from '../../activities/em-rationale-loop/operations';
-import { tempDir, writeJsonl } from '../support/files';
+import { writeJsonl } from '../support/files';
 import { startLocalModelProcess, type LocalModelProcess } from '../support/local-model';
-import { startLocalTemporal } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
 const SEED = 4242;
@@ -106,29 +106,25 @@ async function rows(store: DatasetStore, name: string): Promise<Array<Record<str
 }
 
 describe('emRationaleLoop', () => {
-  const tmp = tempDir('em-loop');
+  const ctx = useTemporalAndFake('em-loop', annotator);
+  const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
   let model: LocalModelProcess;
   let proxy: ReturnType<typeof scoringProxy>;
   const workers: WorkerProcess[] = [];
+  ctx.onTeardown(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await proxy?.close();
+    await model?.stop();
+  });
 
   beforeAll(async () => {
-    env = await startLocalTemporal();
-    fake = await startFakeOpenAIServer({ respond: annotator });
+    ({ env, fake } = ctx);
     const gguf = generateTinyModel({ outPath: path.join(tmp.dir, 'tiny.gguf'), seed: SEED });
     model = await startLocalModelProcess(gguf.path, { name: 'tiny', parallel: 2, contextSize: 4096 });
     proxy = scoringProxy(model.url, () => workers[0]?.child.kill('SIGKILL'));
   }, 180_000);
-
-  afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await proxy?.close();
-    await model?.stop();
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
-  });
 
   it('cold start + 2 iterations, surviving a worker crash mid E-step, with exact rewards and argmax selection', async () => {
     const localUrl = await proxy.listen();

@@ -17,10 +17,9 @@ import { deriveSeed } from '../../domain/core/seeds';
 import { rolloutSeedKey } from '../../domain/self-play';
 import type { RoundReport } from '../../activities/self-play/pairs';
 import type { SelfPlayResult, SelfPlayStatus } from '../../workflows/self-play';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
-import { tempDir } from '../support/files';
+import type { FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { saveHistoryFixture } from '../support/histories';
-import { startLocalTemporal } from '../support/temporal';
+import { useTemporalAndFake } from '../support/temporal-and-fake';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -122,28 +121,22 @@ function datasetBytes(store: DatasetStore, name: string): string {
 }
 
 describe('selfPlay', () => {
-  const tmp = tempDir('self-play');
+  const bySeed = script();
+  const ctx = useTemporalAndFake('self-play', (body) => {
+    const text = bySeed.get(body.seed as number);
+    if (text === undefined) throw new Error(`unscripted request with seed ${String(body.seed)}`);
+    return text;
+  });
+  const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
   const workers: WorkerProcess[] = [];
-  const bySeed = script();
-
-  beforeAll(async () => {
-    env = await startLocalTemporal();
-    fake = await startFakeOpenAIServer({
-      respond: (body) => {
-        const text = bySeed.get(body.seed as number);
-        if (text === undefined) throw new Error(`unscripted request with seed ${String(body.seed)}`);
-        return text;
-      },
-    });
-  }, 120_000);
-
-  afterAll(async () => {
+  ctx.onTeardown(() => {
     for (const w of workers) w.child.kill('SIGKILL');
-    await fake?.close();
-    await env?.teardown();
-    tmp.remove();
+  });
+
+  beforeAll(() => {
+    ({ env, fake } = ctx);
   });
 
 
