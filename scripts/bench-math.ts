@@ -10,8 +10,17 @@
 // cold.
 // Reports throughput, latency percentiles, how many checks hit a bound, how many were equal, and how many verdicts
 // disagree with the construction label (0 expected). Options: --pairs N, --seed S.
-import { clearMathCaches, extractAnswer, mathEqualDetailed } from '../domain/math';
-import { mulberry32 } from '../domain/random';
+//
+// `pathological` (issue 12 item 10): every hostile input of domain/math/hostile.ts (long, nested, repeated and
+// whitespace-heavy texts) timed through normalisation + comparison (answers up to the normalisation cap and at
+// 100 kB), extraction (completions up to the rollout size limit, MAX_COMPLETION_CHARS) and majority votes over 8
+// hostile answers, each call from cold caches, the fastest of 3 runs. `maxMs` is the slowest call; the target is
+// under 50 ms.
+import { clearMathCaches, extractAnswer, majorityVote, mathEqualDetailed } from '../domain/math';
+import { MAX_COMPLETION_CHARS } from '../domain/math/extract';
+import { hostileAnswers, hostileCompletions } from '../domain/math/hostile';
+import { MAX_ANSWER_CHARS } from '../domain/math/normalize';
+import { mulberry32 } from '../domain/core/random';
 
 export interface MathPair {
   readonly category: string;
@@ -208,6 +217,49 @@ function argValue(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+/** Fastest of `runs` cold-cache runs, in ms. */
+function coldMs(run: () => unknown, runs = 3): number {
+  let best = Infinity;
+  for (let k = 0; k < runs; k++) {
+    clearMathCaches();
+    const t0 = performance.now();
+    run();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** The pathological section: hostile inputs up to the rollout size limit, the slowest call. */
+export function benchPathological(): Record<string, unknown> {
+  const timings: Array<{ kind: string; name: string; ms: number }> = [];
+  for (const size of [MAX_ANSWER_CHARS, 100_000]) {
+    for (const { name, text } of hostileAnswers(size)) {
+      timings.push({ kind: 'mathEqual', name: `${name} (${text.length} chars)`, ms: coldMs(() => mathEqualDetailed(text, '2')) });
+    }
+  }
+  for (const { name, text } of hostileCompletions(MAX_COMPLETION_CHARS - 40)) {
+    timings.push({ kind: 'extractAnswer', name: `${name} (${text.length} chars)`, ms: coldMs(() => extractAnswer(text)) });
+  }
+  for (const size of [300, 1000, MAX_ANSWER_CHARS]) {
+    const answers = hostileAnswers(size).map((a, k) => a.text.slice(0, size - (k % 8)));
+    for (let k = 0; k + 8 <= answers.length; k += 8) {
+      timings.push({ kind: 'majorityVote', name: `8 answers from #${k} (${size} chars)`, ms: coldMs(() => majorityVote(answers.slice(k, k + 8))) });
+    }
+  }
+  timings.sort((a, b) => b.ms - a.ms);
+  const byKind = (kind: string) => timings.filter((t) => t.kind === kind);
+  return {
+    inputs: timings.length,
+    largestInputChars: MAX_COMPLETION_CHARS,
+    maxMs: round(timings[0]?.ms ?? 0, 2),
+    slowest: timings.slice(0, 5).map((t) => `${t.kind}: ${t.name}: ${round(t.ms, 2)} ms`),
+    maxMsByKind: Object.fromEntries(['mathEqual', 'extractAnswer', 'majorityVote'].map((k) => [k, round(byKind(k)[0]?.ms ?? 0, 2)])),
+    countByKind: Object.fromEntries(['mathEqual', 'extractAnswer', 'majorityVote'].map((k) => [k, byKind(k).length])),
+    limitMs: 50,
+    withinLimit: (timings[0]?.ms ?? 0) < 50,
+  };
+}
+
 export async function benchMath(): Promise<Record<string, unknown>> {
   const pairs = argValue('pairs', 10_000);
   const corpus = mathCorpus(pairs, argValue('seed', 20250919));
@@ -248,5 +300,6 @@ export async function benchMath(): Promise<Record<string, unknown>> {
     expectedEqualCount: corpus.filter((item) => item.equal).length,
     labelMismatches,
     meanMsByCategory: Object.fromEntries([...perCategory].map(([name, s]) => [name, round(s.ms / s.pairs, 4)])),
+    pathological: benchPathological(),
   };
 }

@@ -303,8 +303,26 @@ function expandPlusMinus(text: string, depth: number): AnswerShape | null {
   return { kind: 'list', items: [parseAnswerShape(plus, depth + 1), parseAnswerShape(minus, depth + 1)] };
 }
 
-/** Reads a normalised answer into its shape. */
+const SHAPE_CACHE_LIMIT = 5_000;
+const shapeCache = new Map<string, AnswerShape>();
+
+/** Drops memoised shapes (for benchmarks that want cold numbers). */
+export function clearAnswerShapeCache(): void {
+  shapeCache.clear();
+}
+
+/** Reads a normalised answer into its shape (memoised at the top level: a pure function of the text). */
 export function parseAnswerShape(text: string, depth = 0): AnswerShape {
+  if (depth > 0) return parseShape(text, depth);
+  const cached = shapeCache.get(text);
+  if (cached) return cached;
+  const shape = parseShape(text, 0);
+  if (shapeCache.size >= SHAPE_CACHE_LIMIT) shapeCache.clear();
+  shapeCache.set(text, shape);
+  return shape;
+}
+
+function parseShape(text: string, depth: number): AnswerShape {
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'empty' };
   if (depth > MAX_SHAPE_DEPTH) return scalar(trimmed);

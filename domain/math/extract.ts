@@ -185,18 +185,18 @@ function cutAtClause(text: string): string {
     if (depth === 0 && (ch === ' ' || ch === ',') && i > 0) {
       let j = i;
       while (j < text.length && (text[j] === ' ' || text[j] === ',')) j++;
+      const comma = text.slice(i, j).includes(',');
       let k = j;
       while (k < text.length && /[A-Za-z]/.test(text[k])) k++;
       const word = text.slice(j, k).toLowerCase();
       const isWord = k > j && (k === text.length || !/[\\({[^_0-9]/.test(text[k]));
       if (isWord && word !== 'and' && word !== 'or' && CLAUSE_WORDS.has(word)) return text.slice(0, i);
-      if (isWord && word === 'and' && ch === ',' && k - j > 0 && /^\s*[A-Za-z]{3,}/.test(text.slice(k, k + 20)) && !/^\s*(?:and|or)\b/.test(text.slice(k))) {
-        return text.slice(0, i);
-      }
       // ", found after" / ", which": a comma then a prose word of 3+ letters
-      if (ch === ',' && isWord && word.length >= 3 && word !== 'and' && !/^\s*[=<>(]/.test(text.slice(k, k + 3))) {
+      if (comma && isWord && word.length >= 3 && word !== 'and' && !/^\s*[=<>(]/.test(text.slice(k, k + 3))) {
         return text.slice(0, i);
       }
+      i = j; // the run of separators is read once (linear)
+      continue;
     }
     i++;
   }
@@ -251,10 +251,12 @@ export function extractAnswerDetailed(completion: string | null | undefined, opt
   for (const [source, find] of candidates) {
     const found = find();
     if (found === null) continue;
-    if (found.length > MAX_ANSWER_CHARS) continue; // not an answer (and never normalised)
+    // an answer longer than an answer may be is no answer (and is never normalised); no later rule is tried
+    if (found.length > MAX_ANSWER_CHARS) break;
     const raw = tidyRawAnswer(found);
     const normalized = normalizeAnswerDetailed(raw);
-    if (normalized.text !== '' && !normalized.oversized) return { raw, answer: normalized.text, source };
+    if (normalized.oversized) break;
+    if (normalized.text !== '') return { raw, answer: normalized.text, source };
   }
   return { raw: '', answer: '', source: 'none' };
 }

@@ -160,9 +160,18 @@ export function wrappingPairEnd(text: string): number | null {
   return null;
 }
 
+/** Compiled patterns of replaceCommandGroups, one per command. */
+const commandPatterns = new Map<string, RegExp>();
+
 /** Replaces every `\command{...}` (balanced) by `render(content)`; unbalanced occurrences are left as they are. */
 export function replaceCommandGroups(text: string, command: string, render: (content: string) => string): string {
-  const pattern = new RegExp(`\\\\${command}(?![A-Za-z])\\s*\\{`, 'g');
+  if (!text.includes(`\\${command}`)) return text;
+  let pattern = commandPatterns.get(command);
+  if (!pattern) {
+    pattern = new RegExp(`\\\\${command}(?![A-Za-z])\\s*\\{`, 'g');
+    commandPatterns.set(command, pattern);
+  }
+  pattern.lastIndex = 0;
   let out = '';
   let last = 0;
   let table: Int32Array | undefined;

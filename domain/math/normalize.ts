@@ -36,7 +36,7 @@
 // `j` became `i` when the answer had no `i`; "inf" inside `\inf`/"infinite" became `\infty`; word2number read
 // any number word anywhere in the answer.
 //
-// Bounded time: the raw answer is capped at `MAX_ANSWER_CHARS` BEFORE any normalisation (a longer one is
+// Bounded time: the raw answer is capped at `MAX_ANSWER_CHARS` (2,048) BEFORE any normalisation (a longer one is
 // "oversized": only its whitespace is removed, and the comparison treats it as a string), and every step is a
 // linear scan or a regular expression without nested or overlapping quantifiers.
 import { leadingNumberWordsToDigits } from './number-words';
@@ -65,7 +65,7 @@ export interface NormalizedAnswer {
 }
 
 /** Longest raw answer that is normalised (a real final answer is far shorter; a longer one is not parsed). */
-export const MAX_ANSWER_CHARS = 4096;
+export const MAX_ANSWER_CHARS = 2048;
 
 /** What the pipeline separated from the value. */
 interface Found {
@@ -370,6 +370,8 @@ function isCountingNounPhrase(unit: string): boolean {
 
 /** `5 cm` -> `5` (unit cm), `12 square units` -> `12`, `60 miles per hour` -> `60` (mi/h), `3 m/s` -> `3`. */
 function removeTrailingUnitWords(text: string, found: Found): string {
+  if (!/[A-Za-z]/.test(text)) return text;
+  if (!text.includes(',')) return removeTrailingUnitWordsOfItem(text, found);
   const items = splitTopLevel(text, ',');
   if (items.length > 1) return items.map((item) => removeTrailingUnitWordsOfItem(item, found)).join(',');
   return removeTrailingUnitWordsOfItem(text, found);
@@ -435,6 +437,7 @@ function wordSeparatorsToCommas(text: string): string {
 }
 
 function canonicalInfinityAndSets(text: string): string {
+  if (!/[iI][nN][fF]|\\\{|real/i.test(text)) return text;
   return text
     .replace(/(?<![A-Za-z\\])(?:infinity|inf)(?![A-Za-z])/gi, '\\infty')
     .replace(/(^|[(,[])\s*\+\s*\\infty/g, '$1\\infty')
@@ -617,7 +620,7 @@ function withSuffix(value: string, found: Found): string {
 }
 
 const MAX_PASSES = 4;
-const CACHE_LIMIT = 50_000;
+const CACHE_LIMIT = 20_000;
 /** Longer inputs are not memoised (the cache must not hold megabytes of hostile text). */
 const MAX_CACHED_INPUT = 1024;
 const cache = new Map<string, NormalizedAnswer>();
@@ -649,10 +652,11 @@ export function normalizeAnswerDetailed(raw: string | null | undefined): Normali
   }
   if (value === '') found.unit = null;
   const result: NormalizedAnswer = { text: withSuffix(value, found), value, percent: found.percent && value !== '', unit: found.unit, oversized: false };
-  if (input.length <= MAX_CACHED_INPUT) {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(input, result);
-  }
+  if (cache.size >= CACHE_LIMIT - 1) cache.clear();
+  if (input.length <= MAX_CACHED_INPUT) cache.set(input, result);
+  // normalisation is idempotent: the canonical text normalises to the same result (voting and scoring compare
+  // canonical texts, so this saves normalising every answer twice)
+  if (result.text.length <= MAX_CACHED_INPUT * 4) cache.set(result.text, result);
   return result;
 }
 

@@ -50,7 +50,7 @@ interface MutableCluster {
 }
 
 /** Steps one whole vote may spend on comparisons (about one comparison's default budget). */
-export const VOTE_STEP_BUDGET = 150_000;
+export const VOTE_STEP_BUDGET = 100_000;
 
 /** Clusters normalised answers; empty ones are skipped. */
 function clusterAnswers(
