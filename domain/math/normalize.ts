@@ -138,6 +138,7 @@ const COMMAND_REWRITES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\\R(?![A-Za-z])/g, '\\mathbb{R}'],
   [/\\mathbb\s*R(?![A-Za-z])/g, '\\mathbb{R}'],
   [/\\backslash(?![A-Za-z])/g, '\\setminus'],
+  [/\\mathbb\{R\}\s*-\s*\\\{/g, '\\mathbb{R}\\setminus\\{'],
   [/\\colon(?![A-Za-z])/g, ':'],
   [/(?<!\\)\\!/g, ''],
   [/\\(?:quad|qquad|enspace|thinspace|medspace|thickspace)(?![A-Za-z])/g, ' '],

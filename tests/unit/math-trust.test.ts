@@ -139,6 +139,8 @@ describe('item 11: no false positives', () => {
       [
         ['2 hours', '120 minutes'],
         ['1 km', '1000 m'],
+        ['5 cm', '50 mm'],
+        ['3 \\text{ hours}', '180 \\text{ min}'],
         ['1.5 h', '90 min'],
         ['2.5 \\text{ hours}', '150 \\text{ minutes}'],
         ['60 mph', '60 miles per hour'],
@@ -165,6 +167,7 @@ describe('item 11: no false positives', () => {
         ['9:00 PM', '21:00'],
         ['7:30 p.m.', '19:30'],
         ['9 AM', '9:00'],
+        ['10:30 AM', '10:30 a.m.'],
         ['12:15 AM', '0:15'],
       ],
       true,
@@ -336,6 +339,8 @@ describe('item 12: no false negatives', () => {
         ['\\mathbb{R}\\setminus\\{1,2\\}', '(-\\infty,1)\\cup(1,2)\\cup(2,\\infty)'],
         ['\\{x\\in\\mathbb{R} \\mid x < 1 \\text{ or } x > 4\\}', '(-\\infty,1)\\cup(4,\\infty)'],
         ['(-\\infty,1]\\cup(1,2)', '(-\\infty,2)'],
+        ['\\mathbb{R} - \\{0\\}', 'x\\neq 0'],
+        ['x<1 or x>4', '(4,\\infty)\\cup(-\\infty,1)'],
       ],
       true,
     );
