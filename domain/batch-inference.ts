@@ -1,6 +1,7 @@
 // The batch inference pipeline: JSONL prompts in, sampled completions (with provenance) out, through the
 // chatCompletion operation.
 import { z } from 'zod';
+import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { DatasetNameSchema } from './core/dataset';
 import { declareOperation } from './core/operation';
 import { MODEL_ROLES } from './core/roles';
@@ -8,9 +9,7 @@ import { SamplingSchema } from './core/sampling';
 
 export const ChatCompletionParamsSchema = z
   .object({
-    role: z.enum(MODEL_ROLES).default('policy'),
-    /** Overrides the role's model name. */
-    model: z.string().min(1).optional(),
+    ...roleModelFields('policy'),
     sampling: SamplingSchema.prefault({}),
     /** Item field holding the user prompt (a string) when the item has no `messages`. */
     promptField: z.string().min(1).default('prompt'),
@@ -51,11 +50,9 @@ export const BatchInferenceInputSchema = z
     name: DatasetNameSchema,
     /** JSONL files on the workers' storage, each line an object with `prompt` (or `messages`). */
     inputFiles: z.array(z.string().min(1)).min(1),
-    shardSize: z.number().int().min(1).max(100_000).default(1000),
+    shardSize: shardSizeField(1000),
     chat: ChatCompletionParamsSchema.prefault({}),
-    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-    itemConcurrency: z.number().int().min(1).max(4096).default(16),
-    heartbeatTimeoutSeconds: z.number().positive().default(60),
+    ...STAGE_RUN_FIELDS,
   })
   .strict();
 export type BatchInferenceInput = z.input<typeof BatchInferenceInputSchema>;

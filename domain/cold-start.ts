@@ -2,6 +2,7 @@
 // (annotateRationale) -> concept files and seed triples (c, z, x); the coldStart input and the parsing rules of the
 // annotators' answers.
 import { z } from 'zod';
+import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { DatasetNameSchema } from './core/dataset';
 import { declareOperation } from './core/operation';
 import { MODEL_ROLES } from './core/roles';
@@ -19,8 +20,7 @@ export type Annotator = z.infer<typeof AnnotatorSchema>;
  */
 export const ExtractConceptsParamsSchema = z
   .object({
-    role: z.enum(MODEL_ROLES).default('rationaleModel'),
-    model: z.string().min(1).optional(),
+    ...roleModelFields('rationaleModel'),
     annotators: z.array(AnnotatorSchema).min(1).max(16).optional(),
     annotatorPolicy: z.enum(['one', 'all']).default('one'),
     numConcepts: z.number().int().min(1).max(20).default(5),
@@ -44,9 +44,9 @@ export const ColdStartInputSchema = z
     problemFiles: z.array(z.string().min(1)).min(1),
     concepts: ExtractConceptsParamsSchema.prefault({}),
     rationales: AnnotateRationaleParamsSchema.prefault({}),
-    shardSize: z.number().int().min(1).max(100_000).default(1000),
-    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-    itemConcurrency: z.number().int().min(1).max(4096).default(16),
+    shardSize: shardSizeField(1000),
+    maxConcurrentShards: STAGE_RUN_FIELDS.maxConcurrentShards,
+    itemConcurrency: STAGE_RUN_FIELDS.itemConcurrency,
   })
   .strict();
 export type ColdStartInput = z.input<typeof ColdStartInputSchema>;

@@ -14,6 +14,7 @@
 // - Convergence. Stop after `iterations`, or earlier when the mean selected R improved by less than
 //   `minImprovement` over the previous iteration (R is a log-likelihood, so this is in nats).
 import { z } from 'zod';
+import { roleModelEndpointFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { declareOperation } from './core/operation';
 import { ModelVersionSchema, type ModelVersion } from './core/models';
 import { MODEL_ROLES } from './core/roles';
@@ -53,11 +54,8 @@ export const EmInputSchema = z
       })
       .strict()
       .prefault({}),
-    shardSize: z.number().int().min(1).max(100_000).default(500),
-    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-    itemConcurrency: z.number().int().min(1).max(4096).default(16),
-    /** A stage shard without a heartbeat for this long is retried elsewhere (worker lost). */
-    heartbeatTimeoutSeconds: z.number().positive().default(60),
+    shardSize: shardSizeField(500),
+    ...STAGE_RUN_FIELDS,
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -69,10 +67,7 @@ export type EmParsed = z.output<typeof EmInputSchema>;
 /** Parameters of the E-step sampling and M-step decoding operations (q_φ over (c, x)). */
 export const SampleRationalesParamsSchema = z
   .object({
-    role: z.enum(MODEL_ROLES).default('rationaleModel'),
-    model: z.string().min(1).optional(),
-    /** another server for the role (a trained model served apart), by base URL */
-    endpoint: z.string().url().optional(),
+    ...roleModelEndpointFields('rationaleModel'),
     k: z.number().int().min(1).max(64).default(8),
     temperature: z.number().min(0).max(5).default(1),
     maxTokens: z.number().int().positive().default(2048),
@@ -86,9 +81,7 @@ export type SampleRationalesParams = z.output<typeof SampleRationalesParamsSchem
 /** Parameters of the scoring operation (p_θ teacher-forced on one candidate). */
 export const ScoreRationaleParamsSchema = z
   .object({
-    role: z.enum(MODEL_ROLES).default('promptGenerator'),
-    model: z.string().min(1).optional(),
-    endpoint: z.string().url().optional(),
+    ...roleModelEndpointFields('promptGenerator'),
   })
   .strict();
 export type ScoreRationaleParams = z.output<typeof ScoreRationaleParamsSchema>;

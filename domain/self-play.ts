@@ -6,13 +6,13 @@
 //                        too-few-tests (code) · no-answer, trivial-answer (math) · failed (an item that errored)
 //   per round:           no-results · unsolved · too-easy · no-valid-chosen · no-valid-rejected
 import { z } from 'zod';
+import { roleModelEndpointFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { declareOperation } from './core/operation';
 import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
 import { ModelVersionSchema } from './core/models';
 import { textAfterThink } from './math/extract';
 import { parsePyJson } from './core/py-json';
 import { pyStrip } from './core/py-strings';
-import { MODEL_ROLES } from './core/roles';
 
 export const SELF_PLAY_SOURCES = ['PromptCoT-Math', 'OpenSource-Math', 'PromptCoT-Code', 'OpenSource-Code'] as const;
 export type SelfPlaySource = (typeof SELF_PLAY_SOURCES)[number];
@@ -57,12 +57,10 @@ export const SelfPlayPromptSchema = z
   .loose();
 export type SelfPlayPrompt = z.output<typeof SelfPlayPromptSchema>;
 
-const RoleModelSchema = { role: z.enum(MODEL_ROLES), model: z.string().min(1).optional(), endpoint: z.string().url().optional() };
 
 export const TestCaseWritingSchema = z
   .object({
-    ...RoleModelSchema,
-    role: RoleModelSchema.role.default('testCaseWriter'),
+    ...roleModelEndpointFields('testCaseWriter'),
     /** One test per round (spec §3.2: 4 rounds, seeds 0..3, temperature 0.6, max 16384 tokens). */
     rounds: z.number().int().min(1).max(64).default(4),
     temperature: z.number().min(0).max(5).default(0.6),
@@ -74,8 +72,7 @@ export const TestCaseWritingSchema = z
 
 export const CrossCheckSchema = z
   .object({
-    ...RoleModelSchema,
-    role: RoleModelSchema.role.default('policy'),
+    ...roleModelEndpointFields('policy'),
     /** Independent policy solutions run on every written test (0: no cross-check). */
     solutions: z.number().int().min(0).max(32).default(0),
     temperature: z.number().min(0).max(5).default(0.6),
@@ -87,8 +84,7 @@ export const CrossCheckSchema = z
 
 export const MathAnswerSchema = z
   .object({
-    ...RoleModelSchema,
-    role: RoleModelSchema.role.default('teacher'),
+    ...roleModelEndpointFields('teacher'),
     /** Generations voted on when a math prompt has no reference answer (spec §3.1: majority of 8). */
     n: z.number().int().min(1).max(64).default(8),
     temperature: z.number().min(0).max(5).default(0.6),
@@ -163,12 +159,12 @@ export const SelfPlayInputSchema = z
       })
       .strict()
       .prefault({}),
-    shardSize: z.number().int().min(1).max(100_000).default(500),
-    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-    itemConcurrency: z.number().int().min(1).max(4096).default(16),
+    shardSize: shardSizeField(500),
+    maxConcurrentShards: STAGE_RUN_FIELDS.maxConcurrentShards,
+    itemConcurrency: STAGE_RUN_FIELDS.itemConcurrency,
     /** Items scored at once per shard of the reward stage (sandbox work is CPU-bound). */
     rewardItemConcurrency: z.number().int().min(1).max(4096).default(4),
-    heartbeatTimeoutSeconds: z.number().positive().default(60),
+    heartbeatTimeoutSeconds: STAGE_RUN_FIELDS.heartbeatTimeoutSeconds,
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -200,8 +196,7 @@ export type CrossCheckParams = z.output<typeof CrossCheckParamsSchema>;
 
 export const SampleRolloutsParamsSchema = z
   .object({
-    ...RoleModelSchema,
-    role: RoleModelSchema.role.default('policy'),
+    ...roleModelEndpointFields('policy'),
     k: z.number().int().min(1).max(64).default(8),
     sampling: RolloutSamplingSchema.prefault({}),
     seed: z.number().int().nonnegative().default(0),

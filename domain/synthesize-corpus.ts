@@ -1,8 +1,8 @@
 // Problem synthesis (spec §2): concept records, the synthesizeCorpus input, and the pure text rules of the method:
 // rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
 import { z } from 'zod';
+import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { declareOperation } from './core/operation';
-import { MODEL_ROLES } from './core/roles';
 import { DatasetNameSchema, type DatasetRef } from './core/dataset';
 import type { PipelineProgress } from './core/progress';
 
@@ -56,8 +56,7 @@ export const SynthesizeCorpusInputSchema = z
     seeds: z.enum(['fixed', 'run']).default('fixed'),
     firstSeed: z.number().int().nonnegative().default(8000),
     sampling: SynthesisSamplingSchema.prefault({}),
-    role: z.enum(MODEL_ROLES).default('promptGenerator'),
-    model: z.string().min(1).optional(),
+    ...roleModelFields('promptGenerator'),
     dedup: z
       .object({
         threshold: z.number().gt(0).lt(1).default(0.2),
@@ -67,11 +66,9 @@ export const SynthesizeCorpusInputSchema = z
       .prefault({}),
     /** Drop math problems without a usable answer (proofs, "the following conditions", …; spec §3.5). */
     mathFilters: z.boolean().default(false),
-    shardSize: z.number().int().min(1).max(100_000).default(1000),
+    shardSize: shardSizeField(1000),
     maxConcurrentPasses: z.number().int().min(1).max(64).default(2),
-    maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-    itemConcurrency: z.number().int().min(1).max(4096).default(16),
-    heartbeatTimeoutSeconds: z.number().positive().default(60),
+    ...STAGE_RUN_FIELDS,
   })
   .strict();
 export type SynthesizeCorpusInput = z.input<typeof SynthesizeCorpusInputSchema>;
@@ -80,8 +77,7 @@ export type SynthesizeCorpusParsed = z.output<typeof SynthesizeCorpusInputSchema
 /** Parameters of the generateProblem item operation (one sampling pass). */
 export const GenerateProblemParamsSchema = z
   .object({
-    role: z.enum(MODEL_ROLES).default('promptGenerator'),
-    model: z.string().min(1).optional(),
+    ...roleModelFields('promptGenerator'),
     domain: DomainSchema,
     pass: z.number().int().nonnegative(),
     seed: z.number().int().nonnegative(),

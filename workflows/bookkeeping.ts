@@ -1,8 +1,10 @@
 // The stage's bookkeeping activities (dataset import, deployment facts, finalize) as every workflow calls them.
 import { ActivityCancellationType, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { StageActivities } from '../activities/stage/activities';
+import { FAILURE_TYPES_NOT_RETRIED } from '../domain/core/errors';
 
-export const NON_RETRYABLE = ['InvalidInput', 'NonRetryableInferenceError', 'DatasetError'];
+/** Every failure type of the catalog that Temporal must not retry (domain/core/errors.ts). */
+export const NON_RETRYABLE: string[] = FAILURE_TYPES_NOT_RETRIED;
 
 /** On the workflow's own queue unless told otherwise; a cancelled run waits for them (an import rewrites files). */
 export function bookkeepingActivities(taskQueue: string = workflowInfo().taskQueue) {

@@ -1,13 +1,11 @@
 // coldStart (spec §1.4): seed problems → concepts of each (extractConcepts) → the rationale of each
 // (concepts, problem) pair (annotateRationale). The first output is a concept file for synthesizeCorpus; the
 // second holds the seed triples (c, z, x) the EM loop starts from.
-import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { StageInput, StageResult } from '../domain/core/stage';
 import { ColdStartInputSchema, type ColdStartInput } from '../domain/cold-start';
-import { pipelineProgressQuery } from './batch-inference';
 import { bookkeepingActivities } from './bookkeeping';
-import { mapDatasetStage } from './stage';
+import { runStage, trackProgress } from './run-stage';
 import { parseWorkflowInput } from './validate';
 
 export interface ColdStartResult {
@@ -19,25 +17,16 @@ export interface ColdStartResult {
 
 export async function coldStart(raw: ColdStartInput): Promise<ColdStartResult> {
   const input = parseWorkflowInput(ColdStartInputSchema, raw);
-  const progress: PipelineProgress = { pipeline: 'coldStart', phase: 'import', finishedStages: [], notes: [] };
-  setHandler(pipelineProgressQuery, () => progress);
+  const progress = trackProgress<PipelineProgress>({ pipeline: 'coldStart', phase: 'import', finishedStages: [], notes: [] });
   const { importDataset } = bookkeepingActivities();
   const seeds = await importDataset({ files: input.problemFiles, name: `${input.name}/seed-problems`, shardSize: input.shardSize });
 
-  const stage = async (name: 'concepts' | 'triples', operation: StageInput['operation'], params: unknown, from: StageResult['output']) => {
-    const workflowId = `${workflowInfo().workflowId}/${name}`;
+  const stage = (name: 'concepts' | 'triples', operation: StageInput['operation'], params: unknown, from: StageResult['output']) => {
     progress.phase = name;
-    progress.currentStage = { stage: name, workflowId };
-    const result = await executeChild(mapDatasetStage, {
-      workflowId,
-      args: [{ stage: name, operation, params, input: from, output: `${input.name}/${name}`, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency }],
-    });
-    progress.finishedStages.push({ stage: name, counts: result.counts, output: result.output });
-    return result;
+    return runStage(progress, { name, operation, params, input: from, output: `${input.name}/${name}`, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency });
   };
   const concepts = await stage('concepts', 'extractConcepts', input.concepts, seeds.dataset);
   const triples = await stage('triples', 'annotateRationale', { ...input.rationales, level: input.rationales.level ?? input.concepts.level }, concepts.output);
   progress.phase = 'done';
-  progress.currentStage = undefined;
   return { imported: seeds.imported, rejectedAtImport: seeds.rejected, concepts, triples };
 }

@@ -17,7 +17,7 @@ import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, typ
 import { type ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { TrainResult } from '../domain/platform/training';
-import { pipelineProgressQuery } from './batch-inference';
+import { trackProgress } from './run-stage';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { coldStart } from './cold-start';
 import { baseOf, stepRunner, trainingActivities } from './steps';
@@ -67,7 +67,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const runner = stepRunner(status, progress, { ...input, paused: carried?.paused });
   const { step, stage } = runner;
   setHandler(emStatusQuery, () => ({ ...status, paused: runner.paused }));
-  setHandler(pipelineProgressQuery, () => progress);
+  trackProgress(progress);
 
   const bookkeeping = bookkeepingActivities();
   const { taskQueues } = await bookkeeping.describeDeployment();

@@ -17,7 +17,7 @@ import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '../domain/self-play';
 import type { TrainResult } from '../domain/platform/training';
-import { pipelineProgressQuery } from './batch-inference';
+import { trackProgress } from './run-stage';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { baseOf, RunStopped, stepRunner, trainingActivities, type StepStatus } from './steps';
 import { parseWorkflowInput } from './validate';
@@ -88,7 +88,7 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
   const runner = stepRunner(status, progress, { ...input, paused: carried?.paused, stopRequested: () => status.stopRequested });
   const { step, stage } = runner;
   setHandler(selfPlayStatusQuery, () => ({ ...status, paused: runner.paused }));
-  setHandler(pipelineProgressQuery, () => progress);
+  trackProgress(progress);
   setHandler(skipTrainingSignal, () => void (status.skipTrainingRequested = true));
   setHandler(stopSignal, () => void (status.stopRequested = true));
 

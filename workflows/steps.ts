@@ -5,7 +5,6 @@ import {
   ActivityCancellationType,
   condition,
   defineSignal,
-  executeChild,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -18,7 +17,7 @@ import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { StageInput, StageResult } from '../domain/core/stage';
 import { NON_RETRYABLE } from './bookkeeping';
-import { mapDatasetStage } from './stage';
+import { runStage } from './run-stage';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -100,16 +99,13 @@ export function stepRunner(status: StepStatus, progress: PipelineProgress, optio
       }
     },
     async stage(name, operation, params, from, output, overrides = {}) {
-      const workflowId = `${wf}/${name}`;
-      status.currentStage = progress.currentStage = { stage: name, workflowId };
+      status.currentStage = { stage: name, workflowId: `${wf}/${name}` };
       const o = { ...stageDefaults, ...overrides };
-      const result = await executeChild(mapDatasetStage, {
-        workflowId,
-        args: [{ stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: o.maxConcurrentShards, itemConcurrency: o.itemConcurrency, heartbeatTimeoutSeconds: o.heartbeatTimeoutSeconds }],
-      });
-      status.currentStage = progress.currentStage = undefined;
-      progress.finishedStages.push({ stage: name, counts: result.counts, output: result.output });
-      return result;
+      try {
+        return await runStage(progress, { name, stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: o.maxConcurrentShards, itemConcurrency: o.itemConcurrency, heartbeatTimeoutSeconds: o.heartbeatTimeoutSeconds });
+      } finally {
+        status.currentStage = undefined;
+      }
     },
   };
 }
@@ -121,6 +117,6 @@ export function trainingActivities(taskQueue: string) {
     startToCloseTimeout: '30 days',
     heartbeatTimeout: '10 minutes',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE, 'TrainerOutputInvalid', 'TrainerSpawnFailed', 'TrainJobConflict', 'NoTrainingData', 'TrainingNotConfigured'] },
+    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
 }

@@ -1,14 +1,14 @@
 // synthesizeCorpus (spec §2): concept file → `passes` sampling passes of the prompt generation model (one durable
 // stage each) → markers parsed (unparseable generations set aside) → exact + MinHash-LSH dedup against everything
 // the corpus ever produced (a persisted index), pass by pass in order → formatted training prompts with provenance.
-import { ActivityCancellationType, condition, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SynthesisActivities } from '../activities/synthesize-corpus/activities';
 import { hashToSeed } from '../domain/core/seeds';
 import { passLabel, passSeed, SynthesizeCorpusInputSchema, type SynthesizeCorpusInput, type SynthesisProgress, type SynthesisResult } from '../domain/synthesize-corpus';
-import { pipelineProgressQuery } from './batch-inference';
-import { bookkeepingActivities } from './bookkeeping';
+import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';
-import { mapDatasetStage } from './stage';
+import { runStage, trackProgress } from './run-stage';
+import type { mapDatasetStage } from './stage';
 import { parseWorkflowInput } from './validate';
 
 /** Workflow ids may hold characters dataset names do not (schedules add timestamps with ':'). */
@@ -21,7 +21,7 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
   const workflowId = workflowInfo().workflowId;
   const runKey = input.runKey ?? runKeyOf(workflowId);
   const base = `${input.name}/${runKey}`;
-  const progress: SynthesisProgress = {
+  const progress: SynthesisProgress = trackProgress({
     pipeline: 'synthesizeCorpus',
     phase: 'import',
     finishedStages: [],
@@ -38,8 +38,7 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
       duplicates: 0,
       kept: 0,
     })),
-  };
-  setHandler(pipelineProgressQuery, () => progress);
+  });
 
   const bookkeeping = bookkeepingActivities();
   const concepts = await bookkeeping.importDataset({ files: input.conceptFiles, name: `${base}/concepts`, shardSize: input.shardSize, schema: 'concept' });
@@ -51,7 +50,7 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: '2 minutes',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidInput', 'DatasetError'] },
+    retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
   });
 
   progress.phase = 'generate';
@@ -98,39 +97,31 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
 
   const startPass = (pass: number) => {
     const state = progress.passes[pass]!;
-    const stageId = `${workflowId}/${passLabel(pass)}`;
     state.status = 'generating';
-    progress.currentStage = { stage: passLabel(pass), workflowId: stageId };
     running++;
-    executeChild(mapDatasetStage, {
-      workflowId: stageId,
-      args: [
-        {
-          stage: passLabel(pass),
-          operation: 'generateProblem',
-          params: {
-            role: input.role,
-            model: input.model,
-            domain: input.domain,
-            pass,
-            seed: state.seed,
-            temperature: input.sampling.temperature,
-            topP: input.sampling.topP,
-            maxTokens: input.sampling.maxTokens,
-            mathFilters: input.mathFilters,
-          },
-          input: concepts.dataset,
-          output: `${base}/generated/${passLabel(pass)}`,
-          maxConcurrentShards: input.maxConcurrentShards,
-          itemConcurrency: input.itemConcurrency,
-          heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
-        },
-      ],
+    runStage(progress, {
+      name: passLabel(pass),
+      operation: 'generateProblem',
+      params: {
+        role: input.role,
+        model: input.model,
+        domain: input.domain,
+        pass,
+        seed: state.seed,
+        temperature: input.sampling.temperature,
+        topP: input.sampling.topP,
+        maxTokens: input.sampling.maxTokens,
+        mathFilters: input.mathFilters,
+      },
+      input: concepts.dataset,
+      output: `${base}/generated/${passLabel(pass)}`,
+      maxConcurrentShards: input.maxConcurrentShards,
+      itemConcurrency: input.itemConcurrency,
+      heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
     })
       .then((result) => {
         generated[pass] = result;
         Object.assign(state, { generated: result.counts.items, parsed: result.counts.kept, rejected: result.counts.rejected, failed: result.counts.failed, status: 'generated' });
-        progress.finishedStages.push({ stage: passLabel(pass), counts: result.counts, output: result.output });
         running--;
         void dedupReady();
       })

@@ -103,17 +103,3 @@ export class RetryLaterError extends Error {
   override name = 'RetryLaterError';
   readonly retryLater = true;
 }
-
-const RETRY_LATER_NAMES = new Set(['RetryLaterError', 'InferenceUnavailableError']);
-
-/**
- * Whether an error stops the shard instead of failing one item: the world is at fault (retried later), or a
- * non-retryable ApplicationFailure says the step itself is misconfigured (e.g. a benchmark file that cannot be
- * read), which fails the shard for good rather than marking every item failed.
- */
-export function isRetryLater(err: unknown): boolean {
-  if (err === null || typeof err !== 'object') return false;
-  const e = err as { name?: unknown; retryLater?: unknown; nonRetryable?: unknown };
-  if (e.name === 'ApplicationFailure' && e.nonRetryable === true) return true;
-  return e.retryLater === true || (typeof e.name === 'string' && RETRY_LATER_NAMES.has(e.name));
-}

@@ -6,7 +6,7 @@ import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
 import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
 import type { OperationRegistry } from '../registry.ts';
-import { isRetryLater } from './operation';
+import { itemErrorKind } from '../../domain/core/errors';
 import { encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
 
 export interface ProcessShardInput {
@@ -108,7 +108,8 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
       else record({ line, outcome: 'kept', rows: outcome.rows });
     } catch (err) {
       if (items.signal.aborted) return; // cancelled past the grace period: not finished, not recorded
-      if (isRetryLater(err)) {
+      if (itemErrorKind(err) !== 'item') {
+        // the shard stops: retried later, or failed for good (a misconfigured step), keeping what it finished
         stopError ??= err;
         return;
       }

@@ -1,5 +1,6 @@
 // The generic durable stage: inputs, results and progress shared by workflows, activities and the CLI.
 import { z } from 'zod';
+import { STAGE_RUN_FIELDS } from './fragments';
 import { DatasetNameSchema, DatasetRefSchema } from './dataset';
 import { declareOperation } from './operation';
 
@@ -33,15 +34,13 @@ export const StageInputSchema = z
   params: z.unknown().optional(),
   input: DatasetRefSchema,
   output: DatasetNameSchema,
-  /** Shards processed at once (each one is an activity). */
-  maxConcurrentShards: z.number().int().min(1).max(500).default(8),
-  /** Items processed at once inside one shard activity. */
-  itemConcurrency: z.number().int().min(1).max(4096).default(16),
+  maxConcurrentShards: STAGE_RUN_FIELDS.maxConcurrentShards,
+  itemConcurrency: STAGE_RUN_FIELDS.itemConcurrency,
   /** Overrides the queue of the operation's kind. */
   taskQueue: z.string().min(1).optional(),
-  /** How long one shard may run in total, and how long without a heartbeat before it is retried elsewhere. */
+  /** How long one shard may run in total. */
   shardTimeoutMinutes: z.number().positive().default(24 * 60),
-  heartbeatTimeoutSeconds: z.number().positive().default(60),
+  heartbeatTimeoutSeconds: STAGE_RUN_FIELDS.heartbeatTimeoutSeconds,
   /** Shards completed per workflow run before continue-as-new (keeps history small). */
   shardsPerRun: z.number().int().min(1).max(2000).default(300),
   /** Set by the stage itself when it continues as new; never by callers. */
