@@ -15,7 +15,7 @@
 //   kept by both:           "56", "\frac{1}{576}", "(1,2)"
 // "Exactly 0 or 1" is also tested on the normalised answer, so "0.0", "x = 1", "\boxed{1}" and "one" count too.
 // `utils.no_solution` in the reference code also checked "inf" but was never called; it is not applied here.
-import { normalizeAnswer } from './normalize';
+import { normalizeAnswerDetailed } from './normalize';
 
 /** Substrings of a prompt that drop the item (spec §3.5 step 3), except "prove that", matched as words. */
 export const PROMPT_REJECTION_SUBSTRINGS: readonly string[] = [
@@ -46,9 +46,10 @@ function answerWords(normalised: string): string[] {
 
 /** Why an answer is too trivial to train on, or null when it is fine. */
 export function trivialAnswerReason(answer: string | null | undefined): TrivialAnswerReason | null {
-  const normalised = normalizeAnswer(answer);
+  const { text: normalised, value } = normalizeAnswerDetailed(answer);
   if (normalised === '') return 'empty';
-  if (normalised === '0' || normalised === '1') return 'zero-or-one';
+  // the value without a unit or percent sign (`1 cm`, as the published strip_string dropped units)
+  if (value === '0' || value === '1') return 'zero-or-one';
   const words = answerWords(normalised);
   if (words.includes('no') || words.includes('none')) return 'no-solution';
   return null;
