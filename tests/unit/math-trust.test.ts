@@ -32,7 +32,12 @@ function expectEqual(pairs: readonly Pair[], expected: boolean, symmetric = true
 // ---------------------------------------------------------------------------------------------------------------
 // Item 10: bounded time
 
-const LIMIT_MS = 50;
+/**
+ * A guard, not the target: the target (< 50 ms per call) is what `npm run bench -- math` measures and prints in its
+ * `pathological` section. Tests check behaviour, so this bound only has to catch super-linear work (the inputs below
+ * took 0.4 s to 129 s before the fix) with room for a loaded CI machine.
+ */
+const LIMIT_MS = 250;
 
 /**
  * The fastest of up to five runs from cold caches: the least noisy figure on a shared machine (a garbage collection
