@@ -1,8 +1,8 @@
 // Benchmarks, each printing one JSON line.
 //   npm run bench -- stage [--items 100000] [--fake-items 10000] [--latency 50] [--concurrency 256]
-//   npm run bench -- dedup [--problems 100000]       (scripts/bench-dedup.ts)
-//   npm run bench -- sandbox [--reps 2] [--tests 16]  (scripts/bench-sandbox.ts)
-//   npm run bench -- math [--pairs 10000] [--seed S]  (scripts/bench-math.ts)
+//   npm run bench -- dedup [--problems 100000]       (lib/bench/dedup.ts)
+//   npm run bench -- sandbox [--reps 2] [--tests 16]  (lib/bench/sandbox.ts)
+//   npm run bench -- math [--pairs 10000] [--seed S]  (lib/bench/math.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
@@ -23,9 +23,9 @@ import { startDevServer } from '../lib/dev-server';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../lib/dev-server';
-import { benchDedup } from './bench-dedup';
-import { benchSandbox } from './bench-sandbox';
-import { benchMath } from './bench-math';
+import { benchDedup } from '../lib/bench/dedup';
+import { benchSandbox } from '../lib/bench/sandbox';
+import { benchMath } from '../lib/bench/math';
 
 /** CPU seconds a process has used so far (Linux /proc). */
 function cpuSecondsOf(pid: number): number {

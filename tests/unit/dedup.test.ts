@@ -3,7 +3,7 @@ import path from 'node:path';
 import { NearDuplicateIndex, type DedupResult } from '../../activities/dedup/lsh-index';
 import { MinHasher, estimateJaccard, jaccardSorted } from '../../activities/dedup/minhash';
 import { DEFAULT_STOP_WORDS, WordFilter, frequentWords, hashWord, problemWords } from '../../activities/dedup/words';
-import { syntheticProblems, type SyntheticProblem } from '../../scripts/bench-dedup';
+import { syntheticProblems, type SyntheticProblem } from '../../lib/bench/dedup';
 import { tempDir } from '../support/files';
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {

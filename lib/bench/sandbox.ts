@@ -17,14 +17,14 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../domain/core/random';
-import { readCodeBenchmark } from '../activities/datasets/code-benchmark';
-import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/interpreter-pool';
-import { DEFAULT_LIMITS, runPython, type SandboxMode } from '../activities/sandbox/python-sandbox';
-import type { SandboxLimits, TestCase, Verdict } from '../activities/sandbox/types';
+import { mulberry32 } from '../../domain/core/random';
+import { readCodeBenchmark } from '../../activities/datasets/code-benchmark';
+import { interpreterPool, shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
+import { DEFAULT_LIMITS, runPython, type SandboxMode } from '../../activities/sandbox/python-sandbox';
+import type { SandboxLimits, TestCase, Verdict } from '../../activities/sandbox/types';
 
-const BENCHMARK = path.join(__dirname, '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
-const HARNESS = path.join(__dirname, 'published-harness.py');
+const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
+const HARNESS = path.join(__dirname, '..', '..', 'scripts', 'published-harness.py');
 const TIME_LIMIT_S = 2;
 
 interface Program {

@@ -16,11 +16,11 @@
 // 100 kB), extraction (completions up to the rollout size limit, MAX_COMPLETION_CHARS) and majority votes over 8
 // hostile answers, each call from cold caches, the fastest of 3 runs. `maxMs` is the slowest call; the target is
 // under 50 ms.
-import { clearMathCaches, extractAnswer, majorityVote, mathEqualDetailed } from '../domain/math';
-import { MAX_COMPLETION_CHARS } from '../domain/math/extract';
-import { hostileAnswers, hostileCompletions } from '../domain/math/hostile';
-import { MAX_ANSWER_CHARS } from '../domain/math/normalize';
-import { mulberry32 } from '../domain/core/random';
+import { clearMathCaches, extractAnswer, majorityVote, mathEqualDetailed } from '../../domain/math';
+import { MAX_COMPLETION_CHARS } from '../../domain/math/extract';
+import { hostileAnswers, hostileCompletions } from '../../domain/math/hostile';
+import { MAX_ANSWER_CHARS } from '../../domain/math/normalize';
+import { mulberry32 } from '../../domain/core/random';
 
 export interface MathPair {
   readonly category: string;

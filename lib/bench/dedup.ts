@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { mulberry32 } from '../domain/core/random';
-import { NearDuplicateIndex } from '../activities/dedup/lsh-index';
-import { MinHasher } from '../activities/dedup/minhash';
-import { DEFAULT_STOP_WORDS, wordFilter } from '../activities/dedup/words';
+import { mulberry32 } from '../../domain/core/random';
+import { NearDuplicateIndex } from '../../activities/dedup/lsh-index';
+import { MinHasher } from '../../activities/dedup/minhash';
+import { DEFAULT_STOP_WORDS, wordFilter } from '../../activities/dedup/words';
 
 export interface SyntheticOptions {
   count: number;
