@@ -5,7 +5,31 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 
-const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'stream', 'util', 'worker_threads', 'zlib', 'events', 'process', 'url', 'readline', 'dns', 'tls', 'cluster', 'v8', 'vm'];
+const NODE_BUILTINS = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'stream',
+  'util',
+  'worker_threads',
+  'zlib',
+  'events',
+  'process',
+  'url',
+  'readline',
+  'dns',
+  'tls',
+  'cluster',
+  'v8',
+  'vm',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'build/**', 'runs/**', 'models/**', '.tools/**', 'coverage/**', '**/*.py'] },
@@ -23,7 +47,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-require-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       'no-control-regex': 'error',
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
@@ -32,13 +59,27 @@ export default tseslint.config(
     // deterministic code: the workflow bundle and the pure domain it imports
     files: ['domain/**/*.ts', 'workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: NODE_BUILTINS, message: 'domain/ and workflows/ are deterministic: no Node built-ins' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: NODE_BUILTINS, message: 'domain/ and workflows/ are deterministic: no Node built-ins' }],
+        },
+      ],
       'no-restricted-globals': ['error', { name: 'process', message: 'no process state in deterministic code' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date']", message: 'no Date in deterministic code: time comes from the workflow or the caller' },
-        { selector: "MemberExpression[object.name='Date']", message: 'no Date in deterministic code: time comes from the workflow or the caller' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'no Math.random in deterministic code: use domain/random.ts with a derived seed' },
+        {
+          selector: "NewExpression[callee.name='Date']",
+          message: 'no Date in deterministic code: time comes from the workflow or the caller',
+        },
+        {
+          selector: "MemberExpression[object.name='Date']",
+          message: 'no Date in deterministic code: time comes from the workflow or the caller',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'no Math.random in deterministic code: use domain/random.ts with a derived seed',
+        },
       ],
     },
   },

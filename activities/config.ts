@@ -41,7 +41,10 @@ function envOverrides(env: NodeJS.ProcessEnv): Array<{ keys: string[]; value: un
   }
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
-    const keys = name.slice(ENV_PREFIX.length).split('__').filter((k) => k !== '');
+    const keys = name
+      .slice(ENV_PREFIX.length)
+      .split('__')
+      .filter((k) => k !== '');
     if (keys.length === 0) continue;
     out.push({ keys, value: parseYamlScalar(raw), source: name });
   }

@@ -11,7 +11,13 @@ import { sampleRationales, scoreRationale } from './em-rationale-loop/operations
 import { crossCheckTests } from './self-play/cross-check';
 import { constructReward, prepareSelfPlayPrompt, sampleRollouts, scoreRollout } from './self-play/operations';
 import { noop } from './stage/noop';
-import { prepareOperation, type ItemOperation, type Need, type OperationImplementation, type OperationNeeds } from './stage/operation';
+import {
+  prepareOperation,
+  type ItemOperation,
+  type Need,
+  type OperationImplementation,
+  type OperationNeeds,
+} from './stage/operation';
 import { generateProblem } from './synthesize-corpus/generate-problem';
 
 const IMPLEMENTATIONS: { readonly [K in OperationName]: OperationImplementation<(typeof OPERATIONS)[K], Need> } = {
@@ -36,7 +42,12 @@ export type OperationRegistry = (name: string) => ItemOperation;
 
 const NEED_NAMES: Record<Need, string> = { pool: 'an inference pool', sandbox: 'the sandbox settings' };
 
-function provide<N extends Need>(into: Partial<OperationNeeds>, need: N, providers: OperationProviders, operation: string): void {
+function provide<N extends Need>(
+  into: Partial<OperationNeeds>,
+  need: N,
+  providers: OperationProviders,
+  operation: string,
+): void {
   const make = providers[need];
   if (!make) throw new Error(`${operation} needs ${NEED_NAMES[need]} in this worker`);
   into[need] = make();
@@ -46,7 +57,10 @@ export function createOperationRegistry(providers: OperationProviders): Operatio
   const built = new Map<OperationName, ItemOperation>();
   return (name) => {
     if (!isOperationName(name)) {
-      throw ApplicationFailure.nonRetryable(`unknown operation "${name}" (known: ${OPERATION_NAMES.join(', ')})`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `unknown operation "${name}" (known: ${OPERATION_NAMES.join(', ')})`,
+        'InvalidInput',
+      );
     }
     let op = built.get(name);
     if (!op) {
@@ -61,6 +75,9 @@ export function createOperationRegistry(providers: OperationProviders): Operatio
 }
 
 /** One operation, prepared with `providers`, its parameters typed (tests and tools). */
-export function preparedOperation<K extends OperationName>(name: K, providers: OperationProviders = {}): ItemOperation<ParamsOf<(typeof OPERATIONS)[K]>> {
+export function preparedOperation<K extends OperationName>(
+  name: K,
+  providers: OperationProviders = {},
+): ItemOperation<ParamsOf<(typeof OPERATIONS)[K]>> {
   return createOperationRegistry(providers)(name) as ItemOperation<ParamsOf<(typeof OPERATIONS)[K]>>;
 }

@@ -30,7 +30,15 @@ export const CompletionRowSchema = z
     messages: z.array(ChatMessageSchema).min(1),
     completion: z.string(),
     finishReason: z.string().nullable(),
-    provenance: z.object({ stage: z.string(), sourceId: z.string(), role: z.enum(MODEL_ROLES), model: z.string(), attempt: z.number() }).loose(),
+    provenance: z
+      .object({
+        stage: z.string(),
+        sourceId: z.string(),
+        role: z.enum(MODEL_ROLES),
+        model: z.string(),
+        attempt: z.number(),
+      })
+      .loose(),
   })
   .strict();
 

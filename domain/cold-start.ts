@@ -124,14 +124,25 @@ export function parseThinkingProcess(answer: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
-export const SeedProblemSchema = z.object({ problem: z.string().trim().min(1), level: z.string().trim().min(1).optional() }).loose();
+export const SeedProblemSchema = z
+  .object({ problem: z.string().trim().min(1), level: z.string().trim().min(1).optional() })
+  .loose();
 
 export const ConceptProblemSchema = SeedProblemSchema.extend({
   foundational_concepts: z.array(z.string().trim().min(1)).min(1),
   annotator: AnnotatorSchema.extend({ index: z.number().int().nonnegative().optional() }).optional(),
 });
 
-const AnnotationProvenanceSchema = z.object({ sourceId: z.string(), stage: z.string(), model: z.string(), role: z.enum(MODEL_ROLES), usage: z.unknown(), attempt: z.number() }).strict();
+const AnnotationProvenanceSchema = z
+  .object({
+    sourceId: z.string(),
+    stage: z.string(),
+    model: z.string(),
+    role: z.enum(MODEL_ROLES),
+    usage: z.unknown(),
+    attempt: z.number(),
+  })
+  .strict();
 const RecordedAnnotatorSchema = AnnotatorSchema.extend({ index: z.number().int().nonnegative() });
 
 /** A concept record of a seed problem: the input of synthesis and of annotateRationale. */

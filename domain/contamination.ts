@@ -89,7 +89,10 @@ function ngramsOf(words: readonly string[], n: number): string[] {
  * template ("Please reason step by step…", a code-task instruction, an input-format sentence), not a problem: it is
  * no evidence of the n-gram rule, else every prompt formatted with the same template would overlap the benchmark.
  */
-export function buildContaminationIndex(texts: ReadonlyArray<{ where: string; text: string }>, n: number): ContaminationIndex {
+export function buildContaminationIndex(
+  texts: ReadonlyArray<{ where: string; text: string }>,
+  n: number,
+): ContaminationIndex {
   const all = new Map<string, number[]>();
   const firsts = new Map<string, number[]>();
   const out: BenchmarkText[] = [];
@@ -118,10 +121,26 @@ export function buildContaminationIndex(texts: ReadonlyArray<{ where: string; te
   const ngrams = new Map<string, number[]>();
   let template = 0;
   for (const [key, owners] of all) {
-    if (owners.length >= TEMPLATE_MIN_TEXTS && differentProblems(owners.map((o) => wordSets[o]!), TEMPLATE_MIN_TEXTS)) template++;
+    if (
+      owners.length >= TEMPLATE_MIN_TEXTS &&
+      differentProblems(
+        owners.map((o) => wordSets[o]!),
+        TEMPLATE_MIN_TEXTS,
+      )
+    )
+      template++;
     else ngrams.set(key, owners);
   }
-  return { n, ngrams, all, firsts, texts: out, boilerplateThreshold: TEMPLATE_MIN_TEXTS, leftOut: { template, stock: 0 }, reference: null };
+  return {
+    n,
+    ngrams,
+    all,
+    firsts,
+    texts: out,
+    boilerplateThreshold: TEMPLATE_MIN_TEXTS,
+    leftOut: { template, stock: 0 },
+    reference: null,
+  };
 }
 
 /**
@@ -130,7 +149,11 @@ export function buildContaminationIndex(texts: ReadonlyArray<{ where: string; te
  * one text at a time; only the word sets of texts that contain an evidence n-gram are kept (up to `minPrompts` per
  * n-gram). Returns a new index; the given one is unchanged.
  */
-export function withStockPhrasing(index: ContaminationIndex, reference: Iterable<string>, minPrompts = STOCK_MIN_PROMPTS): ContaminationIndex {
+export function withStockPhrasing(
+  index: ContaminationIndex,
+  reference: Iterable<string>,
+  minPrompts = STOCK_MIN_PROMPTS,
+): ContaminationIndex {
   const witnesses = new Map<string, Array<Set<string>>>();
   const stock = new Set<string>();
   let count = 0;
@@ -154,10 +177,19 @@ export function withStockPhrasing(index: ContaminationIndex, reference: Iterable
   }
   const ngrams = new Map<string, number[]>();
   for (const [key, owners] of index.ngrams) if (!stock.has(key)) ngrams.set(key, owners);
-  return { ...index, ngrams, leftOut: { template: index.leftOut.template, stock: stock.size }, reference: { texts: count, minPrompts } };
+  return {
+    ...index,
+    ngrams,
+    leftOut: { template: index.leftOut.template, stock: stock.size },
+    reference: { texts: count, minPrompts },
+  };
 }
 
-export type ContaminationHit = { rule: 'contamination-exact' | 'contamination-ngram'; benchmark: string; ngram?: string };
+export type ContaminationHit = {
+  rule: 'contamination-exact' | 'contamination-ngram';
+  benchmark: string;
+  ngram?: string;
+};
 
 function contains(haystack: string, needle: string): boolean {
   return needle !== '' && ` ${haystack} `.includes(` ${needle} `);
@@ -181,7 +213,8 @@ export function findContamination(statement: string, index: ContaminationIndex):
   const firstOwners = index.all.get(grams[0]!) ?? [];
   const lastOwners = new Set(index.all.get(grams[grams.length - 1]!) ?? []);
   for (const o of firstOwners) if (lastOwners.has(o) && contains(index.texts[o]!.words, joined)) exact.add(o);
-  for (const key of grams) for (const o of index.firsts.get(key) ?? []) if (contains(joined, index.texts[o]!.words)) exact.add(o);
+  for (const key of grams)
+    for (const o of index.firsts.get(key) ?? []) if (contains(joined, index.texts[o]!.words)) exact.add(o);
   if (exact.size > 0) {
     const first = Math.min(...exact);
     return { rule: 'contamination-exact', benchmark: index.texts[first]!.where };

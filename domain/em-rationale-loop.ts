@@ -22,9 +22,11 @@ import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
 import { formatGeneration } from './synthesize-corpus';
 import { ColdStartInputSchema } from './cold-start';
 
-export const EM_ROLES = ['rationaleModel', 'promptGenerator'] as const satisfies readonly (typeof MODEL_ROLES)[number][];
+export const EM_ROLES = [
+  'rationaleModel',
+  'promptGenerator',
+] as const satisfies readonly (typeof MODEL_ROLES)[number][];
 export type EmRole = (typeof EM_ROLES)[number];
-
 
 const HyperparametersSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
 
@@ -59,7 +61,8 @@ export const EmInputSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (!v.seedTriples && !v.coldStart) ctx.addIssue({ code: 'custom', path: ['seedTriples'], message: 'give seedTriples, or coldStart to build them' });
+    if (!v.seedTriples && !v.coldStart)
+      ctx.addIssue({ code: 'custom', path: ['seedTriples'], message: 'give seedTriples, or coldStart to build them' });
   });
 export type EmInput = z.input<typeof EmInputSchema>;
 export type EmParsed = z.output<typeof EmInputSchema>;
@@ -106,13 +109,21 @@ export interface CharSpan {
 }
 
 /** The text p_θ is scored on (prompt + completion) and the character spans of z and of x in it. */
-export function scoringSequence(prompt: string, rationale: string, problem: string): { text: string; rationale: CharSpan; problem: CharSpan } {
+export function scoringSequence(
+  prompt: string,
+  rationale: string,
+  problem: string,
+): { text: string; rationale: CharSpan; problem: CharSpan } {
   const text = prompt + generationCompletion(rationale, problem);
   // offsets from the format itself (never by searching for the texts: z could occur in a marker, x inside z)
   const SENTINEL = '\u0000';
   const zStart = prompt.length + generationCompletion(SENTINEL, problem).indexOf(SENTINEL);
   const xStart = prompt.length + generationCompletion(rationale, SENTINEL).lastIndexOf(SENTINEL);
-  return { text, rationale: { start: zStart, end: zStart + rationale.length }, problem: { start: xStart, end: xStart + problem.length } };
+  return {
+    text,
+    rationale: { start: zStart, end: zStart + rationale.length },
+    problem: { start: xStart, end: xStart + problem.length },
+  };
 }
 
 // ---- E-step selection
@@ -140,7 +151,10 @@ function criterionValue(c: ScoredCandidate, criterion: EmParsed['criterion']): n
 }
 
 /** z* = argmax over the scored candidates (ties → lowest k); undefined when none was scored. */
-export function selectBest(candidates: readonly ScoredCandidate[], criterion: EmParsed['criterion']): ScoredCandidate | undefined {
+export function selectBest(
+  candidates: readonly ScoredCandidate[],
+  criterion: EmParsed['criterion'],
+): ScoredCandidate | undefined {
   let best: { c: ScoredCandidate; v: number } | undefined;
   for (const c of [...candidates].sort((a, b) => a.k - b.k)) {
     const v = criterionValue(c, criterion);
@@ -191,7 +205,10 @@ export interface IterationRecord {
 }
 
 /** True when the loop should stop after `history` (count reached, or the mean reward stopped improving). */
-export function converged(history: readonly IterationRecord[], input: Pick<EmParsed, 'iterations' | 'minImprovement'>): boolean {
+export function converged(
+  history: readonly IterationRecord[],
+  input: Pick<EmParsed, 'iterations' | 'minImprovement'>,
+): boolean {
   if (history.length >= input.iterations) return true;
   if (input.minImprovement === undefined || history.length < 2) return false;
   const [prev, last] = history.slice(-2) as [IterationRecord, IterationRecord];
@@ -213,7 +230,11 @@ export const TripleSchema = z
 export type Triple = z.infer<typeof TripleSchema>;
 
 /** One of the K sampled rationales of a triple (E-step). */
-export const CandidateSchema = TripleSchema.extend({ itemId: z.string().min(1), k: z.number().int().nonnegative(), rationale: z.string().nullable() });
+export const CandidateSchema = TripleSchema.extend({
+  itemId: z.string().min(1),
+  k: z.number().int().nonnegative(),
+  rationale: z.string().nullable(),
+});
 
 const SampleProvenanceSchema = z.object({ model: z.string(), usage: z.unknown(), attempt: z.number() }).loose();
 

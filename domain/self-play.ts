@@ -57,7 +57,6 @@ export const SelfPlayPromptSchema = z
   .loose();
 export type SelfPlayPrompt = z.output<typeof SelfPlayPromptSchema>;
 
-
 export const TestCaseWritingSchema = z
   .object({
     ...roleModelEndpointFields('testCaseWriter'),
@@ -155,7 +154,9 @@ export const SelfPlayInputSchema = z
       .object({
         /** false: build the pairs of each round but hand nothing to the trainer (the policy stays). */
         enabled: z.boolean().default(true),
-        hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({ learningRate: 1e-6, batchSize: 16, epochs: 1, beta: 0.1 }),
+        hyperparameters: z
+          .record(z.string(), z.union([z.number(), z.string(), z.boolean()]))
+          .default({ learningRate: 1e-6, batchSize: 16, epochs: 1, beta: 0.1 }),
       })
       .strict()
       .prefault({}),
@@ -168,7 +169,8 @@ export const SelfPlayInputSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (!v.promptFiles === !v.prompts) ctx.addIssue({ code: 'custom', path: ['promptFiles'], message: 'give exactly one of promptFiles and prompts' });
+    if (!v.promptFiles === !v.prompts)
+      ctx.addIssue({ code: 'custom', path: ['promptFiles'], message: 'give exactly one of promptFiles and prompts' });
   });
 export type SelfPlayInput = z.input<typeof SelfPlayInputSchema>;
 export type SelfPlayParsed = z.output<typeof SelfPlayInputSchema>;
@@ -185,12 +187,20 @@ export const PrepareSelfPlayParamsSchema = z
 export type PrepareSelfPlayParams = z.output<typeof PrepareSelfPlayParamsSchema>;
 
 export const ConstructRewardParamsSchema = z
-  .object({ seed: z.number().int().nonnegative().default(0), testCases: TestCaseWritingSchema.prefault({}), mathAnswers: MathAnswerSchema.prefault({}) })
+  .object({
+    seed: z.number().int().nonnegative().default(0),
+    testCases: TestCaseWritingSchema.prefault({}),
+    mathAnswers: MathAnswerSchema.prefault({}),
+  })
   .strict();
 export type ConstructRewardParams = z.output<typeof ConstructRewardParamsSchema>;
 
 export const CrossCheckParamsSchema = z
-  .object({ seed: z.number().int().nonnegative().default(0), crossCheck: CrossCheckSchema.prefault({}), minTests: z.number().int().min(1).default(3) })
+  .object({
+    seed: z.number().int().nonnegative().default(0),
+    crossCheck: CrossCheckSchema.prefault({}),
+    minTests: z.number().int().min(1).default(3),
+  })
   .strict();
 export type CrossCheckParams = z.output<typeof CrossCheckParamsSchema>;
 
@@ -228,7 +238,8 @@ export function withoutChatTurn(prompt: string): string {
   const start = /^\s*<\|im_start\|>user\n?/.exec(prompt);
   if (!start) return prompt;
   const end = prompt.lastIndexOf('<|im_end|>');
-  if (end < start[0].length || !/^<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/.test(prompt.slice(end))) return prompt;
+  if (end < start[0].length || !/^<\|im_end\|>\s*(?:<\|im_start\|>assistant\s*)?$/.test(prompt.slice(end)))
+    return prompt;
   return prompt.slice(start[0].length, end);
 }
 
@@ -263,7 +274,8 @@ function firstJsonBlock(text: string): string | undefined {
  * `output` (other fields are dropped). Structured values are refused, as the prompt demands.
  */
 export function parseTestCaseCompletion(completion: string): ParsedTestCase {
-  if (!completion.includes('</think>') && completion.includes('<think>')) return { ok: false, reason: 'thinking not finished (no </think>)' };
+  if (!completion.includes('</think>') && completion.includes('<think>'))
+    return { ok: false, reason: 'thinking not finished (no </think>)' };
   const answer = textAfterThink(completion);
   const block = firstJsonBlock(answer);
   if (block === undefined) return { ok: false, reason: 'no ```json block' };
@@ -274,7 +286,8 @@ export function parseTestCaseCompletion(completion: string): ParsedTestCase {
   } catch (err) {
     return { ok: false, reason: `json block does not parse: ${(err as Error).message}` };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'json block is not an object' };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return { ok: false, reason: 'json block is not an object' };
   const v = value as Record<string, unknown>;
   for (const field of ['input', 'output'] as const) {
     if (!(field in v)) return { ok: false, reason: `json object has no "${field}"` };
@@ -295,12 +308,17 @@ export function rolloutSeedKey(itemId: string, round: number): string {
 export type DifficultyDecision = { keep: true } | { keep: false; rule: 'no-results' | 'unsolved' | 'too-easy' };
 
 /** Spec §3.5 steps 2 and 4 over the decided rollouts of one prompt (undecided ones count for neither side). */
-export function difficultyDecision(passes: number, decided: number, rule: z.output<typeof DifficultySchema>): DifficultyDecision {
+export function difficultyDecision(
+  passes: number,
+  decided: number,
+  rule: z.output<typeof DifficultySchema>,
+): DifficultyDecision {
   if (decided === 0) return { keep: false, rule: 'no-results' };
   if (passes === 0) return { keep: false, rule: 'unsolved' };
   const rate = passes / decided;
   // compare as fractions of integers where possible: 4/8 against 0.5 is exact in floating point anyway
-  if (rate > rule.maxPassRate || (rate === rule.maxPassRate && !rule.keepBoundary)) return { keep: false, rule: 'too-easy' };
+  if (rate > rule.maxPassRate || (rate === rule.maxPassRate && !rule.keepBoundary))
+    return { keep: false, rule: 'too-easy' };
   return { keep: true };
 }
 
@@ -327,7 +345,9 @@ const CJK =
 export type TraceProblem = 'no-think-block' | 'empty-think' | 'extra-think-tag' | 'mixed-language';
 
 /** Spec §3.5 step 6, the part common to both domains: the thinking and the answer of a fixed completion, or what is wrong. */
-export function splitTrace(fixed: string): { ok: true; thinking: string; answer: string } | { ok: false; problem: TraceProblem } {
+export function splitTrace(
+  fixed: string,
+): { ok: true; thinking: string; answer: string } | { ok: false; problem: TraceProblem } {
   const m = THINK_SHAPE.exec(fixed);
   if (!m) return { ok: false, problem: 'no-think-block' };
   const [, thinking, answer] = m as unknown as [string, string, string];
@@ -367,17 +387,32 @@ export const PreparedPromptRowSchema = z
 
 /** A prepared prompt with its reward: tests (given or written) for code, a reference or majority answer for math. */
 export const RewardedPromptRowSchema = z.union([
-  z.object({ domain: z.literal('code'), tests: z.array(TestCaseSchema).min(1), testOrigin: z.enum(['given', 'written']) }).loose(),
+  z
+    .object({
+      domain: z.literal('code'),
+      tests: z.array(TestCaseSchema).min(1),
+      testOrigin: z.enum(['given', 'written']),
+    })
+    .loose(),
   z.object({ domain: z.literal('math'), answer: z.string(), answerOrigin: z.enum(['reference', 'majority']) }).loose(),
 ]);
 
 /** One rollout of the policy on a prompt (round, index j), with the prompt's reward data. */
 export const RolloutRowSchema = z
-  .object({ id: z.string(), itemId: z.string(), round: z.number().int().positive(), j: z.number().int().nonnegative(), domain: z.enum(['code', 'math']), completion: z.string() })
+  .object({
+    id: z.string(),
+    itemId: z.string(),
+    round: z.number().int().positive(),
+    j: z.number().int().nonnegative(),
+    domain: z.enum(['code', 'math']),
+    completion: z.string(),
+  })
   .loose();
 
 const NOT_A_ROLLOUT = 'not a rollout row (no completion or itemId)';
-export const RolloutItemSchema = z.object({ itemId: z.string({ error: NOT_A_ROLLOUT }), completion: z.string({ error: NOT_A_ROLLOUT }) }).loose();
+export const RolloutItemSchema = z
+  .object({ itemId: z.string({ error: NOT_A_ROLLOUT }), completion: z.string({ error: NOT_A_ROLLOUT }) })
+  .loose();
 
 export const ScoredRolloutRowSchema = RolloutItemSchema.extend({
   verdict: z.enum(['pass', 'fail', 'undecided']),
@@ -407,7 +442,7 @@ export const ConstructRewardOperation = declareOperation({
 export const CrossCheckTestsOperation = declareOperation({
   name: 'crossCheckTests',
   queue: 'sandbox',
-  description: "checks written tests against the majority output of M policy solutions in the sandbox",
+  description: 'checks written tests against the majority output of M policy solutions in the sandbox',
   params: CrossCheckParamsSchema,
   // any rewarded prompt: only code prompts with written tests are checked, the rest pass unchanged
   item: z.record(z.string(), z.unknown()),

@@ -26,10 +26,18 @@ export const ConceptRecordSchema = z
   .loose()
   .superRefine((r, ctx) => {
     if (r.prompt === undefined && r.foundational_concepts === undefined && r.concepts === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'a concept record needs `prompt` or `foundational_concepts`' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prompt'],
+        message: 'a concept record needs `prompt` or `foundational_concepts`',
+      });
     }
     if (r.prompt === undefined && r.level === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['level'], message: 'needed to build the prompt when there is no `prompt`' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['level'],
+        message: 'needed to build the prompt when there is no `prompt`',
+      });
     }
   });
 export type ConceptRecord = z.infer<typeof ConceptRecordSchema>;
@@ -47,7 +55,11 @@ export const SynthesizeCorpusInputSchema = z
     /** Corpus name: datasets live under `<name>/<runKey>/…`; the dedup index under `<name>` is shared by all runs. */
     name: DatasetNameSchema,
     /** Names this run's datasets; defaults to the workflow id. Re-running with the same runKey resumes. */
-    runKey: z.string().regex(/^[A-Za-z0-9._-]+$/).max(200).optional(),
+    runKey: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .max(200)
+      .optional(),
     conceptFiles: z.array(z.string().min(1)).min(1),
     domain: DomainSchema,
     /** Sampling passes over the concept file (one completion per concept record per pass). */
@@ -112,13 +124,26 @@ export interface SynthesisResult {
   concepts: { dataset: DatasetRef; imported: number; rejected: number; rejects?: string };
   /** The deduplicated, formatted corpus (all passes). */
   corpus: DatasetRef;
-  totals: { generated: number; parsed: number; /** Unparseable or filtered out. */ rejected: number; failed: number; exactDuplicates: number; nearDuplicates: number; kept: number };
+  totals: {
+    generated: number;
+    parsed: number;
+    /** Unparseable or filtered out. */ rejected: number;
+    failed: number;
+    exactDuplicates: number;
+    nearDuplicates: number;
+    kept: number;
+  };
   passes: Array<Pick<PassProgress, 'pass' | 'seed' | 'generated' | 'parsed' | 'rejected' | 'duplicates' | 'kept'>>;
   /** Rejects files of the dedup step (duplicates, with what they duplicate). */
   rejects: string[];
 }
 
-export function passSeed(input: Pick<SynthesizeCorpusParsed, 'seeds' | 'firstSeed'>, runKey: string, pass: number, hash: (s: string) => number): number {
+export function passSeed(
+  input: Pick<SynthesizeCorpusParsed, 'seeds' | 'firstSeed'>,
+  runKey: string,
+  pass: number,
+  hash: (s: string) => number,
+): number {
   return input.seeds === 'fixed' ? input.firstSeed + pass : hash(`${runKey}\u0000pass\u0000${pass}`);
 }
 
@@ -156,7 +181,8 @@ export function parseGeneration(completion: string): ParsedGeneration {
   const rationale = between(completion, MARKERS.rationale);
   const problem = between(completion, MARKERS.problem);
   const missing = [rationale === undefined ? 'RATIONALE' : '', problem === undefined ? 'PROBLEM' : ''].filter(Boolean);
-  if (missing.length > 0) return { ok: false, reason: `unparseable generation: no complete ${missing.join(' / ')} block` };
+  if (missing.length > 0)
+    return { ok: false, reason: `unparseable generation: no complete ${missing.join(' / ')} block` };
   if (problem === '') return { ok: false, reason: 'unparseable generation: empty PROBLEM block' };
   if (rationale === '') return { ok: false, reason: 'unparseable generation: empty RATIONALE block' };
   return { ok: true, rationale: rationale!, problem: problem! };

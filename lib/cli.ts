@@ -49,7 +49,8 @@ function flag(args: Args, name: string): string | undefined {
 /** Reads the workflow input from --input FILE or --json TEXT and validates it, naming the bad field. */
 export function readWorkflowInput(workflow: string, args: Args): unknown {
   const spec = STARTABLE_WORKFLOWS[workflow];
-  if (!spec) throw new UsageError(`unknown workflow "${workflow}" (known: ${Object.keys(STARTABLE_WORKFLOWS).join(', ')})`);
+  if (!spec)
+    throw new UsageError(`unknown workflow "${workflow}" (known: ${Object.keys(STARTABLE_WORKFLOWS).join(', ')})`);
   const file = flag(args, 'input');
   const text = file !== undefined ? readFileSync(file, 'utf8') : flag(args, 'json');
   if (text === undefined) throw new UsageError('give the workflow input with --input FILE.json or --json TEXT');
@@ -65,7 +66,8 @@ export function readWorkflowInput(workflow: string, args: Args): unknown {
 }
 
 function uiLink(config: Config, workflowId: string): string | undefined {
-  if (!config.temporal.address.startsWith('127.0.0.1') && !config.temporal.address.startsWith('localhost')) return undefined;
+  if (!config.temporal.address.startsWith('127.0.0.1') && !config.temporal.address.startsWith('localhost'))
+    return undefined;
   return `http://127.0.0.1:${config.devServer.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
@@ -92,7 +94,11 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     const input = readWorkflowInput(rest[0], args); // validated before any connection is made
     const client = await connectClient(config);
     const workflowId = flag(args, 'id') ?? `${rest[0]}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const handle = await client.workflow.start(rest[0], { taskQueue: config.taskQueues.orchestration, workflowId, args: [input] });
+    const handle = await client.workflow.start(rest[0], {
+      taskQueue: config.taskQueues.orchestration,
+      workflowId,
+      args: [input],
+    });
     console.log(`started ${rest[0]} as ${handle.workflowId}`);
     const link = uiLink(config, handle.workflowId);
     if (link) console.log(`Web UI: ${link}`);
@@ -158,9 +164,19 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     if (!every && !cron) throw new UsageError('schedule needs --every INTERVAL (e.g. 1d) or --cron "0 3 * * *"');
     const client = await connectClient(config);
     const spec = every ? { intervals: [{ every: every as `${number}d` }] } : { cronExpressions: [cron!] };
-    const action = { type: 'startWorkflow' as const, workflowType: workflow, args: [input], taskQueue: config.taskQueues.orchestration };
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: workflow,
+      args: [input],
+      taskQueue: config.taskQueues.orchestration,
+    };
     try {
-      await client.schedule.create({ scheduleId: rest[0], spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
+      await client.schedule.create({
+        scheduleId: rest[0],
+        spec,
+        action,
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      });
       console.log(`schedule ${rest[0]} created`);
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
@@ -170,5 +186,7 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     await client.connection.close();
     return 0;
   }
-  throw new UsageError('usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)');
+  throw new UsageError(
+    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)',
+  );
 }

@@ -74,7 +74,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=WAL',
+      '--sqlite-pragma',
+      'synchronous=NORMAL',
+    );
   }
   let uiUrl: string | undefined;
   if (options.headless) args.push('--headless');
@@ -105,9 +112,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   try {
     await waitHealthy(address, namespace, child, options.startTimeoutMs ?? 60_000);
     if (options.retention) {
-      spawnSync(cliPath, ['operator', 'namespace', 'update', '--address', address, '-n', namespace, '--retention', options.retention], {
-        stdio: 'ignore',
-      });
+      spawnSync(
+        cliPath,
+        ['operator', 'namespace', 'update', '--address', address, '-n', namespace, '--retention', options.retention],
+        {
+          stdio: 'ignore',
+        },
+      );
     }
   } catch (err) {
     await stop('SIGKILL');

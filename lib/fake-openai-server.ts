@@ -162,7 +162,11 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       created: 0,
       model: typeof body.model === 'string' ? body.model : models[0],
       choices,
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     });
   };
 
@@ -175,7 +179,9 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     const promptTokens = Array.from(prompt);
     const seed = body.seed ?? 'none';
     const generated =
-      body.max_tokens === 0 ? new Array<string>(n).fill('') : texts(body, n, (i) => ` completion(seed=${String(seed)}, i=${i})`);
+      body.max_tokens === 0
+        ? new Array<string>(n).fill('')
+        : texts(body, n, (i) => ` completion(seed=${String(seed)}, i=${i})`);
     let completionTokens = 0;
     const choices = generated.map((raw, index) => {
       const gen = body.max_tokens === 0 ? '' : limitText(raw, body.max_tokens).text;
@@ -233,7 +239,12 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     timers.add(t);
   };
 
-  const send = (res: http.ServerResponse, status: number, text: string, extraHeaders?: Record<string, string>): void => {
+  const send = (
+    res: http.ServerResponse,
+    status: number,
+    text: string,
+    extraHeaders?: Record<string, string>,
+  ): void => {
     if (res.destroyed) return;
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
@@ -285,7 +296,12 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       if (fault?.type === 'status') {
         const headers: Record<string, string> = {};
         if (fault.retryAfterSec !== undefined) headers['retry-after'] = String(fault.retryAfterSec);
-        send(res, fault.status, errorJson(fault.status, fault.message ?? `injected fault: HTTP ${fault.status}`), headers);
+        send(
+          res,
+          fault.status,
+          errorJson(fault.status, fault.message ?? `injected fault: HTTP ${fault.status}`),
+          headers,
+        );
         return;
       }
       if (fault?.type === 'malformed') {
@@ -300,7 +316,10 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       if (method === 'POST' && path === '/v1/chat/completions') text = chatAnswer(record);
       else if (method === 'POST' && path === '/v1/completions') text = completionAnswer(record);
       else if (method === 'GET' && path === '/v1/models') {
-        text = JSON.stringify({ object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) });
+        text = JSON.stringify({
+          object: 'list',
+          data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
+        });
       } else {
         send(res, 404, errorJson(404, `no route ${method} ${path}`));
         return;
@@ -324,7 +343,9 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      handle(req, res, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
   });
   server.headersTimeout = 0;
   server.requestTimeout = 0;
@@ -390,7 +411,9 @@ function parseArgs(argv: string[]): Record<string, string | true> {
 export async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    console.log('usage: tsx scripts/fake-openai-server.ts [--port 9000] [--host 127.0.0.1] [--latency 50] [--model fake-model] [--quiet]');
+    console.log(
+      'usage: tsx scripts/fake-openai-server.ts [--port 9000] [--host 127.0.0.1] [--latency 50] [--model fake-model] [--quiet]',
+    );
     return;
   }
   const num = (name: string, fallback: number): number => {

@@ -22,7 +22,12 @@ function isStageProgress(p: unknown): p is StageProgress {
 export async function readRunView(client: Client, workflowId: string): Promise<RunView> {
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe();
-  const view: RunView = { workflowId, type: description.type, status: description.status.name, itemsInRunningShards: 0 };
+  const view: RunView = {
+    workflowId,
+    type: description.type,
+    status: description.status.name,
+    itemsInRunningShards: 0,
+  };
   if (description.status.name !== 'RUNNING' && description.status.name !== 'COMPLETED') return view;
   let stageId = workflowId;
   try {
@@ -40,12 +45,14 @@ export async function readRunView(client: Client, workflowId: string): Promise<R
       const stageHandle = client.workflow.getHandle(stageId);
       view.stage = await stageHandle.query<StageProgress>('progress');
       const raw = await stageHandle.describe();
-      for (const a of raw.raw.pendingActivities ?? []) view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
+      for (const a of raw.raw.pendingActivities ?? [])
+        view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
     } catch {
       // the stage is starting or finished
     }
   } else if (view.stage) {
-    for (const a of description.raw.pendingActivities ?? []) view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
+    for (const a of description.raw.pendingActivities ?? [])
+      view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
   }
   return view;
 }
@@ -54,7 +61,9 @@ function heartbeatDone(client: Client, details: unknown): number {
   const payloads = (details as { payloads?: unknown[] } | null | undefined)?.payloads;
   if (!payloads || payloads.length === 0) return 0;
   try {
-    const value = client.options.loadedDataConverter.payloadConverter.fromPayload(payloads[0] as never) as { done?: unknown };
+    const value = client.options.loadedDataConverter.payloadConverter.fromPayload(payloads[0] as never) as {
+      done?: unknown;
+    };
     return typeof value?.done === 'number' ? value.done : 0;
   } catch {
     return 0;

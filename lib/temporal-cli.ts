@@ -53,13 +53,17 @@ export function buildTemporalCli(env: NodeJS.ProcessEnv = process.env): string {
   const target = cachedCliPath(env);
   mkdirSync(path.dirname(target), { recursive: true });
   const go = onPath('go', env) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-  if (!go) throw new Error('the temporal CLI was not found and no Go toolchain is available to build it (set TEMPORAL_CLI_PATH)');
+  if (!go)
+    throw new Error(
+      'the temporal CLI was not found and no Go toolchain is available to build it (set TEMPORAL_CLI_PATH)',
+    );
   process.stderr.write(`building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} into ${path.dirname(target)} …\n`);
   const result = spawnSync(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...env, GOBIN: path.dirname(target), CGO_ENABLED: '0', GOFLAGS: '-trimpath' },
   });
-  if (result.status !== 0 || !isExecutable(target)) throw new Error(`go install of the temporal CLI failed (exit ${result.status})`);
+  if (result.status !== 0 || !isExecutable(target))
+    throw new Error(`go install of the temporal CLI failed (exit ${result.status})`);
   return target;
 }
 

@@ -39,20 +39,32 @@ function argValue(name: string, fallback: number): number {
 }
 
 function benchConfig(address: string, root: string, baseUrl: string, concurrency: number): Config {
-  const roles = Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'fake' }]));
+  const roles = Object.fromEntries(
+    ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'fake' }]),
+  );
   return ConfigSchema.parse({
     temporal: { address },
     storage: { root },
-    workers: { cpu: { maxConcurrentActivityTaskExecutions: 32 }, inference: { maxConcurrentActivityTaskExecutions: 64 } },
+    workers: {
+      cpu: { maxConcurrentActivityTaskExecutions: 32 },
+      inference: { maxConcurrentActivityTaskExecutions: 64 },
+    },
     endpoints: { fake: { baseUrl, model: 'fake-model', maxConcurrency: concurrency, timeoutMs: 30_000 } },
     roles,
   });
 }
 
-async function writeItems(store: DatasetStore, dir: string, name: string, count: number, shardSize: number): Promise<DatasetRef> {
+async function writeItems(
+  store: DatasetStore,
+  dir: string,
+  name: string,
+  count: number,
+  shardSize: number,
+): Promise<DatasetRef> {
   const file = path.join(dir, `${name}.jsonl`);
   const lines: string[] = [];
-  for (let i = 0; i < count; i++) lines.push(JSON.stringify({ id: `${name}-${i}`, prompt: `problem ${i}: how many primes are below ${1000 + i}?` }));
+  for (let i = 0; i < count; i++)
+    lines.push(JSON.stringify({ id: `${name}-${i}`, prompt: `problem ${i}: how many primes are below ${1000 + i}?` }));
   writeFileSync(file, lines.join('\n') + '\n');
   return (await importJsonl(store, { files: [file], name, shardSize })).dataset;
 }
@@ -60,9 +72,22 @@ async function writeItems(store: DatasetStore, dir: string, name: string, count:
 /** The fake server runs in a process of its own, as a model server would: it must not share the worker's CPU. */
 async function spawnFakeServer(latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fake-openai-server.ts'), '--port', String(port), '--latency', String(latencyMs), '--quiet'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, 'fake-openai-server.ts'),
+      '--port',
+      String(port),
+      '--latency',
+      String(latencyMs),
+      '--quiet',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('server on') && resolve());
     child.once('exit', (code) => reject(new Error(`fake server exited with ${code}`)));
@@ -70,7 +95,11 @@ async function spawnFakeServer(latencyMs: number): Promise<{ url: string; child:
   return { url: `http://127.0.0.1:${port}/v1`, child };
 }
 
-async function runStage(client: Client, config: Config, input: StageInput): Promise<{ result: StageResult; seconds: number; events: number }> {
+async function runStage(
+  client: Client,
+  config: Config,
+  input: StageInput,
+): Promise<{ result: StageResult; seconds: number; events: number }> {
   const workflowId = `bench-${input.stage}-${Date.now()}`;
   const t0 = performance.now();
   const result = await client.workflow.execute<(i: StageInput) => Promise<StageResult>>('mapDatasetStage', {
@@ -81,10 +110,20 @@ async function runStage(client: Client, config: Config, input: StageInput): Prom
   const seconds = (performance.now() - t0) / 1000;
   if (process.env.BENCH_TIMELINE) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+      Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
     const evs = history.events ?? [];
     const t = ms(evs[0]!);
-    console.error(`timeline ${input.stage}: ` + evs.filter((e) => [2, 11, 12].includes(Number(e.eventType))).map((e) => `${({ 2: 'done', 11: 'start', 12: 'end' } as Record<number, string>)[Number(e.eventType)]}@${(ms(e) - t).toFixed(0)}`).join(' '));
+    console.error(
+      `timeline ${input.stage}: ` +
+        evs
+          .filter((e) => [2, 11, 12].includes(Number(e.eventType)))
+          .map(
+            (e) =>
+              `${({ 2: 'done', 11: 'start', 12: 'end' } as Record<number, string>)[Number(e.eventType)]}@${(ms(e) - t).toFixed(0)}`,
+          )
+          .join(' '),
+    );
   }
   let events = 0;
   for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) events += run.historyLength;
@@ -109,11 +148,20 @@ async function benchStage(): Promise<Record<string, unknown>> {
   const connection = await NativeConnection.connect({ address: server.address });
   const workers: Worker[] = await createWorkers({ config, connection, kinds: ['orchestration', 'inference', 'cpu'] });
   const running = Promise.all(workers.map((w) => w.run()));
-  const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: server.address }) });
+  const client = new Client({
+    connection: await (await import('@temporalio/client')).Connection.connect({ address: server.address }),
+  });
   try {
     // (1) no-op stage
     const noopInput = await writeItems(store, dir, 'noop', noopItems, 1000);
-    const noop = await runStage(client, config, { stage: 'noop', operation: 'noop', input: noopInput, output: 'noop-out', maxConcurrentShards: 8, itemConcurrency: 64 });
+    const noop = await runStage(client, config, {
+      stage: 'noop',
+      operation: 'noop',
+      input: noopInput,
+      output: 'noop-out',
+      maxConcurrentShards: 8,
+      itemConcurrency: 64,
+    });
     if (noop.result.counts.items !== noopItems) throw new Error(`no-op stage saw ${noop.result.counts.items} items`);
 
     // (2) fake server: durable stage vs plain loop, same client settings, server and concurrency; best of two each.
@@ -128,7 +176,12 @@ async function benchStage(): Promise<Record<string, unknown>> {
       const workerLoop = async () => {
         while (next < count) {
           const prompt = prompts[next++]!;
-          await direct.chat({ messages: [{ role: 'user', content: prompt }], maxTokens: 64, temperature: 0.8, seed: 1 });
+          await direct.chat({
+            messages: [{ role: 'user', content: prompt }],
+            maxTokens: 64,
+            temperature: 0.8,
+            seed: 1,
+          });
         }
       };
       await Promise.all(Array.from({ length: concurrency }, workerLoop));
@@ -155,7 +208,10 @@ async function benchStage(): Promise<Record<string, unknown>> {
       const f0 = cpuSecondsOf(fake.child.pid!);
       const t = await fn();
       const c = process.cpuUsage(c0);
-      if (process.env.BENCH_TIMELINE) console.error(`${label}: wall ${t.toFixed(2)} cpu bench ${((c.user + c.system) / 1e6).toFixed(2)} temporal ${(cpuSecondsOf(server.process.pid!) - s0).toFixed(2)} fake ${(cpuSecondsOf(fake.child.pid!) - f0).toFixed(2)}`);
+      if (process.env.BENCH_TIMELINE)
+        console.error(
+          `${label}: wall ${t.toFixed(2)} cpu bench ${((c.user + c.system) / 1e6).toFixed(2)} temporal ${(cpuSecondsOf(server.process.pid!) - s0).toFixed(2)} fake ${(cpuSecondsOf(fake.child.pid!) - f0).toFixed(2)}`,
+        );
       return t;
     };
     const plainTimes = [await measure(() => plainLoop(), 'plain')];
@@ -202,7 +258,12 @@ async function benchStage(): Promise<Record<string, unknown>> {
   }
 }
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { stage: benchStage, dedup: benchDedup, sandbox: benchSandbox, math: benchMath };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  stage: benchStage,
+  dedup: benchDedup,
+  sandbox: benchSandbox,
+  math: benchMath,
+};
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';

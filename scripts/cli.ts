@@ -4,6 +4,8 @@ import { runCli } from '../lib/cli';
 runCli(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((err: unknown) => {
-    console.error(err instanceof Error ? `${err.name === 'UsageError' ? '' : `${err.name}: `}${err.message}` : String(err));
+    console.error(
+      err instanceof Error ? `${err.name === 'UsageError' ? '' : `${err.name}: `}${err.message}` : String(err),
+    );
     process.exit(2);
   });

@@ -55,7 +55,9 @@ interface Checkpoint {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`example-trainer: ${message}\nusage: node --import tsx scripts/example-trainer.ts --data FILE --output DIR [--base MODEL] [--kind sft|dpo] [--job NAME] [--model-name NAME] [--hp name=value ...]\n`);
+  process.stderr.write(
+    `example-trainer: ${message}\nusage: node --import tsx scripts/example-trainer.ts --data FILE --output DIR [--base MODEL] [--kind sft|dpo] [--job NAME] [--model-name NAME] [--hp name=value ...]\n`,
+  );
   process.exit(2);
 }
 
@@ -67,7 +69,9 @@ function parseValue(text: string): number | string | boolean {
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const flags = new Map<string, string>();
-  const hp: Hyperparameters = env.PROMPTCOT_TRAIN_HYPERPARAMETERS ? (JSON.parse(env.PROMPTCOT_TRAIN_HYPERPARAMETERS) as Hyperparameters) : {};
+  const hp: Hyperparameters = env.PROMPTCOT_TRAIN_HYPERPARAMETERS
+    ? (JSON.parse(env.PROMPTCOT_TRAIN_HYPERPARAMETERS) as Hyperparameters)
+    : {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -168,7 +172,8 @@ async function main(): Promise<void> {
   if (env.EXAMPLE_TRAINER_SPAWN_CHILD === '1') {
     helper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
   }
-  if (env.EXAMPLE_TRAINER_PIDS_FILE) writeJsonAtomic(env.EXAMPLE_TRAINER_PIDS_FILE, { trainer: process.pid, child: helper?.pid });
+  if (env.EXAMPLE_TRAINER_PIDS_FILE)
+    writeJsonAtomic(env.EXAMPLE_TRAINER_PIDS_FILE, { trainer: process.pid, child: helper?.pid });
   process.on('SIGTERM', () => {
     if (env.EXAMPLE_TRAINER_IGNORE_SIGTERM === '1') {
       console.log(`example-trainer: ignoring SIGTERM at step ${step}`);
@@ -228,14 +233,26 @@ async function main(): Promise<void> {
       loss = tokens.length > 0 ? -tokens.reduce((s, t) => s + model.logProb(t), 0) / tokens.length : 0;
       for (const e of batch) model.add(e.target, 1);
     } else {
-      loss = batch.reduce((s, e) => s + Math.log1p(Math.exp(-beta * (model.meanLogProb(e.target) - model.meanLogProb(e.against ?? [])))), 0) / batch.length;
+      loss =
+        batch.reduce(
+          (s, e) =>
+            s + Math.log1p(Math.exp(-beta * (model.meanLogProb(e.target) - model.meanLogProb(e.against ?? [])))),
+          0,
+        ) / batch.length;
       for (const e of batch) {
         model.add(e.target, 1);
         model.add(e.against ?? [], -0.5);
       }
     }
     step = next;
-    writeJsonAtomic(checkpointFile, { dataSha256, settings, step, loss, total: model.total, counts: [...model.counts] } satisfies Checkpoint);
+    writeJsonAtomic(checkpointFile, {
+      dataSha256,
+      settings,
+      step,
+      loss,
+      total: model.total,
+      counts: [...model.counts],
+    } satisfies Checkpoint);
     console.log(`step ${step}/${totalSteps} epoch ${Math.ceil(step / stepsPerEpoch)} loss=${loss.toFixed(4)}`);
     if (stepMs > 0) await sleep(stepMs);
   }
@@ -270,8 +287,14 @@ async function main(): Promise<void> {
     console.log('example-trainer: done, with a broken result.json (as told)');
     return;
   }
-  writeJsonAtomic(resultFile, { model: options.modelName, adapter: 'adapter', metrics: { loss: Number(loss.toFixed(6)), steps: totalSteps, rows: examples.length, tokens: model.total } });
-  console.log(`example-trainer: done: model ${options.modelName}, adapter ${adapterDir}, final loss ${loss.toFixed(4)}`);
+  writeJsonAtomic(resultFile, {
+    model: options.modelName,
+    adapter: 'adapter',
+    metrics: { loss: Number(loss.toFixed(6)), steps: totalSteps, rows: examples.length, tokens: model.total },
+  });
+  console.log(
+    `example-trainer: done: model ${options.modelName}, adapter ${adapterDir}, final loss ${loss.toFixed(4)}`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -47,8 +47,11 @@ Prints "listening on <url>" once ready.`);
   // temporal.yaml supplies the flags left out (it is not read when all are given); without a configuration file
   // the schema defaults apply.
   const configFile = defaultConfigPath();
-  const needConfig = [values.model, values.host, values.port, values['context-size'], values.parallel].some((v) => v === undefined);
-  const local = needConfig && existsSync(configFile) ? loadConfig(configFile).localModel : LocalModelConfigSchema.parse({});
+  const needConfig = [values.model, values.host, values.port, values['context-size'], values.parallel].some(
+    (v) => v === undefined,
+  );
+  const local =
+    needConfig && existsSync(configFile) ? loadConfig(configFile).localModel : LocalModelConfigSchema.parse({});
   const modelPath = path.resolve(values.model ?? local.modelPath);
   if (!existsSync(modelPath) && path.basename(modelPath) === path.basename(DEFAULT_TINY_MODEL_PATH)) {
     // The generated tiny model is rebuilt on demand, so `npm run model:serve` works on a fresh checkout.
@@ -56,7 +59,8 @@ Prints "listening on <url>" once ready.`);
     console.error(`generated ${made.path} (${made.bytes} bytes)`);
   }
   const gpu = values.gpu;
-  if (gpu !== undefined && gpu !== 'auto' && gpu !== 'cuda' && gpu !== 'vulkan') throw new Error(`--gpu: expected auto, cuda or vulkan, got "${gpu}"`);
+  if (gpu !== undefined && gpu !== 'auto' && gpu !== 'cuda' && gpu !== 'vulkan')
+    throw new Error(`--gpu: expected auto, cuda or vulkan, got "${gpu}"`);
   const started = Date.now();
   const server = await startLocalModelServer({
     modelPath,
@@ -69,7 +73,9 @@ Prints "listening on <url>" once ready.`);
     gpu: gpu ?? false,
     log: (line) => console.error(line),
   });
-  console.log(`listening on ${server.url} (model '${server.modelName}' from ${modelPath}, ready in ${Date.now() - started} ms)`);
+  console.log(
+    `listening on ${server.url} (model '${server.modelName}' from ${modelPath}, ready in ${Date.now() - started} ms)`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -26,7 +26,8 @@ function main(): void {
   let seed = TINY_MODEL_DEFAULT_SEED;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed: expected an integer in [0, 2^32), got "${values.seed}"`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new Error(`--seed: expected an integer in [0, 2^32), got "${values.seed}"`);
   }
   const result = generateTinyModel({ outPath: values.out, seed, force: values.force });
   console.log(

@@ -25,17 +25,22 @@ async function reachable(check: () => Promise<unknown>): Promise<boolean> {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const inputIndex = argv.indexOf('--input');
-  const input = path.resolve(inputIndex >= 0 ? argv[inputIndex + 1]! : path.join(__dirname, 'examples', 'prompts.jsonl'));
+  const input = path.resolve(
+    inputIndex >= 0 ? argv[inputIndex + 1]! : path.join(__dirname, 'examples', 'prompts.jsonl'),
+  );
   const stayUp = process.stdout.isTTY && !argv.includes('--exit');
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfig();
   const stops: Array<() => Promise<void>> = [];
 
   let server: DevServer | undefined;
-  const temporalUp = await reachable(async () => (await Connection.connect({ address: config.temporal.address, connectTimeout: 1500 })).close());
+  const temporalUp = await reachable(async () =>
+    (await Connection.connect({ address: config.temporal.address, connectTimeout: 1500 })).close(),
+  );
   if (!temporalUp) {
     const [host, port] = config.temporal.address.split(':');
-    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`Temporal is not reachable at ${config.temporal.address}`);
+    if (host !== '127.0.0.1' && host !== 'localhost')
+      throw new Error(`Temporal is not reachable at ${config.temporal.address}`);
     server = await startDevServer({
       port: Number(port),
       uiPort: config.devServer.uiPort,
@@ -45,7 +50,9 @@ async function main(): Promise<void> {
       logFile: path.join(path.dirname(config.devServer.dbFile), 'temporal-dev-server.log'),
     });
     stops.push(() => server!.stop());
-    console.log(`started the Temporal dev server at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
+    console.log(
+      `started the Temporal dev server at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`,
+    );
   } else console.log(`using the Temporal server at ${config.temporal.address}`);
 
   const endpoint = config.endpoints[config.roles.policy.endpoint]!;
@@ -55,7 +62,8 @@ async function main(): Promise<void> {
   });
   if (!modelUp) {
     const url = new URL(endpoint.baseUrl);
-    if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') throw new Error(`model server not reachable at ${endpoint.baseUrl}`);
+    if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost')
+      throw new Error(`model server not reachable at ${endpoint.baseUrl}`);
     const local = await startLocalModelServer({
       modelPath: config.localModel.modelPath,
       host: url.hostname,
@@ -82,7 +90,14 @@ async function main(): Promise<void> {
   const handle = await client.workflow.start('batchInference', {
     taskQueue: config.taskQueues.orchestration,
     workflowId,
-    args: [{ name: workflowId, inputFiles: [input], shardSize: 4, chat: { role: 'policy', sampling: { n: 2, maxTokens: 96, temperature: 0.8, seed: 8000 } } }],
+    args: [
+      {
+        name: workflowId,
+        inputFiles: [input],
+        shardSize: 4,
+        chat: { role: 'policy', sampling: { n: 2, maxTokens: 96, temperature: 0.8, seed: 8000 } },
+      },
+    ],
   });
   console.log(`started batchInference ${workflowId}`);
   const uiBase = server?.uiUrl ?? `http://127.0.0.1:${config.devServer.uiPort}`;

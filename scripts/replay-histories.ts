@@ -29,8 +29,13 @@ function historyFiles(targets: string[]): string[] {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const targets = process.argv.slice(2);
-  const files = historyFiles(targets.length > 0 ? targets : [path.join(__dirname, '..', 'tests', 'fixtures', 'histories')]);
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+  const files = historyFiles(
+    targets.length > 0 ? targets : [path.join(__dirname, '..', 'tests', 'fixtures', 'histories')],
+  );
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger('ERROR'),
+  });
   let failed = 0;
   for (const file of files) {
     try {

@@ -10,7 +10,8 @@ function tlsOptions(config: Config) {
   return {
     serverNameOverride: tls.serverName,
     serverRootCACertificate: tls.caPath ? readFileSync(tls.caPath) : undefined,
-    clientCertPair: tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
+    clientCertPair:
+      tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
   };
 }
 
@@ -19,6 +20,10 @@ export function connectWorker(config: Config): Promise<NativeConnection> {
 }
 
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address, tls: tlsOptions(config), connectTimeout: 10_000 });
+  const connection = await Connection.connect({
+    address: config.temporal.address,
+    tls: tlsOptions(config),
+    connectTimeout: 10_000,
+  });
   return new Client({ connection, namespace: config.temporal.namespace });
 }

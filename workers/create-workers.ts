@@ -33,7 +33,9 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts'
  * one store, one operation registry and one inference pool per process. The pool is built only when something on
  * the polled queues uses it, so a sandbox-only worker builds none unless it cross-checks tests with policy solutions.
  */
-export function createActivitySets(config: Config): (kinds: readonly QueueKind[]) => Record<string, (...args: never[]) => unknown> {
+export function createActivitySets(
+  config: Config,
+): (kinds: readonly QueueKind[]) => Record<string, (...args: never[]) => unknown> {
   const store = new DatasetStore(config.storage.root);
   let pool: InferencePool | undefined;
   const poolOnce = () => (pool ??= new InferencePool(config));
@@ -42,7 +44,12 @@ export function createActivitySets(config: Config): (kinds: readonly QueueKind[]
   const byKind: Record<QueueKind, () => object> = {
     orchestration: () => bookkeeping,
     inference: () => ({ processShard, ...createInferenceActivities(poolOnce()) }),
-    cpu: () => ({ processShard, ...createSynthesisActivities(store), ...createEmActivities(store), ...createSelfPlayActivities(store) }),
+    cpu: () => ({
+      processShard,
+      ...createSynthesisActivities(store),
+      ...createEmActivities(store),
+      ...createSelfPlayActivities(store),
+    }),
     sandbox: () => ({ processShard, ...createSandboxActivities(config.sandbox) }),
     training: () => trainingActivities(config, store),
   };
@@ -62,12 +69,20 @@ const QUEUE_KINDS: readonly QueueKind[] = ['orchestration', 'inference', 'cpu', 
 function trainingActivities(config: Config, store: DatasetStore) {
   if (!config.training) {
     const refuse = async (): Promise<never> => {
-      throw ApplicationFailure.nonRetryable('training is not configured: add a `training` section (the trainer command) to temporal.yaml', 'TrainingNotConfigured');
+      throw ApplicationFailure.nonRetryable(
+        'training is not configured: add a `training` section (the trainer command) to temporal.yaml',
+        'TrainingNotConfigured',
+      );
     };
     return { train: refuse, activateTrainedModel: refuse, activateModel: refuse };
   }
   const byUrl = new Map(Object.values(config.endpoints).map((e) => [e.baseUrl, e]));
-  const training = createTrainingActivities(config.training, store, { apiKeyFor: (url) => { const e = byUrl.get(url); return e ? resolveApiKey(e) : undefined; } });
+  const training = createTrainingActivities(config.training, store, {
+    apiKeyFor: (url) => {
+      const e = byUrl.get(url);
+      return e ? resolveApiKey(e) : undefined;
+    },
+  });
   return { ...training, ...createModelActivation(config, training.activateTrainedModel) };
 }
 

@@ -10,11 +10,15 @@ export async function workerMain(kinds: QueueKind[]): Promise<void> {
   // what started us may have left descriptors open that every spawned process (sandboxes too) would inherit
   const closed = closeInheritedDescriptors();
   if (closed.length > 0) console.log(`closed inherited descriptors ${closed.join(', ')}`);
-  Runtime.install({ logger: new DefaultLogger((process.env.PROMPTCOT_LOG_LEVEL as 'INFO' | 'WARN' | undefined) ?? 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger((process.env.PROMPTCOT_LOG_LEVEL as 'INFO' | 'WARN' | undefined) ?? 'WARN'),
+  });
   const config = loadConfig();
   const connection = await connectWorker(config);
   const workers = await createWorkers({ config, connection, kinds });
-  console.log(`worker ready: ${kinds.map((k) => config.taskQueues[k]).join(', ')} at ${config.temporal.address} (pid ${process.pid})`);
+  console.log(
+    `worker ready: ${kinds.map((k) => config.taskQueues[k]).join(', ')} at ${config.temporal.address} (pid ${process.pid})`,
+  );
   await runWorkers(workers);
   await connection.close();
 }

@@ -15,10 +15,19 @@ export interface BatchInferenceResult {
 
 export async function batchInference(raw: BatchInferenceInput): Promise<BatchInferenceResult> {
   const input = parseWorkflowInput(BatchInferenceInputSchema, raw);
-  const progress = trackProgress<PipelineProgress>({ pipeline: 'batchInference', phase: 'import', finishedStages: [], notes: [] });
+  const progress = trackProgress<PipelineProgress>({
+    pipeline: 'batchInference',
+    phase: 'import',
+    finishedStages: [],
+    notes: [],
+  });
 
   const { importDataset } = bookkeepingActivities();
-  const imported = await importDataset({ files: input.inputFiles, name: `${input.name}/input`, shardSize: input.shardSize });
+  const imported = await importDataset({
+    files: input.inputFiles,
+    name: `${input.name}/input`,
+    shardSize: input.shardSize,
+  });
   progress.notes.push(`imported ${imported.imported} records, rejected ${imported.rejected}`);
 
   progress.phase = 'completions';
@@ -33,5 +42,10 @@ export async function batchInference(raw: BatchInferenceInput): Promise<BatchInf
     heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds,
   });
   progress.phase = 'done';
-  return { imported: imported.imported, rejectedAtImport: imported.rejected, importRejects: imported.rejects, completions };
+  return {
+    imported: imported.imported,
+    rejectedAtImport: imported.rejected,
+    importRejects: imported.rejects,
+    completions,
+  };
 }

@@ -17,16 +17,43 @@ export interface ColdStartResult {
 
 export async function coldStart(raw: ColdStartInput): Promise<ColdStartResult> {
   const input = parseWorkflowInput(ColdStartInputSchema, raw);
-  const progress = trackProgress<PipelineProgress>({ pipeline: 'coldStart', phase: 'import', finishedStages: [], notes: [] });
+  const progress = trackProgress<PipelineProgress>({
+    pipeline: 'coldStart',
+    phase: 'import',
+    finishedStages: [],
+    notes: [],
+  });
   const { importDataset } = bookkeepingActivities();
-  const seeds = await importDataset({ files: input.problemFiles, name: `${input.name}/seed-problems`, shardSize: input.shardSize });
+  const seeds = await importDataset({
+    files: input.problemFiles,
+    name: `${input.name}/seed-problems`,
+    shardSize: input.shardSize,
+  });
 
-  const stage = (name: 'concepts' | 'triples', operation: StageInput['operation'], params: unknown, from: StageResult['output']) => {
+  const stage = (
+    name: 'concepts' | 'triples',
+    operation: StageInput['operation'],
+    params: unknown,
+    from: StageResult['output'],
+  ) => {
     progress.phase = name;
-    return runStage(progress, { name, operation, params, input: from, output: `${input.name}/${name}`, maxConcurrentShards: input.maxConcurrentShards, itemConcurrency: input.itemConcurrency });
+    return runStage(progress, {
+      name,
+      operation,
+      params,
+      input: from,
+      output: `${input.name}/${name}`,
+      maxConcurrentShards: input.maxConcurrentShards,
+      itemConcurrency: input.itemConcurrency,
+    });
   };
   const concepts = await stage('concepts', 'extractConcepts', input.concepts, seeds.dataset);
-  const triples = await stage('triples', 'annotateRationale', { ...input.rationales, level: input.rationales.level ?? input.concepts.level }, concepts.output);
+  const triples = await stage(
+    'triples',
+    'annotateRationale',
+    { ...input.rationales, level: input.rationales.level ?? input.concepts.level },
+    concepts.output,
+  );
   progress.phase = 'done';
   return { imported: seeds.imported, rejectedAtImport: seeds.rejected, concepts, triples };
 }

@@ -10,10 +10,24 @@
 // iterations run. Operable: `pause` / `resume` signals (the loop stops between steps), a `status` query (iteration,
 // step, model versions, metrics so far), and a failed step waits for a `retryStep` signal instead of failing the
 // run (nothing completed is redone), or fails the run after `abandon`.
-import { continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { EmActivities } from '../activities/em-rationale-loop/activities';
 import type { DatasetRef } from '../domain/core/dataset';
-import { converged, EmInputSchema, type EmInput, type EmParsed, type EmRole, type IterationRecord } from '../domain/em-rationale-loop';
+import {
+  converged,
+  EmInputSchema,
+  type EmInput,
+  type EmParsed,
+  type EmRole,
+  type IterationRecord,
+} from '../domain/em-rationale-loop';
 import { type ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { TrainResult } from '../domain/platform/training';
@@ -62,7 +76,13 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const input: EmParsed = parseWorkflowInput(EmInputSchema, raw);
   const wf = workflowInfo().workflowId;
   // handlers first: a query or signal may come before the first await returns
-  const status: EmStatus = { iteration: carried?.iteration ?? 0, step: 'start', paused: false, models: carried?.models ?? input.models, history: carried?.history ?? [] };
+  const status: EmStatus = {
+    iteration: carried?.iteration ?? 0,
+    step: 'start',
+    paused: false,
+    models: carried?.models ?? input.models,
+    history: carried?.history ?? [],
+  };
   const progress: PipelineProgress = { pipeline: 'emRationaleLoop', phase: 'start', finishedStages: [], notes: [] };
   const runner = stepRunner(status, progress, { ...input, paused: carried?.paused });
   const { step, stage } = runner;
@@ -80,10 +100,24 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const training = trainingActivities(taskQueues.training);
 
   /** SFT of one model on triples, then the new version made available (vLLM LoRA load or a new endpoint). */
-  async function trainOn(role: EmRole, triples: DatasetRef, job: string, hyperparameters: Record<string, number | string | boolean>): Promise<ModelVersion> {
-    const data = await step(`${job}/data`, () => em.buildSftData({ input: triples, output: `${input.name}/${job}/sft`, role, shardSize: input.shardSize }));
+  async function trainOn(
+    role: EmRole,
+    triples: DatasetRef,
+    job: string,
+    hyperparameters: Record<string, number | string | boolean>,
+  ): Promise<ModelVersion> {
+    const data = await step(`${job}/data`, () =>
+      em.buildSftData({ input: triples, output: `${input.name}/${job}/sft`, role, shardSize: input.shardSize }),
+    );
     const trained: TrainResult = await step(`${job}/train`, () =>
-      training.train({ job: `${input.name}/${job}`, kind: 'sft', role, base: baseOf(status.models[role]), data, hyperparameters }),
+      training.train({
+        job: `${input.name}/${job}`,
+        kind: 'sft',
+        role,
+        base: baseOf(status.models[role]),
+        data,
+        hyperparameters,
+      }),
     );
     const version = await step(`${job}/activate`, () => training.activateModel({ role, trained }));
     status.models = { ...status.models, [role]: version };
@@ -96,7 +130,10 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
     let triples = input.seedTriples;
     if (!triples) {
       const cold = await step('cold-start', () =>
-        executeChild(coldStart, { workflowId: `${wf}/cold-start`, args: [{ ...input.coldStart!, name: `${input.name}/cold-start` }] }),
+        executeChild(coldStart, {
+          workflowId: `${wf}/cold-start`,
+          args: [{ ...input.coldStart!, name: `${input.name}/cold-start` }],
+        }),
       );
       triples = cold.triples.output;
     }
@@ -106,7 +143,8 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
 
   if (!state.warmStarted) {
     if (input.warmStart) {
-      for (const role of ['rationaleModel', 'promptGenerator'] as const) await trainOn(role, state.triples, `warm-start/${ROLE_SHORT[role]}`, input.hyperparameters.warmStart);
+      for (const role of ['rationaleModel', 'promptGenerator'] as const)
+        await trainOn(role, state.triples, `warm-start/${ROLE_SHORT[role]}`, input.hyperparameters.warmStart);
     }
     state = { ...state, warmStarted: true, models: status.models };
   }
@@ -118,32 +156,102 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const sampledWith = status.models.rationaleModel;
   const scoredWith = status.models.promptGenerator;
   const candidates = await step(`${it}/sample`, () =>
-    stage(`${it}/sample`, 'sampleRationales', { k: input.k, temperature: input.temperature, maxTokens: input.maxTokens, seed: input.seed + t, model: sampledWith.model, endpoint: sampledWith.endpoint, output: 'candidates' }, state.triples, `${input.name}/${it}/candidates`),
+    stage(
+      `${it}/sample`,
+      'sampleRationales',
+      {
+        k: input.k,
+        temperature: input.temperature,
+        maxTokens: input.maxTokens,
+        seed: input.seed + t,
+        model: sampledWith.model,
+        endpoint: sampledWith.endpoint,
+        output: 'candidates',
+      },
+      state.triples,
+      `${input.name}/${it}/candidates`,
+    ),
   );
-  const scored = await step(`${it}/score`, () => stage(`${it}/score`, 'scoreRationale', { model: scoredWith.model, endpoint: scoredWith.endpoint }, candidates.output, `${input.name}/${it}/scored`));
+  const scored = await step(`${it}/score`, () =>
+    stage(
+      `${it}/score`,
+      'scoreRationale',
+      { model: scoredWith.model, endpoint: scoredWith.endpoint },
+      candidates.output,
+      `${input.name}/${it}/scored`,
+    ),
+  );
   const selection = await step(`${it}/select`, () =>
-    em.selectRationales({ input: scored.output, output: `${input.name}/${it}/selected`, criterion: input.criterion, shardSize: input.shardSize }),
+    em.selectRationales({
+      input: scored.output,
+      output: `${input.name}/${it}/selected`,
+      criterion: input.criterion,
+      shardSize: input.shardSize,
+    }),
   );
-  const rationaleModel = await trainOn('rationaleModel', selection.output, `${it}/${ROLE_SHORT.rationaleModel}`, input.hyperparameters.eStep);
+  const rationaleModel = await trainOn(
+    'rationaleModel',
+    selection.output,
+    `${it}/${ROLE_SHORT.rationaleModel}`,
+    input.hyperparameters.eStep,
+  );
   // M-step
   const decoded = await step(`${it}/decode`, () =>
-    stage(`${it}/decode`, 'sampleRationales', { k: 1, temperature: 0, maxTokens: input.maxTokens, seed: input.seed + t, model: rationaleModel.model, endpoint: rationaleModel.endpoint, output: 'triple' }, selection.output, `${input.name}/${it}/decoded`),
+    stage(
+      `${it}/decode`,
+      'sampleRationales',
+      {
+        k: 1,
+        temperature: 0,
+        maxTokens: input.maxTokens,
+        seed: input.seed + t,
+        model: rationaleModel.model,
+        endpoint: rationaleModel.endpoint,
+        output: 'triple',
+      },
+      selection.output,
+      `${input.name}/${it}/decoded`,
+    ),
   );
-  const promptGenerator = await trainOn('promptGenerator', decoded.output, `${it}/${ROLE_SHORT.promptGenerator}`, input.hyperparameters.mStep);
+  const promptGenerator = await trainOn(
+    'promptGenerator',
+    decoded.output,
+    `${it}/${ROLE_SHORT.promptGenerator}`,
+    input.hyperparameters.mStep,
+  );
 
   const record: IterationRecord = {
     iteration: t,
     eStep: selection.metrics,
     models: { sampledWith, scoredWith, rationaleModel, decodedWith: rationaleModel, promptGenerator },
-    datasets: { candidates: candidates.output.name, scored: scored.output.name, selected: selection.output.name, decoded: decoded.output.name },
+    datasets: {
+      candidates: candidates.output.name,
+      scored: scored.output.name,
+      selected: selection.output.name,
+      decoded: decoded.output.name,
+    },
   };
   const history = [...state.history, record];
   status.history = history;
   const report = await step(`${it}/report`, () => em.writeEmReport({ name: input.name, history }));
-  const next: EmState = { iteration: t + 1, triples: selection.output, models: status.models, warmStarted: true, history, report, paused: runner.paused };
+  const next: EmState = {
+    iteration: t + 1,
+    triples: selection.output,
+    models: status.models,
+    warmStarted: true,
+    history,
+    report,
+    paused: runner.paused,
+  };
   if (converged(history, input)) {
     status.step = progress.phase = 'done';
-    return { iterations: history, models: status.models, triples: selection.output, report, stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged' };
+    return {
+      iterations: history,
+      models: status.models,
+      triples: selection.output,
+      report,
+      stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged',
+    };
   }
   return continueAsNew<typeof emRationaleLoop>(raw, next);
 }

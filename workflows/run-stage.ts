@@ -17,7 +17,10 @@ export function trackProgress<P extends PipelineProgress>(progress: P): P {
 /** A stage of a pipeline: `name` names the child workflow and the progress entry; `input.stage` defaults to it. */
 export type PipelineStage = Omit<StageInput, 'stage'> & { name: string; stage?: string };
 
-export async function runStage(progress: PipelineProgress, { name, stage, ...input }: PipelineStage): Promise<StageResult> {
+export async function runStage(
+  progress: PipelineProgress,
+  { name, stage, ...input }: PipelineStage,
+): Promise<StageResult> {
   const workflowId = `${workflowInfo().workflowId}/${name}`;
   const current = { stage: name, workflowId };
   progress.currentStage = current;

@@ -10,7 +10,15 @@
 // Operable: `pause` / `resume`, a failed step waits for `retryStep` or `abandon`, `skipTraining` (the running or
 // next training is cancelled and the policy stays), `stop` (the run ends after the step in progress, cancelling a
 // running training), and a `status` query.
-import { CancellationScope, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { SelfPlayActivities, BuildPairsResult } from '../activities/self-play/pairs';
 import type { DatasetRef } from '../domain/core/dataset';
 import type { ModelVersion } from '../domain/core/models';
@@ -85,7 +93,11 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
     rounds: carried?.rounds ?? [],
   };
   const progress: PipelineProgress = { pipeline: 'selfPlay', phase: 'start', finishedStages: [], notes: [] };
-  const runner = stepRunner(status, progress, { ...input, paused: carried?.paused, stopRequested: () => status.stopRequested });
+  const runner = stepRunner(status, progress, {
+    ...input,
+    paused: carried?.paused,
+    stopRequested: () => status.stopRequested,
+  });
   const { step, stage } = runner;
   setHandler(selfPlayStatusQuery, () => ({ ...status, paused: runner.paused }));
   trackProgress(progress);
@@ -101,7 +113,10 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
     retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
   });
   const training = trainingActivities(taskQueues.training);
-  const finish = (state: { rounds: RoundRecord[]; policy: ModelVersion }, stoppedBecause: SelfPlayResult['stoppedBecause']): SelfPlayResult => {
+  const finish = (
+    state: { rounds: RoundRecord[]; policy: ModelVersion },
+    stoppedBecause: SelfPlayResult['stoppedBecause'],
+  ): SelfPlayResult => {
     status.step = progress.phase = stoppedBecause === 'stopped' ? 'stopped' : 'done';
     return { rounds: state.rounds, policy: state.policy, stoppedBecause };
   };
@@ -122,22 +137,46 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
       let total = input.prompts?.items ?? 0;
       const rejectFiles: string[] = [];
       if (!prompts) {
-        const imported = await step('import', () => bookkeeping.importDataset({ files: input.promptFiles!, name: `${input.name}/prompts`, shardSize: input.shardSize }));
+        const imported = await step('import', () =>
+          bookkeeping.importDataset({
+            files: input.promptFiles!,
+            name: `${input.name}/prompts`,
+            shardSize: input.shardSize,
+          }),
+        );
         prompts = imported.dataset;
         total = imported.imported + imported.rejected;
         if (imported.rejects) rejectFiles.push(imported.rejects);
       }
       // the prompt files are the reference corpus of stock phrasing (same commands as before: only the params grow)
-      const prepareParams = { contamination: input.contamination, ...(input.promptFiles ? { corpusFiles: input.promptFiles } : {}) };
-      const prepared = await step('prepare', () => stage('prepare', 'prepareSelfPlayPrompt', prepareParams, prompts!, `${input.name}/prepared`));
+      const prepareParams = {
+        contamination: input.contamination,
+        ...(input.promptFiles ? { corpusFiles: input.promptFiles } : {}),
+      };
+      const prepared = await step('prepare', () =>
+        stage('prepare', 'prepareSelfPlayPrompt', prepareParams, prompts!, `${input.name}/prepared`),
+      );
       const rewarded = await step('rewards', () =>
-        stage('rewards', 'constructReward', { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers }, prepared.output, `${input.name}/rewarded`),
+        stage(
+          'rewards',
+          'constructReward',
+          { seed: input.seed, testCases: input.testCases, mathAnswers: input.mathAnswers },
+          prepared.output,
+          `${input.name}/rewarded`,
+        ),
       );
       rejectFiles.push(...prepared.rejects, ...rewarded.rejects);
       let verified = rewarded.output;
       if (input.crossCheck.solutions > 0) {
         const checked = await step('cross-check', () =>
-          stage('cross-check', 'crossCheckTests', { seed: input.seed, crossCheck: input.crossCheck, minTests: input.testCases.minTests }, rewarded.output, `${input.name}/cross-checked`, { itemConcurrency: input.rewardItemConcurrency }),
+          stage(
+            'cross-check',
+            'crossCheckTests',
+            { seed: input.seed, crossCheck: input.crossCheck, minTests: input.testCases.minTests },
+            rewarded.output,
+            `${input.name}/cross-checked`,
+            { itemConcurrency: input.rewardItemConcurrency },
+          ),
         );
         rejectFiles.push(...checked.rejects);
         verified = checked.output;
@@ -155,13 +194,23 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
       stage(
         `${at}/rollouts`,
         'sampleRollouts',
-        { model: policy.model, endpoint: policy.endpoint, k: input.k, sampling: input.rollouts, seed: input.seed, round: r, reuseCompletions: r === 1 },
+        {
+          model: policy.model,
+          endpoint: policy.endpoint,
+          k: input.k,
+          sampling: input.rollouts,
+          seed: input.seed,
+          round: r,
+          reuseCompletions: r === 1,
+        },
         state.rewarded,
         `${input.name}/${at}/rollouts`,
       ),
     );
     const scored = await step(`${at}/scoring`, () =>
-      stage(`${at}/scoring`, 'scoreRollout', {}, rollouts.output, `${input.name}/${at}/scored`, { itemConcurrency: input.rewardItemConcurrency }),
+      stage(`${at}/scoring`, 'scoreRollout', {}, rollouts.output, `${input.name}/${at}/scored`, {
+        itemConcurrency: input.rewardItemConcurrency,
+      }),
     );
     const built = await step(`${at}/pairs`, () =>
       selfPlayActivities.buildSelfPlayPairs({
@@ -201,7 +250,16 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
         const scope = new CancellationScope();
         let done: { ok: TrainResult } | { err: unknown } | undefined;
         const running = scope
-          .run(() => training.train({ job: `${input.name}/${at}/policy`, kind: 'dpo', role: 'policy', base: baseOf(policy), data: built.pairs, hyperparameters: input.training.hyperparameters }))
+          .run(() =>
+            training.train({
+              job: `${input.name}/${at}/policy`,
+              kind: 'dpo',
+              role: 'policy',
+              base: baseOf(policy),
+              data: built.pairs,
+              hyperparameters: input.training.hyperparameters,
+            }),
+          )
           .then(
             (ok) => void (done = { ok }),
             (err: unknown) => void (done = { err }),
@@ -237,7 +295,14 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
       ...(trained ? { trained } : {}),
     };
     const rounds = [...state.rounds, record];
-    const next: SelfPlayState = { ...state, round: r + 1, policy: trained ?? policy, rounds, paused: runner.paused, skipTraining: status.skipTrainingRequested };
+    const next: SelfPlayState = {
+      ...state,
+      round: r + 1,
+      policy: trained ?? policy,
+      rounds,
+      paused: runner.paused,
+      skipTraining: status.skipTrainingRequested,
+    };
     status.rounds = rounds;
     status.policy = next.policy;
     if (status.stopRequested) return finish(next, 'stopped');

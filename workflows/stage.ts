@@ -12,13 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { StageActivities } from '../activities/stage/activities';
 import { operationDeclaration, StageRequestSchema } from '../domain/registry/operations';
-import {
-  addCounts,
-  ZERO_COUNTS,
-  type StageInput,
-  type StageProgress,
-  type StageResult,
-} from '../domain/core/stage';
+import { addCounts, ZERO_COUNTS, type StageInput, type StageProgress, type StageResult } from '../domain/core/stage';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';
 import { parseWorkflowInput } from './validate';
@@ -42,7 +36,12 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds} seconds`,
     // A cancelled stage waits for its shards to record the items they have in flight (see processShard).
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
 
   const total = input.input.shards;
@@ -65,41 +64,47 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     done: finished,
   }));
 
-  await drainingOnCancel(() => running === 0, async () => {
-    while (next < total && failure === undefined) {
-      await condition(() => running < input.maxConcurrentShards || failure !== undefined);
-      if (failure !== undefined) break;
-      if (doneThisRun + running >= input.shardsPerRun || workflowInfo().continueAsNewSuggested) break;
-      const shard = next++;
-      running++;
-      shards
-        .processShard({
-          stage: input.stage,
-          operation: input.operation,
-          params: input.params,
-          input: input.input,
-          shard,
-          output: input.output,
-          itemConcurrency: input.itemConcurrency,
-        })
-        .then(
-          (result) => {
-            counts = addCounts(counts, result.counts);
-            doneThisRun++;
-          },
-          (err) => {
-            failure ??= err;
-          },
-        )
-        .finally(() => running--);
-    }
-    await condition(() => running === 0);
-  });
+  await drainingOnCancel(
+    () => running === 0,
+    async () => {
+      while (next < total && failure === undefined) {
+        await condition(() => running < input.maxConcurrentShards || failure !== undefined);
+        if (failure !== undefined) break;
+        if (doneThisRun + running >= input.shardsPerRun || workflowInfo().continueAsNewSuggested) break;
+        const shard = next++;
+        running++;
+        shards
+          .processShard({
+            stage: input.stage,
+            operation: input.operation,
+            params: input.params,
+            input: input.input,
+            shard,
+            output: input.output,
+            itemConcurrency: input.itemConcurrency,
+          })
+          .then(
+            (result) => {
+              counts = addCounts(counts, result.counts);
+              doneThisRun++;
+            },
+            (err) => {
+              failure ??= err;
+            },
+          )
+          .finally(() => running--);
+      }
+      await condition(() => running === 0);
+    },
+  );
   if (failure !== undefined) throw failure;
 
   if (next < total) {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof mapDatasetStage>({ ...raw, carry: { nextShard: next, counts, runs: carry.runs + 1, taskQueue: carry.taskQueue } });
+    return continueAsNew<typeof mapDatasetStage>({
+      ...raw,
+      carry: { nextShard: next, counts, runs: carry.runs + 1, taskQueue: carry.taskQueue },
+    });
   }
 
   const final = await own.finalizeStage({

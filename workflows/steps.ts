@@ -27,7 +27,8 @@ export const abandonSignal = defineSignal('abandon');
 /** The messages of a failure and its causes ("Activity task failed: <the activity's own error>"). */
 export function failureMessage(err: unknown): string {
   const parts: string[] = [];
-  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e) if (e.message) parts.push(e.message);
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e)
+    if (e.message) parts.push(e.message);
   return parts.join(': ');
 }
 
@@ -58,11 +59,22 @@ export interface StepRunner {
   /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
   /** A stage child with the id `<workflow id>/<name>`, recorded in the progress. */
-  stage(name: string, operation: StageInput['operation'], params: unknown, from: DatasetRef, output: string, overrides?: Partial<StageOptions>): Promise<StageResult>;
+  stage(
+    name: string,
+    operation: StageInput['operation'],
+    params: unknown,
+    from: DatasetRef,
+    output: string,
+    overrides?: Partial<StageOptions>,
+  ): Promise<StageResult>;
 }
 
 /** Installs the pause / resume / retryStep / abandon handlers; call it before the workflow's first await. */
-export function stepRunner(status: StepStatus, progress: PipelineProgress, options: StageOptions & { paused?: boolean; stopRequested?: () => boolean }): StepRunner {
+export function stepRunner(
+  status: StepStatus,
+  progress: PipelineProgress,
+  options: StageOptions & { paused?: boolean; stopRequested?: () => boolean },
+): StepRunner {
   const stopped = options.stopRequested ?? (() => false);
   // the stage options, minus the run-level ones
   const { paused: _p, stopRequested: _s, ...stageDefaults } = options;
@@ -90,7 +102,9 @@ export function stepRunner(status: StepStatus, progress: PipelineProgress, optio
         } catch (err) {
           if (isCancellation(err)) throw err;
           status.failed = { step: name, message: failureMessage(err) };
-          progress.notes.push(`step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`);
+          progress.notes.push(
+            `step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`,
+          );
           retry = false;
           await condition(() => retry || abandon || stopped());
           if (abandon) throw err;
@@ -102,7 +116,17 @@ export function stepRunner(status: StepStatus, progress: PipelineProgress, optio
       status.currentStage = { stage: name, workflowId: `${wf}/${name}` };
       const o = { ...stageDefaults, ...overrides };
       try {
-        return await runStage(progress, { name, stage: name.replace(/\//g, '-'), operation, params, input: from, output, maxConcurrentShards: o.maxConcurrentShards, itemConcurrency: o.itemConcurrency, heartbeatTimeoutSeconds: o.heartbeatTimeoutSeconds });
+        return await runStage(progress, {
+          name,
+          stage: name.replace(/\//g, '-'),
+          operation,
+          params,
+          input: from,
+          output,
+          maxConcurrentShards: o.maxConcurrentShards,
+          itemConcurrency: o.itemConcurrency,
+          heartbeatTimeoutSeconds: o.heartbeatTimeoutSeconds,
+        });
       } finally {
         status.currentStage = undefined;
       }
@@ -117,6 +141,11 @@ export function trainingActivities(taskQueue: string) {
     startToCloseTimeout: '30 days',
     heartbeatTimeout: '10 minutes',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '30s', maximumInterval: '30 minutes', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '30s',
+      maximumInterval: '30 minutes',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
 }

@@ -4,7 +4,14 @@
 import { ActivityCancellationType, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SynthesisActivities } from '../activities/synthesize-corpus/activities';
 import { hashToSeed } from '../domain/core/seeds';
-import { passLabel, passSeed, SynthesizeCorpusInputSchema, type SynthesizeCorpusInput, type SynthesisProgress, type SynthesisResult } from '../domain/synthesize-corpus';
+import {
+  passLabel,
+  passSeed,
+  SynthesizeCorpusInputSchema,
+  type SynthesizeCorpusInput,
+  type SynthesisProgress,
+  type SynthesisResult,
+} from '../domain/synthesize-corpus';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { drainingOnCancel } from './cancellation';
 import { runStage, trackProgress } from './run-stage';
@@ -41,8 +48,15 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
   });
 
   const bookkeeping = bookkeepingActivities();
-  const concepts = await bookkeeping.importDataset({ files: input.conceptFiles, name: `${base}/concepts`, shardSize: input.shardSize, schema: 'concept' });
-  progress.notes.push(`concept records: ${concepts.imported} imported, ${concepts.rejected} rejected${concepts.rejects ? ` (${concepts.rejects})` : ''}`);
+  const concepts = await bookkeeping.importDataset({
+    files: input.conceptFiles,
+    name: `${base}/concepts`,
+    shardSize: input.shardSize,
+    schema: 'concept',
+  });
+  progress.notes.push(
+    `concept records: ${concepts.imported} imported, ${concepts.rejected} rejected${concepts.rejects ? ` (${concepts.rejects})` : ''}`,
+  );
 
   const { taskQueues } = await bookkeeping.describeDeployment();
   const synthesis = proxyActivities<SynthesisActivities>({
@@ -121,7 +135,13 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
     })
       .then((result) => {
         generated[pass] = result;
-        Object.assign(state, { generated: result.counts.items, parsed: result.counts.kept, rejected: result.counts.rejected, failed: result.counts.failed, status: 'generated' });
+        Object.assign(state, {
+          generated: result.counts.items,
+          parsed: result.counts.kept,
+          rejected: result.counts.rejected,
+          failed: result.counts.failed,
+          status: 'generated',
+        });
         running--;
         void dedupReady();
       })
@@ -148,12 +168,21 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
 
   progress.phase = 'finalize';
   progress.currentStage = undefined;
-  const corpus = await synthesis.finalizeCorpus({ name: `${base}/corpus`, passes: Array.from({ length: input.passes }, (_, p) => `${base}/corpus/${passLabel(p)}`) });
+  const corpus = await synthesis.finalizeCorpus({
+    name: `${base}/corpus`,
+    passes: Array.from({ length: input.passes }, (_, p) => `${base}/corpus/${passLabel(p)}`),
+  });
   progress.phase = 'done';
-  const sum = (key: 'generated' | 'parsed' | 'rejected' | 'failed' | 'duplicates' | 'kept') => progress.passes.reduce((n, p) => n + p[key], 0);
+  const sum = (key: 'generated' | 'parsed' | 'rejected' | 'failed' | 'duplicates' | 'kept') =>
+    progress.passes.reduce((n, p) => n + p[key], 0);
   return {
     runKey,
-    concepts: { dataset: concepts.dataset, imported: concepts.imported, rejected: concepts.rejected, rejects: concepts.rejects },
+    concepts: {
+      dataset: concepts.dataset,
+      imported: concepts.imported,
+      rejected: concepts.rejected,
+      rejects: concepts.rejects,
+    },
     corpus: corpus.dataset,
     totals: {
       generated: sum('generated'),
@@ -164,7 +193,15 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
       nearDuplicates: dedupTotals.near,
       kept: sum('kept'),
     },
-    passes: progress.passes.map(({ pass, seed, generated: g, parsed, rejected, duplicates, kept }) => ({ pass, seed, generated: g, parsed, rejected, duplicates, kept })),
+    passes: progress.passes.map(({ pass, seed, generated: g, parsed, rejected, duplicates, kept }) => ({
+      pass,
+      seed,
+      generated: g,
+      parsed,
+      rejected,
+      duplicates,
+      kept,
+    })),
     rejects: corpus.rejects,
   };
 }

@@ -3,7 +3,11 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { describeZodError } from '../domain/core/validation';
 
-export function parseWorkflowInput<S extends z.ZodType>(schema: S, value: unknown, what = 'workflow input'): z.output<S> {
+export function parseWorkflowInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what = 'workflow input',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw ApplicationFailure.nonRetryable(`invalid ${what}: ${describeZodError(result.error)}`, 'InvalidInput');

@@ -16,7 +16,12 @@ export function readCodeBenchmark(file: string): CodeBenchmarkProblem[] {
     .map((line, i) => {
       const row = JSON.parse(line) as { prompt: string; input_output: string };
       const io = JSON.parse(row.input_output) as { inputs: string[]; outputs: string[]; fn_name?: string };
-      if (io.inputs.length !== io.outputs.length) throw new Error(`${file}:${i + 1}: input_output: ${io.inputs.length} inputs but ${io.outputs.length} outputs`);
-      return { prompt: row.prompt, tests: io.inputs.map((input, k) => ({ input, output: io.outputs[k]! })), ...(io.fn_name ? { fnName: io.fn_name } : {}) };
+      if (io.inputs.length !== io.outputs.length)
+        throw new Error(`${file}:${i + 1}: input_output: ${io.inputs.length} inputs but ${io.outputs.length} outputs`);
+      return {
+        prompt: row.prompt,
+        tests: io.inputs.map((input, k) => ({ input, output: io.outputs[k]! })),
+        ...(io.fn_name ? { fnName: io.fn_name } : {}),
+      };
     });
 }

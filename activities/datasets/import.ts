@@ -1,7 +1,13 @@
 // Turns user JSONL files into a dataset: streaming, sharded, bad lines set aside with file, line and reason.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/core/dataset';
+import {
+  rejectsFileName,
+  shardFileName,
+  type DatasetRef,
+  type RejectRecord,
+  type ShardInfo,
+} from '../../domain/core/dataset';
 import { RECORD_SCHEMAS, type RecordSchemaName } from '../../domain/registry/records';
 import { fieldProblems } from '../../domain/core/validation';
 import { LineAppender, writeFileAtomic } from './jsonl';
@@ -49,7 +55,8 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
         dataset: store.refOf(existing),
         imported: existing.items,
         rejected: rejectedCount,
-        rejects: rejectedCount > 0 ? store.relative(path.join(store.datasetDir(options.name), rejectsFileName(0))) : undefined,
+        rejects:
+          rejectedCount > 0 ? store.relative(path.join(store.datasetDir(options.name), rejectsFileName(0))) : undefined,
       };
     }
     throw new Error(`dataset ${options.name} already exists with other sources; choose another name`);
@@ -85,7 +92,13 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
       linesRead++;
       if (linesRead % 1000 === 0) options.onProgress?.(linesRead);
       if (!r.ok) {
-        await reject({ kind: 'rejected', stage: 'import', reason: r.reason, source: { file, line: r.line }, raw: r.raw.slice(0, 10_000) });
+        await reject({
+          kind: 'rejected',
+          stage: 'import',
+          reason: r.reason,
+          source: { file, line: r.line },
+          raw: r.raw.slice(0, 10_000),
+        });
         continue;
       }
       const record = r.value as Record<string, unknown>;
@@ -95,18 +108,36 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
       else if (typeof ownId === 'number') id = String(ownId);
       else if (ownId === undefined) id = `${base}:${r.line}`;
       else {
-        await reject({ kind: 'rejected', stage: 'import', reason: 'field id: expected a string or number', source: { file, line: r.line }, record });
+        await reject({
+          kind: 'rejected',
+          stage: 'import',
+          reason: 'field id: expected a string or number',
+          source: { file, line: r.line },
+          record,
+        });
         continue;
       }
       if (seenIds.has(id)) {
-        await reject({ kind: 'rejected', stage: 'import', reason: `field id: duplicate id "${id}"`, source: { file, line: r.line }, record });
+        await reject({
+          kind: 'rejected',
+          stage: 'import',
+          reason: `field id: duplicate id "${id}"`,
+          source: { file, line: r.line },
+          record,
+        });
         continue;
       }
       if (options.schema) {
         const checked = RECORD_SCHEMAS[options.schema].safeParse(record);
         if (!checked.success) {
           const p = fieldProblems(checked.error)[0]!;
-          await reject({ kind: 'rejected', stage: 'import', reason: `field ${p.field}: ${p.message}`, source: { file, line: r.line }, record });
+          await reject({
+            kind: 'rejected',
+            stage: 'import',
+            reason: `field ${p.field}: ${p.message}`,
+            source: { file, line: r.line },
+            record,
+          });
           continue;
         }
       }

@@ -29,7 +29,13 @@ export async function* readLines(file: string): AsyncGenerator<JsonlLine> {
       let end = nl;
       if (end > start && buf[end - 1] === 13) end--; // tolerate CRLF
       if (end > start) {
-        yield { line: lineNo, text: buf.toString('utf8', start, end), offset: carryOffset + start, length: end - start, terminated: true };
+        yield {
+          line: lineNo,
+          text: buf.toString('utf8', start, end),
+          offset: carryOffset + start,
+          length: end - start,
+          terminated: true,
+        };
       }
       start = nl + 1;
       nl = buf.indexOf(10, start);
@@ -56,7 +62,10 @@ export function writeFileAtomicSync(file: string, content: string): void {
 }
 
 /** Writes a file so that readers see either the old content or the complete new one (temp file, fsync, rename). */
-export async function writeFileAtomic(file: string, content: string | Buffer | AsyncIterable<string | Buffer>): Promise<{ bytes: number }> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Buffer | AsyncIterable<string | Buffer>,
+): Promise<{ bytes: number }> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempPathFor(file);
   const handle = await fsp.open(tmp, 'w');

@@ -24,7 +24,8 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** A parsed input line, or the reason it could not be used. */
-export type RecordLine = { line: number; ok: true; value: unknown; raw: string } | { line: number; ok: false; reason: string; raw: string };
+export type RecordLine =
+  { line: number; ok: true; value: unknown; raw: string } | { line: number; ok: false; reason: string; raw: string };
 
 /** Parses JSONL lines; a bad line is reported with its number, never thrown. */
 export async function* readRecords(file: string): AsyncGenerator<RecordLine> {
@@ -53,7 +54,8 @@ export class DatasetStore {
   /** Absolute path of something stored under the root, refusing paths that escape it. */
   resolve(relative: string): string {
     const abs = path.resolve(this.root, relative);
-    if (abs !== this.root && !abs.startsWith(this.root + path.sep)) throw new DatasetError(`path escapes the storage root: ${relative}`);
+    if (abs !== this.root && !abs.startsWith(this.root + path.sep))
+      throw new DatasetError(`path escapes the storage root: ${relative}`);
     return abs;
   }
 
@@ -89,7 +91,12 @@ export class DatasetStore {
   }
 
   refOf(manifest: DatasetManifest): DatasetRef {
-    return { name: manifest.name, manifest: this.relative(this.manifestPath(manifest.name)), items: manifest.items, shards: manifest.shards.length };
+    return {
+      name: manifest.name,
+      manifest: this.relative(this.manifestPath(manifest.name)),
+      items: manifest.items,
+      shards: manifest.shards.length,
+    };
   }
 
   /** Describes a shard file already written in the dataset folder. */

@@ -28,7 +28,17 @@
 // tail after a crash) is ignored and cut off before new records are appended; a bad record with valid data after it
 // is corruption and fails the open (unless `repair`). Records are buffered and written in order, so after any crash
 // the file holds a prefix of the documents added; `flush()` writes and fsyncs. One writer per file.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeSync,
+  existsSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -62,7 +72,10 @@ export interface OpenOptions extends NearDuplicateOptions {
 }
 
 export type DedupResult =
-  | { duplicate: false; /** checkAndAdd: this id with this exact text is already in the index (a retried run). */ alreadyIndexed?: true }
+  | {
+      duplicate: false;
+      /** checkAndAdd: this id with this exact text is already in the index (a retried run). */ alreadyIndexed?: true;
+    }
   | { duplicate: true; /** id of the earlier problem */ of: string; jaccard: number; exact: boolean };
 
 export interface DedupStats {
@@ -91,7 +104,8 @@ export interface DedupStats {
 const MAGIC = 'PCTDEDUP';
 const FORMAT = 1;
 
-if (os.endianness() !== 'LE') throw new Error('activities/dedup/lsh-index: the persisted format assumes a little-endian machine');
+if (os.endianness() !== 'LE')
+  throw new Error('activities/dedup/lsh-index: the persisted format assumes a little-endian machine');
 
 /**
  * Two independent 32-bit hashes of a string (an FNV-1a lane and a multiply-xorshift lane over pairs of UTF-16
@@ -212,7 +226,16 @@ export class NearDuplicateIndex {
   private exDoc = new Int32Array(1 << 12); // ordinal + 1; 0 = empty
   private exCount = 0;
 
-  private counters = { checks: 0, candidatesChecked: 0, exactDuplicates: 0, nearDuplicates: 0, alreadyIndexed: 0, emptyWordSets: 0, loadedDocuments: 0, discardedTailBytes: 0 };
+  private counters = {
+    checks: 0,
+    candidatesChecked: 0,
+    exactDuplicates: 0,
+    nearDuplicates: 0,
+    alreadyIndexed: 0,
+    emptyWordSets: 0,
+    loadedDocuments: 0,
+    discardedTailBytes: 0,
+  };
   private readonly sigScratch: Uint32Array;
   private qTable = new Int32Array(64);
   private qMask = 63;
@@ -240,20 +263,43 @@ export class NearDuplicateIndex {
 
   constructor(options: NearDuplicateOptions = {}) {
     this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
-    if (!(this.threshold >= 0 && this.threshold < 1)) throw new Error(`threshold must be in [0, 1), got ${this.threshold}`);
+    if (!(this.threshold >= 0 && this.threshold < 1))
+      throw new Error(`threshold must be in [0, 1), got ${this.threshold}`);
     this.bands = options.bands ?? DEFAULT_BANDS;
     this.rows = options.rows ?? DEFAULT_ROWS;
     const numPerm = options.numPerm ?? DEFAULT_NUM_PERM;
-    if (!Number.isInteger(this.bands) || !Number.isInteger(this.rows) || this.bands < 1 || this.rows < 1 || this.bands * this.rows > numPerm) {
-      throw new Error(`bands x rows (${this.bands} x ${this.rows}) must be positive integers with a product of at most numPerm (${numPerm})`);
+    if (
+      !Number.isInteger(this.bands) ||
+      !Number.isInteger(this.rows) ||
+      this.bands < 1 ||
+      this.rows < 1 ||
+      this.bands * this.rows > numPerm
+    ) {
+      throw new Error(
+        `bands x rows (${this.bands} x ${this.rows}) must be positive integers with a product of at most numPerm (${numPerm})`,
+      );
     }
     this.filter = new WordFilter(options);
     this.hasher = new MinHasher(numPerm, options.seed ?? DEFAULT_MINHASH_SEED);
     this.sigScratch = new Uint32Array(this.bands * this.rows);
     const keyBuf = new Int32Array(this.bands);
     const hashBuf = new Uint32Array(256);
-    this.last = { text: undefined, exact: new Int32Array(2), hashes: hashBuf.subarray(0, 0), hashBuf, bandKeys: keyBuf.subarray(0, 0), keyBuf };
-    this.params = { format: FORMAT, ...this.filter.fingerprint(), numPerm, bands: this.bands, rows: this.rows, seed: this.hasher.seed };
+    this.last = {
+      text: undefined,
+      exact: new Int32Array(2),
+      hashes: hashBuf.subarray(0, 0),
+      hashBuf,
+      bandKeys: keyBuf.subarray(0, 0),
+      keyBuf,
+    };
+    this.params = {
+      format: FORMAT,
+      ...this.filter.fingerprint(),
+      numPerm,
+      bands: this.bands,
+      rows: this.rows,
+      seed: this.hasher.seed,
+    };
   }
 
   /**
@@ -317,7 +363,17 @@ export class NearDuplicateIndex {
   add(id: string, text: string): void {
     if (this.file !== undefined && this.fd < 0) throw new Error(`dedup index ${this.file} is closed`);
     const p = this.prepare(text);
-    const ordinal = this.insert(id, p.exact[0]!, p.exact[1]!, p.hashes, 0, p.hashes.length, p.bandKeys, 0, p.bandKeys.length);
+    const ordinal = this.insert(
+      id,
+      p.exact[0]!,
+      p.exact[1]!,
+      p.hashes,
+      0,
+      p.hashes.length,
+      p.bandKeys,
+      0,
+      p.bandKeys.length,
+    );
     if (p.hashes.length === 0) this.counters.emptyWordSets++;
     if (this.fd >= 0) this.appendRecord(ordinal, p);
   }
@@ -364,7 +420,11 @@ export class NearDuplicateIndex {
 
   stats(): DedupStats {
     const tableBytes =
-      this.docMeta.byteLength + this.pool.byteLength + this.bandTable.byteLength + this.exA.byteLength * 3 + this.cand.byteLength;
+      this.docMeta.byteLength +
+      this.pool.byteLength +
+      this.bandTable.byteLength +
+      this.exA.byteLength * 3 +
+      this.cand.byteLength;
     return {
       documents: this.ids.length,
       buckets: this.bucketCount,
@@ -630,7 +690,17 @@ export class NearDuplicateIndex {
   }
 
   /** Stores one document; returns its ordinal. */
-  private insert(id: string, a: number, b: number, words: Uint32Array, wOff: number, wLen: number, keys: Int32Array | Uint32Array, kOff: number, kLen: number): number {
+  private insert(
+    id: string,
+    a: number,
+    b: number,
+    words: Uint32Array,
+    wOff: number,
+    wLen: number,
+    keys: Int32Array | Uint32Array,
+    kOff: number,
+    kLen: number,
+  ): number {
     const d = this.ids.length;
     if (d === this.docCap) this.growDocs(d * 2);
     this.ids.push(id);
@@ -654,7 +724,8 @@ export class NearDuplicateIndex {
     this.putExact(a, b, d + 1);
     this.exCount++;
     // band multimap (load <= 0.7)
-    if ((this.bandEntries + kLen) * 10 > this.bandSlots * 7) this.growBands(pow2AtLeast(((this.bandEntries + kLen) * 10) / 5));
+    if ((this.bandEntries + kLen) * 10 > this.bandSlots * 7)
+      this.growBands(pow2AtLeast(((this.bandEntries + kLen) * 10) / 5));
     const table = this.bandTable;
     const mask = this.bandSlots - 1;
     for (let j = 0; j < kLen; j++) {
@@ -784,7 +855,9 @@ export class NearDuplicateIndex {
     }
     for (const [k, v] of Object.entries(this.params)) {
       if (stored[k] !== v) {
-        throw new Error(`${file} was built with ${k}=${JSON.stringify(stored[k])}, this index has ${k}=${JSON.stringify(v)} (word rules and LSH parameters must match)`);
+        throw new Error(
+          `${file} was built with ${k}=${JSON.stringify(stored[k])}, this index has ${k}=${JSON.stringify(v)} (word rules and LSH parameters must match)`,
+        );
       }
     }
     const u32 = new Uint32Array(buf.buffer, buf.byteOffset, size >> 2);
@@ -793,7 +866,7 @@ export class NearDuplicateIndex {
     // Pass 1: walk the length fields to size the tables (stops at the first implausible record).
     let docs = 0;
     let words = 0;
-    for (let off = 12 + headerLen; off + 8 <= size; ) {
+    for (let off = 12 + headerLen; off + 8 <= size;) {
       const len = u32[off >> 2]!;
       if (len < 16 || len % 4 !== 0 || off + 8 + len > size) break;
       const idWords = (u32[(off >> 2) + 4]! + 3) >> 2;
@@ -828,12 +901,18 @@ export class NearDuplicateIndex {
       // A torn tail: the record runs past the end of the file, is the last one and fails its checksum, or the rest
       // of the file is zeros (blocks allocated but never written before a crash).
       const len = size - off >= 8 ? u32[off >> 2]! : 0;
-      const torn = size - off < 8 || off + 8 + len > size || (len % 4 === 0 && off + 8 + len === size) || buf.subarray(off).every((x) => x === 0);
+      const torn =
+        size - off < 8 ||
+        off + 8 + len > size ||
+        (len % 4 === 0 && off + 8 + len === size) ||
+        buf.subarray(off).every((x) => x === 0);
       if (torn || repair) {
         this.counters.discardedTailBytes = size - off;
         return off;
       }
-      throw new Error(`${file}: corrupt record at byte ${off} (${bad}) with data after it; open with { repair: true } to cut the file there`);
+      throw new Error(
+        `${file}: corrupt record at byte ${off} (${bad}) with data after it; open with { repair: true } to cut the file there`,
+      );
     }
     return off;
   }

@@ -22,7 +22,8 @@ export class MinHasher {
   readonly b: Int32Array;
 
   constructor(numPerm = DEFAULT_NUM_PERM, seed = DEFAULT_MINHASH_SEED) {
-    if (!Number.isInteger(numPerm) || numPerm < 1) throw new Error(`numPerm must be a positive integer, got ${numPerm}`);
+    if (!Number.isInteger(numPerm) || numPerm < 1)
+      throw new Error(`numPerm must be a positive integer, got ${numPerm}`);
     this.numPerm = numPerm;
     this.seed = seed >>> 0;
     const rand = mulberry32(this.seed);
@@ -49,9 +50,18 @@ export class MinHasher {
     // permutations per pass over the words.
     let i = 0;
     for (; i + 4 <= count; i += 4) {
-      const a0 = a[i]!, a1 = a[i + 1]!, a2 = a[i + 2]!, a3 = a[i + 3]!;
-      const b0 = b[i]! ^ 0x80000000, b1 = b[i + 1]! ^ 0x80000000, b2 = b[i + 2]! ^ 0x80000000, b3 = b[i + 3]! ^ 0x80000000;
-      let m0 = 0x7fffffff, m1 = 0x7fffffff, m2 = 0x7fffffff, m3 = 0x7fffffff;
+      const a0 = a[i]!,
+        a1 = a[i + 1]!,
+        a2 = a[i + 2]!,
+        a3 = a[i + 3]!;
+      const b0 = b[i]! ^ 0x80000000,
+        b1 = b[i + 1]! ^ 0x80000000,
+        b2 = b[i + 2]! ^ 0x80000000,
+        b3 = b[i + 3]! ^ 0x80000000;
+      let m0 = 0x7fffffff,
+        m1 = 0x7fffffff,
+        m2 = 0x7fffffff,
+        m3 = 0x7fffffff;
       for (let j = 0; j < n; j++) {
         const h = wordHashes[j]! | 0;
         // (a*h + b) ^ 0x80000000 == a*h + (b ^ 0x80000000) (mod 2^32)

@@ -5,7 +5,16 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { DatasetRef } from '../../domain/core/dataset';
-import { mean, median, reward, selectBest, type EmParsed, type EStepMetrics, type IterationRecord, type ScoredCandidate } from '../../domain/em-rationale-loop';
+import {
+  mean,
+  median,
+  reward,
+  selectBest,
+  type EmParsed,
+  type EStepMetrics,
+  type IterationRecord,
+  type ScoredCandidate,
+} from '../../domain/em-rationale-loop';
 import { formatGeneration } from '../../domain/synthesize-corpus';
 import { writeFileAtomic } from '../datasets/jsonl';
 import { groupsByItem, once } from '../datasets/once';
@@ -57,7 +66,10 @@ export function createEmActivities(store: DatasetStore) {
             items++;
             candidates += group.length;
             const first = group[0]!;
-            const best = selectBest(group.filter((c) => c.scored === true), input.criterion);
+            const best = selectBest(
+              group.filter((c) => c.scored === true),
+              input.criterion,
+            );
             const rationale = best?.rationale ?? first.previousRationale;
             if (!best) unscored++;
             if (rationale === null || rationale === undefined) {
@@ -88,7 +100,10 @@ export function createEmActivities(store: DatasetStore) {
             };
           }
         }
-        const output = await writeDataset(store, input.output, selected(), { shardSize: input.shardSize, producedBy: { stage: 'selectRationales', input: input.input, criterion: input.criterion } });
+        const output = await writeDataset(store, input.output, selected(), {
+          shardSize: input.shardSize,
+          producedBy: { stage: 'selectRationales', input: input.input, criterion: input.criterion },
+        });
         const metrics: EStepMetrics = {
           items,
           unscored,
@@ -103,7 +118,12 @@ export function createEmActivities(store: DatasetStore) {
     },
 
     /** The SFT set of one model from triples: `{id, prompt, completion}` rows (q_φ: (c, x) → z; p_θ: c → (z, x)). */
-    async buildSftData(input: { input: DatasetRef; output: string; role: 'rationaleModel' | 'promptGenerator'; shardSize: number }): Promise<DatasetRef> {
+    async buildSftData(input: {
+      input: DatasetRef;
+      output: string;
+      role: 'rationaleModel' | 'promptGenerator';
+      shardSize: number;
+    }): Promise<DatasetRef> {
       return once(store, input.output, async () => {
         async function* rows(): AsyncGenerator<Record<string, unknown>> {
           for await (const raw of store.readAll(input.input)) {
@@ -112,7 +132,10 @@ export function createEmActivities(store: DatasetStore) {
             yield { id: t.id, ...sftRow(input.role, { ...t, rationale: t.rationale }) };
           }
         }
-        return writeDataset(store, input.output, rows(), { shardSize: input.shardSize, producedBy: { stage: 'buildSftData', role: input.role, input: input.input } });
+        return writeDataset(store, input.output, rows(), {
+          shardSize: input.shardSize,
+          producedBy: { stage: 'buildSftData', role: input.role, input: input.input },
+        });
       });
     },
 
@@ -123,7 +146,9 @@ export function createEmActivities(store: DatasetStore) {
       const json = path.join(dir, 'em-report.json');
       const png = path.join(dir, 'mean-reward.png');
       await writeFileAtomic(json, JSON.stringify({ name: input.name, iterations: input.history }, null, 2) + '\n');
-      const points = input.history.map((h) => ({ x: h.iteration, y: h.eStep.meanReward })).filter((p) => Number.isFinite(p.y));
+      const points = input.history
+        .map((h) => ({ x: h.iteration, y: h.eStep.meanReward }))
+        .filter((p) => Number.isFinite(p.y));
       await writeFileAtomic(png, renderLinePlotPng(points, { width: 640, height: 400 }));
       return { json: store.relative(json), png: store.relative(png) };
     },

@@ -61,7 +61,8 @@ class Canvas {
   }
 
   dot(x: number, y: number, radius: number, c: Rgb): void {
-    for (let dx = -radius; dx <= radius; dx++) for (let dy = -radius; dy <= radius; dy++) if (dx * dx + dy * dy <= radius * radius) this.set(x + dx, y + dy, c);
+    for (let dx = -radius; dx <= radius; dx++)
+      for (let dy = -radius; dy <= radius; dy++) if (dx * dx + dy * dy <= radius * radius) this.set(x + dx, y + dy, c);
   }
 
   /** Text in the 3×5 font, `scale` pixels per font pixel; (x, y) is the top-left corner. */
@@ -72,7 +73,8 @@ class Canvas {
       rows.forEach((bits, row) => {
         for (let col = 0; col < 3; col++) {
           if (!(bits & (4 >> col))) continue;
-          for (let a = 0; a < scale; a++) for (let b = 0; b < scale; b++) this.set(x + (n * 4 + col) * scale + a, y + row * scale + b, c);
+          for (let a = 0; a < scale; a++)
+            for (let b = 0; b < scale; b++) this.set(x + (n * 4 + col) * scale + a, y + row * scale + b, c);
         }
       });
     }
@@ -109,7 +111,12 @@ export function encodePng(canvas: Canvas): Buffer {
   ihdr[9] = 2; // RGB
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) pixels.copy(raw, y * (width * 3 + 1) + 1, y * width * 3, (y + 1) * width * 3);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function label(v: number): string {
@@ -144,7 +151,8 @@ export function renderLinePlotPng(points: readonly Point[], size: { width: numbe
   for (const x of xs) canvas.text(label(x), px(x) - 3, size.height - bottom + 8, AXIS);
   canvas.line(left, top, left, size.height - bottom, AXIS, 2);
   canvas.line(left, size.height - bottom, size.width - right, size.height - bottom, AXIS, 2);
-  for (let i = 1; i < pts.length; i++) canvas.line(px(pts[i - 1]!.x), py(pts[i - 1]!.y), px(pts[i]!.x), py(pts[i]!.y), LINE, 3);
+  for (let i = 1; i < pts.length; i++)
+    canvas.line(px(pts[i - 1]!.x), py(pts[i - 1]!.y), px(pts[i]!.x), py(pts[i]!.y), LINE, 3);
   for (const p of pts) canvas.dot(px(p.x), py(p.y), 4, LINE);
   return encodePng(canvas);
 }

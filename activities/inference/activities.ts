@@ -96,7 +96,9 @@ export function createInferenceActivities(pool: InferencePool) {
     async scoreSpans(input: ScoreSpansInput): Promise<SpanScores> {
       const { client, model } = pool.forRole(checkRole(input.role));
       try {
-        return await withHeartbeats((signal) => client.scoreSpans({ text: input.text, spans: input.spans, model }, { signal }));
+        return await withHeartbeats((signal) =>
+          client.scoreSpans({ text: input.text, spans: input.spans, model }, { signal }),
+        );
       } catch (err) {
         throw toFailure(err);
       }

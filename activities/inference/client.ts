@@ -23,7 +23,14 @@ import {
 } from './errors';
 import { createNodeHttpFetch, type NodeHttpFetch } from './http-fetch';
 import { Limiter } from './limiter';
-import { alignEchoedTokens, SpanScoringError, sumSpanLogProbs, validateSpans, type ScoredToken, type Span } from './spans';
+import {
+  alignEchoedTokens,
+  SpanScoringError,
+  sumSpanLogProbs,
+  validateSpans,
+  type ScoredToken,
+  type Span,
+} from './spans';
 import { UsageCounter, type InferenceUsage } from './usage';
 import { abortReason, sleep } from './abortable';
 
@@ -121,13 +128,17 @@ export interface InferenceClientOptions {
 export type RetryPolicy = Pick<EndpointConfig, 'maxRetries' | 'initialBackoffMs' | 'maxBackoffMs'>;
 
 /** The wait before retry number `retry` (1-based); see the policy at the top of this file. */
-export function backoffDelayMs(retry: number, policy: RetryPolicy, random: () => number = Math.random, retryAfterMs?: number): number {
+export function backoffDelayMs(
+  retry: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+  retryAfterMs?: number,
+): number {
   const base = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(0, retry - 1));
   const jittered = base / 2 + random() * (base / 2);
   if (retryAfterMs === undefined) return jittered;
   return Math.max(jittered, retryAfterMs * (1 + 0.1 * random()));
 }
-
 
 function asRecord(value: unknown, what: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -183,7 +194,8 @@ export class InferenceClient {
     this.name = options.name ?? endpoint.baseUrl;
     this.defaultModel = endpoint.model;
     this.limiter =
-      options.limiter ?? new Limiter({ maxConcurrency: endpoint.maxConcurrency, requestsPerSecond: endpoint.requestsPerSecond });
+      options.limiter ??
+      new Limiter({ maxConcurrency: endpoint.maxConcurrency, requestsPerSecond: endpoint.requestsPerSecond });
     this.counter = new UsageCounter(this.name);
     this.random = options.random ?? Math.random;
     this.onRetry = options.onRetry;
@@ -217,7 +229,11 @@ export class InferenceClient {
     const body = { ...samplingBody(model, req), messages: req.messages };
     return this.call('chat', opts.signal, async (signal) => {
       const raw = asRecord(
-        await this.openai.chat.completions.create(body as never, { signal, timeout: this.endpoint.timeoutMs, maxRetries: 0 }),
+        await this.openai.chat.completions.create(body as never, {
+          signal,
+          timeout: this.endpoint.timeoutMs,
+          maxRetries: 0,
+        }),
         'the response',
       );
       const choices = choicesOf(raw).map((c, i) => {
@@ -226,8 +242,17 @@ export class InferenceClient {
         if (content !== null && content !== undefined && typeof content !== 'string') {
           throw new MalformedResponseError(`choices[${i}].message.content is not a string`);
         }
-        const reasoning = typeof message.reasoning_content === 'string' ? message.reasoning_content : typeof message.reasoning === 'string' ? message.reasoning : undefined;
-        return { text: content ?? '', finishReason: finishReasonOf(c), ...(reasoning !== undefined ? { reasoning } : {}) };
+        const reasoning =
+          typeof message.reasoning_content === 'string'
+            ? message.reasoning_content
+            : typeof message.reasoning === 'string'
+              ? message.reasoning
+              : undefined;
+        return {
+          text: content ?? '',
+          finishReason: finishReasonOf(c),
+          ...(reasoning !== undefined ? { reasoning } : {}),
+        };
       });
       const usage = usageOf(raw);
       return {
@@ -243,7 +268,11 @@ export class InferenceClient {
     const body = { ...samplingBody(model, req), prompt: req.prompt };
     return this.call('complete', opts.signal, async (signal) => {
       const raw = asRecord(
-        await this.openai.completions.create(body as never, { signal, timeout: this.endpoint.timeoutMs, maxRetries: 0 }),
+        await this.openai.completions.create(body as never, {
+          signal,
+          timeout: this.endpoint.timeoutMs,
+          maxRetries: 0,
+        }),
         'the response',
       );
       const choices = choicesOf(raw).map((c, i) => {
@@ -270,7 +299,11 @@ export class InferenceClient {
     const body = { model, prompt: req.text, echo: true, logprobs: 1, max_tokens: 0 };
     const result = await this.call('scoreSpans', opts.signal, async (signal) => {
       const raw = asRecord(
-        await this.openai.completions.create(body as never, { signal, timeout: this.endpoint.timeoutMs, maxRetries: 0 }),
+        await this.openai.completions.create(body as never, {
+          signal,
+          timeout: this.endpoint.timeoutMs,
+          maxRetries: 0,
+        }),
         'the response',
       );
       const choice = choicesOf(raw)[0]!;
@@ -293,7 +326,13 @@ export class InferenceClient {
     } catch (err) {
       throw new NonRetryableInferenceError(`scoreSpans: ${(err as Error).message}`, 'protocol');
     }
-    return { spanLogProbs, tokenCount: result.tokens.length, tokens: result.tokens, model: result.model, attempts: result.attempts };
+    return {
+      spanLogProbs,
+      tokenCount: result.tokens.length,
+      tokens: result.tokens,
+      model: result.model,
+      attempts: result.attempts,
+    };
   }
 
   /** GET /v1/models: the model ids the server serves. */
@@ -323,7 +362,10 @@ export class InferenceClient {
       const deadline = new AbortController();
       const onCallerAbort = () => deadline.abort(callerSignal!.reason);
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-      const timer = setTimeout(() => deadline.abort(new InferenceTimeoutError(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => deadline.abort(new InferenceTimeoutError(`no complete answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.counter.attempt(attempt > 1);
       try {
         const { value, usage } = await attemptFn(deadline.signal);
@@ -347,7 +389,12 @@ export class InferenceClient {
         this.counter.failed();
         if (cause instanceof NonRetryableInferenceError) throw cause;
         const status = failure.status !== undefined ? ` (HTTP ${failure.status})` : '';
-        throw new NonRetryableInferenceError(`${where} failed${status}: ${failure.message}`, failure.kind, failure.status, { cause });
+        throw new NonRetryableInferenceError(
+          `${where} failed${status}: ${failure.message}`,
+          failure.kind,
+          failure.status,
+          { cause },
+        );
       }
       if (attempt > maxRetries) {
         this.counter.failed();

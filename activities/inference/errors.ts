@@ -83,7 +83,10 @@ export const MAX_RETRY_AFTER_MS = 300_000;
  * Parses `retry-after-ms` (milliseconds) or `Retry-After` (delta-seconds or an HTTP date) into milliseconds.
  * Returns undefined when absent or unparsable.
  */
-export function parseRetryAfter(headers: { get(name: string): string | null } | undefined, nowMs = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: { get(name: string): string | null } | undefined,
+  nowMs = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const ms = headers.get('retry-after-ms');
   if (ms !== null && ms.trim() !== '') {
@@ -115,7 +118,12 @@ const CONNECTION_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 function errorCodes(err: unknown): string[] {
   const codes: string[] = [];
@@ -131,7 +139,8 @@ function errorCodes(err: unknown): string[] {
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
-    const causeMessage = cause instanceof Error && cause.message && cause.message !== err.message ? ` (${cause.message})` : '';
+    const causeMessage =
+      cause instanceof Error && cause.message && cause.message !== err.message ? ` (${cause.message})` : '';
     return `${err.message}${causeMessage}`;
   }
   return String(err);

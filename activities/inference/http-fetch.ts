@@ -137,7 +137,9 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): NodeHtt
           chunks.push(chunk);
           received += chunk.length;
         });
-        incoming.on('error', (err) => fail(new ResponseBodyError(`response body cut short after ${received} bytes: ${err.message}`, err)));
+        incoming.on('error', (err) =>
+          fail(new ResponseBodyError(`response body cut short after ${received} bytes: ${err.message}`, err)),
+        );
         incoming.on('aborted', () => fail(new ResponseBodyError(`response body cut short after ${received} bytes`)));
         incoming.on('close', () => {
           if (!incoming.complete) fail(new ResponseBodyError(`response body cut short after ${received} bytes`));

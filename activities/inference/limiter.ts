@@ -24,7 +24,6 @@ interface Waiter {
   cancelled: boolean;
 }
 
-
 export class Limiter {
   readonly maxConcurrency: number;
   readonly requestsPerSecond: number;
@@ -71,7 +70,8 @@ export class Limiter {
    */
   async acquire(signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) throw abortReason(signal);
-    const release = this.activeCount < this.maxConcurrency && this.queued === 0 ? this.take() : await this.enqueue(signal);
+    const release =
+      this.activeCount < this.maxConcurrency && this.queued === 0 ? this.take() : await this.enqueue(signal);
     if (this.requestsPerSecond > 0) {
       try {
         await this.waitForRate(signal);

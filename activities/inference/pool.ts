@@ -30,7 +30,9 @@ export class InferencePool {
   client(endpointName: string): InferenceClient {
     let client = this.clients.get(endpointName);
     if (client) return client;
-    const endpoint = Object.hasOwn(this.config.endpoints, endpointName) ? this.config.endpoints[endpointName] : undefined;
+    const endpoint = Object.hasOwn(this.config.endpoints, endpointName)
+      ? this.config.endpoints[endpointName]
+      : undefined;
     if (!endpoint) {
       throw new Error(
         `unknown inference endpoint "${endpointName}" (configured: ${this.endpointNames().join(', ') || 'none'})`,

@@ -49,7 +49,8 @@ function codePointOffsets(text: string): Int32Array {
   for (let i = 0; i < text.length; i++) {
     cp[i] = count;
     const c = text.charCodeAt(i);
-    if (!(c >= 0xdc00 && c <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff)) count++;
+    if (!(c >= 0xdc00 && c <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff))
+      count++;
   }
   cp[text.length] = count;
   return cp;
@@ -155,7 +156,13 @@ export function alignEchoedTokens(text: string, logprobs: EchoLogprobs | null | 
 /** Checks that spans lie within the text. */
 export function validateSpans(text: string, spans: readonly Span[]): void {
   spans.forEach((span, i) => {
-    if (!Number.isInteger(span.start) || !Number.isInteger(span.end) || span.start < 0 || span.end < span.start || span.end > text.length) {
+    if (
+      !Number.isInteger(span.start) ||
+      !Number.isInteger(span.end) ||
+      span.start < 0 ||
+      span.end < span.start ||
+      span.end > text.length
+    ) {
       throw new SpanScoringError(
         `spans[${i}] = [${span.start}, ${span.end}) is not a range within the text (length ${text.length})`,
       );

@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const TEMPLATE_NAMES = ['problem-generation', 'concept-extraction', 'rationale-annotation', 'code-problem', 'math-problem', 'test-case-writer'] as const;
+export const TEMPLATE_NAMES = [
+  'problem-generation',
+  'concept-extraction',
+  'rationale-annotation',
+  'code-problem',
+  'math-problem',
+  'test-case-writer',
+] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 const cache = new Map<TemplateName, string>();

@@ -11,7 +11,8 @@ export function formatProblem(domain: Domain, problem: string): string {
     return render('math-problem', { problem: pyStrip(problem) });
   }
   // A problem that brings its own starter code gets the instruction prefix only (the published rule).
-  if (problem.includes('starter code')) return template('code-problem').split('{problem}')[0] + problem.replace(/^\s+/, '');
+  if (problem.includes('starter code'))
+    return template('code-problem').split('{problem}')[0] + problem.replace(/^\s+/, '');
   return render('code-problem', { problem: pyStrip(problem) });
 }
 

@@ -58,7 +58,8 @@ function checkerJudge(checker: string, limits: SandboxLimits): Judge {
       return await runChecker(checker, { input: test.input, expected: test.output, actual: stdout }, limits);
     } catch (err) {
       if (!(err instanceof CheckerError)) throw err;
-      if (!(await sound(test))) throw new CheckerError(`${err.message} (it does not accept the expected output either)`);
+      if (!(await sound(test)))
+        throw new CheckerError(`${err.message} (it does not accept the expected output either)`);
       return { ok: false, reason: `checker error on this output: ${err.message}` };
     }
   };
@@ -84,13 +85,20 @@ export function sandboxLimits(config: SandboxConfig): SandboxLimits {
  * The code reward of one completion: extraction, the sandbox of its language, per-test verdicts. Throws
  * InvalidEvaluationInput, CheckerError (the test data is at fault), or the sandboxes' unavailable errors.
  */
-export async function evaluateCompletion(config: SandboxConfig, input: EvaluateCodeInput, options: EvaluateOptions = {}): Promise<EvaluateCodeResult> {
+export async function evaluateCompletion(
+  config: SandboxConfig,
+  input: EvaluateCodeInput,
+  options: EvaluateOptions = {},
+): Promise<EvaluateCodeResult> {
   if (input.tests.length === 0) throw new InvalidEvaluationInput('evaluateCode: tests: at least one test is needed');
   const language = input.language ?? 'python';
-  if (language !== 'python' && language !== 'javascript') throw new InvalidEvaluationInput(`evaluateCode: language: "${String(language)}" is not python or javascript`);
-  if (input.fnName !== undefined && language !== 'python') throw new InvalidEvaluationInput('evaluateCode: fnName: call-based problems are Python only');
+  if (language !== 'python' && language !== 'javascript')
+    throw new InvalidEvaluationInput(`evaluateCode: language: "${String(language)}" is not python or javascript`);
+  if (input.fnName !== undefined && language !== 'python')
+    throw new InvalidEvaluationInput('evaluateCode: fnName: call-based problems are Python only');
   const code = input.code ?? (input.completion !== undefined ? extractCode(input.completion) : undefined);
-  if (code === undefined || code.trim() === '') return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
+  if (code === undefined || code.trim() === '')
+    return { reward: 0, passed: 0, total: input.tests.length, verdicts: [], noCode: true };
   const limits = sandboxLimits(config);
   const judge = input.checker !== undefined ? checkerJudge(input.checker, limits) : undefined;
   const common = { judge, signal: options.signal, onVerdict: options.onVerdict };
@@ -114,13 +122,18 @@ export function createSandboxActivities(config: SandboxConfig) {
       let done = 0;
       try {
         // a cancel stops scheduling tests; heartbeats carry it here and show progress
-        return await evaluateCompletion(config, input, { signal: ctx.cancellationSignal, onVerdict: () => ctx.heartbeat({ testsDone: ++done }) });
+        return await evaluateCompletion(config, input, {
+          signal: ctx.cancellationSignal,
+          onVerdict: () => ctx.heartbeat({ testsDone: ++done }),
+        });
       } catch (err) {
         if (err instanceof InvalidEvaluationInput) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
         // A worker without the sandbox must not hand out rewards: fail for good and say what to install.
-        if (isSandboxUnavailable(err)) throw ApplicationFailure.nonRetryable((err as Error).message, 'SandboxUnavailable');
+        if (isSandboxUnavailable(err))
+          throw ApplicationFailure.nonRetryable((err as Error).message, 'SandboxUnavailable');
         // A broken checker is a fault of the problem's test data, not of the program: no reward either way.
-        if (err instanceof CheckerError) throw ApplicationFailure.nonRetryable(`evaluateCode: checker: ${err.message}`, 'InvalidChecker');
+        if (err instanceof CheckerError)
+          throw ApplicationFailure.nonRetryable(`evaluateCode: checker: ${err.message}`, 'InvalidChecker');
         throw err;
       }
     },

@@ -168,7 +168,8 @@ export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what
   // POSIX semaphores and shared memory (multiprocessing's locks) need a writable /dev/shm
   args.push('--perms', '01777', '--size', String(SHM_BYTES), '--tmpfs', '/dev/shm');
   args.push('--perms', '0755', '--dir', '/box');
-  for (const [name, bytes] of Object.entries(what.roFiles ?? {})) args.push('--perms', '0444', '--ro-bind-data', dataFd(bytes), `/box/${name}`);
+  for (const [name, bytes] of Object.entries(what.roFiles ?? {}))
+    args.push('--perms', '0444', '--ro-bind-data', dataFd(bytes), `/box/${name}`);
   args.push('--perms', '01777', '--size', String(SCRATCH_BYTES), '--tmpfs', '/scratch', '--chdir', '/scratch');
   args.push('--remount-ro', '/');
   args.push('--clearenv');
@@ -215,7 +216,9 @@ export function buildCommand(bwrap: string, py: PythonInstall, uid: number, what
 export function spawnSandbox(command: SandboxCommand): ChildProcess {
   const inputs = command.fdInputs;
   const highest = Math.max(2, ...inputs.keys());
-  const stdio = Array.from({ length: highest + 1 }, (_, fd) => (fd <= 2 || inputs.has(fd) ? 'pipe' : 'ignore')) as Array<'pipe' | 'ignore'>;
+  const stdio = Array.from({ length: highest + 1 }, (_, fd) =>
+    fd <= 2 || inputs.has(fd) ? 'pipe' : 'ignore',
+  ) as Array<'pipe' | 'ignore'>;
   const child = spawn(command.cmd, command.args, { stdio });
   for (const [fd, bytes] of inputs) {
     const pipe = child.stdio[fd] as NodeJS.WritableStream | null;
@@ -240,5 +243,11 @@ export function rlimitValues(limits: SandboxLimits): { cpuSec: number; asBytes: 
 
 function prlimitArgs(limits: SandboxLimits): string[] {
   const v = rlimitValues(limits);
-  return [`--cpu=${v.cpuSec}:${v.cpuSec + 1}`, `--as=${v.asBytes}`, `--nproc=${v.nproc}`, `--fsize=${v.fsize}`, '--core=0'];
+  return [
+    `--cpu=${v.cpuSec}:${v.cpuSec + 1}`,
+    `--as=${v.asBytes}`,
+    `--nproc=${v.nproc}`,
+    `--fsize=${v.fsize}`,
+    '--core=0',
+  ];
 }

@@ -5,7 +5,8 @@ import { parsePyJson, pyEquals, showPyJson, type PyJson } from '../../domain/cor
 
 /** Python appended to the program: reads the arguments, calls the function, prints its result as JSON. */
 export function callDriver(fnName: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(fnName)) throw new Error(`fnName: not a Python identifier: ${JSON.stringify(fnName)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(fnName))
+    throw new Error(`fnName: not a Python identifier: ${JSON.stringify(fnName)}`);
   return `
 
 import json as __json, sys as __sys
@@ -40,5 +41,7 @@ export function compareCallResult(expected: string, actual: string): { ok: boole
   } catch {
     return { ok: false, reason: `result is not JSON: ${actual.slice(0, 80)}` };
   }
-  return pyEquals(want, got) ? { ok: true } : { ok: false, reason: `expected ${showPyJson(want)} got ${showPyJson(got)}` };
+  return pyEquals(want, got)
+    ? { ok: true }
+    : { ok: false, reason: `expected ${showPyJson(want)} got ${showPyJson(got)}` };
 }

@@ -21,7 +21,8 @@ let interpreterBytes = DEFAULT_INTERPRETER_BYTES;
 
 /** Records the peak memory of a trivial fresh run (the probe): the cost of a started interpreter. */
 export function recordInterpreterBaseline(peakBytes: number | undefined): void {
-  if (peakBytes !== undefined && peakBytes > 0 && peakBytes < MAX_PLAUSIBLE_INTERPRETER_BYTES) interpreterBytes = peakBytes;
+  if (peakBytes !== undefined && peakBytes > 0 && peakBytes < MAX_PLAUSIBLE_INTERPRETER_BYTES)
+    interpreterBytes = peakBytes;
 }
 
 export interface GroupLimits {

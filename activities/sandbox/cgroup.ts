@@ -89,7 +89,8 @@ let counter = 0;
 function v2Layout(own: Map<string, string>): Layout {
   const mount = fs.existsSync(path.join(ROOT, 'cgroup.controllers')) ? ROOT : path.join(ROOT, 'unified');
   const controllers = read(path.join(mount, 'cgroup.controllers')).trim().split(/\s+/);
-  for (const c of ['memory', 'pids']) if (!controllers.includes(c)) throw new Error(`cgroup v2 at ${mount} has no ${c} controller`);
+  for (const c of ['memory', 'pids'])
+    if (!controllers.includes(c)) throw new Error(`cgroup v2 at ${mount} has no ${c} controller`);
   const base = path.join(mount, own.get('') ?? '/');
   const parent = path.join(base, `${PREFIX}${process.pid}`);
   // a v2 group with processes cannot hand controllers to children ("no internal processes"): our groups live in

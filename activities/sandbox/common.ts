@@ -19,7 +19,12 @@ export function compileErrors(tests: TestCase[], message: string): RunResult {
 }
 
 /** `fn` over `items`, at most `width` at once, results in order; after `signal` aborts, nothing new starts and it rejects. */
-export async function mapPool<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+export async function mapPool<T, R>(
+  items: T[],
+  width: number,
+  fn: (item: T, i: number) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(width, items.length)) }, async () => {

@@ -127,7 +127,12 @@ export function parseDecimal(token: string): DecimalValue | undefined {
   }
   if (i !== n) return undefined;
   // the coefficient's digits, without leading and trailing zeros
-  const all = fracEnd === fracStart ? s.slice(intStart, intEnd) : intEnd === intStart ? s.slice(fracStart, fracEnd) : s.slice(intStart, intEnd) + s.slice(fracStart, fracEnd);
+  const all =
+    fracEnd === fracStart
+      ? s.slice(intStart, intEnd)
+      : intEnd === intStart
+        ? s.slice(fracStart, fracEnd)
+        : s.slice(intStart, intEnd) + s.slice(fracStart, fracEnd);
   const total = all.length;
   let lead = 0;
   while (lead < total && all.charCodeAt(lead) === 48) lead++;
@@ -208,7 +213,9 @@ export function stdioKey(output: string): string {
       for (const t of tokens) {
         const v = parseDecimal(t);
         if (!v || v.kind === 'nan') return `t${line}`;
-        values.push(v.kind === 'inf' ? (v.negative ? '-inf' : 'inf') : `${v.negative ? '-' : ''}${v.digits}e${v.exponent}`);
+        values.push(
+          v.kind === 'inf' ? (v.negative ? '-inf' : 'inf') : `${v.negative ? '-' : ''}${v.digits}e${v.exponent}`,
+        );
       }
       return tokens.length === 0 ? 't' : `d${values.join(' ')}`;
     })

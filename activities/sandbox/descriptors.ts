@@ -15,7 +15,8 @@ function keptDescriptors(): Set<number> {
   const channel = Number(process.env.NODE_CHANNEL_FD);
   if (Number.isInteger(channel)) keep.add(channel);
   const listen = Number(process.env.LISTEN_FDS);
-  if (Number(process.env.LISTEN_PID) === process.pid && Number.isInteger(listen)) for (let i = 0; i < listen; i++) keep.add(3 + i);
+  if (Number(process.env.LISTEN_PID) === process.pid && Number.isInteger(listen))
+    for (let i = 0; i < listen; i++) keep.add(3 + i);
   return keep;
 }
 

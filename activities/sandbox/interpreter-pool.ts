@@ -111,7 +111,11 @@ export class ForkServer {
     try {
       cgroup = createSandboxCgroup();
       serverScript ??= fs.readFileSync(SERVER_SCRIPT);
-      command = buildCommand(bwrap, py, uid, { roFiles: { 'fork_server.py': serverScript }, cgroup, pythonArgs: ['/box/fork_server.py'] });
+      command = buildCommand(bwrap, py, uid, {
+        roFiles: { 'fork_server.py': serverScript },
+        cgroup,
+        pythonArgs: ['/box/fork_server.py'],
+      });
     } catch (err) {
       cgroup?.remove();
       releaseUid(uid);
@@ -152,11 +156,23 @@ export class ForkServer {
   async run(input: string, limits: SandboxLimits): Promise<ForkRunResult> {
     const r = rlimitValues(limits);
     // the server counts against the uid's process limit too, so the child may have one more than a fresh run's interpreter
-    const message = { op: 'run', cpuSec: r.cpuSec, asBytes: r.asBytes, nproc: r.nproc + 1, fsize: r.fsize, wallMs: limits.wallTimeMs, errCap: STDERR_CAP };
+    const message = {
+      op: 'run',
+      cpuSec: r.cpuSec,
+      asBytes: r.asBytes,
+      nproc: r.nproc + 1,
+      fsize: r.fsize,
+      wallMs: limits.wallTimeMs,
+      errCap: STDERR_CAP,
+    };
     this.uses++;
     const before = this.cgroup?.usage();
     if (before) this.cgroup!.setLimits(forkGroupLimits(limits, before.memoryBytes));
-    const { header, payload } = await this.request({ ...message, body: Buffer.from(input, 'utf8') }, limits.wallTimeMs + WATCHDOG_MARGIN_MS, (h) => Number(h.outLen) + Number(h.errLen));
+    const { header, payload } = await this.request(
+      { ...message, body: Buffer.from(input, 'utf8') },
+      limits.wallTimeMs + WATCHDOG_MARGIN_MS,
+      (h) => Number(h.outLen) + Number(h.errLen),
+    );
     const after = before && this.cgroup!.usage();
     const outLen = Number(header.outLen);
     return {
@@ -183,11 +199,18 @@ export class ForkServer {
   }
 
   private setRef(on: boolean): void {
-    const handles = [this.child, this.child.stdout, this.child.stderr, this.child.stdin] as Array<{ ref?: () => void; unref?: () => void } | null>;
+    const handles = [this.child, this.child.stdout, this.child.stderr, this.child.stdin] as Array<{
+      ref?: () => void;
+      unref?: () => void;
+    } | null>;
     for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
   }
 
-  private request(message: ({ op: string; body: Buffer } & Header) | undefined, timeoutMs: number, payloadLength: (h: Header) => number) {
+  private request(
+    message: ({ op: string; body: Buffer } & Header) | undefined,
+    timeoutMs: number,
+    payloadLength: (h: Header) => number,
+  ) {
     if (!this.alive) return Promise.reject(new ServerLost('fork server is gone'));
     if (this.pending) return Promise.reject(new Error('ForkServer: one request at a time'));
     return new Promise<{ header: Header; payload: Buffer }>((resolve, reject) => {

@@ -187,7 +187,12 @@ async function handleCompile(req: CompileRequest): Promise<CompileReply> {
     await iso.compileScript(wrapProgram(req.code), { filename: PROGRAM_FILENAME, lineOffset: -1 });
     return { id: req.id, kind: 'compile', ok: true };
   } catch (e) {
-    return { id: req.id, kind: 'compile', ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+    return {
+      id: req.id,
+      kind: 'compile',
+      ok: false,
+      error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+    };
   } finally {
     if (!iso.isDisposed) iso.dispose();
   }
@@ -241,13 +246,26 @@ async function handleRun(req: RunRequest): Promise<RunReply> {
     })) as ivm.Reference<{ start: unknown; step: unknown; finish: unknown }>;
     const start = (await ctl.get('start', { reference: true })) as ivm.Reference<(fn: unknown) => void>;
     const step = (await ctl.get('step', { reference: true })) as ivm.Reference<() => boolean>;
-    const finish = (await ctl.get('finish', { reference: true })) as ivm.Reference<() => { exitCode: number; error: string | null }>;
+    const finish = (await ctl.get('finish', { reference: true })) as ivm.Reference<
+      () => { exitCode: number; error: string | null }
+    >;
     let script: ivm.Script;
     try {
       script = await iso.compileScript(wrapProgram(req.code), { filename: PROGRAM_FILENAME, lineOffset: -1 });
     } catch (e) {
       const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      return { id: req.id, kind: 'run', exitCode: 1, stdout: '', stderr: text, timedOut: false, memoryExceeded: false, outputLimit: false, timeMs: performance.now() - t0, error: text };
+      return {
+        id: req.id,
+        kind: 'run',
+        exitCode: 1,
+        stdout: '',
+        stderr: text,
+        timedOut: false,
+        memoryExceeded: false,
+        outputLimit: false,
+        timeMs: performance.now() - t0,
+        error: text,
+      };
     }
     const programFn = (await script.run(ctx, { reference: true, timeout: within(left) })) as ivm.Reference<unknown>;
     await start.apply(undefined, [programFn.derefInto()], { timeout: within(left) });
@@ -300,7 +318,8 @@ async function handleCheck(req: CheckRequest): Promise<CheckReply> {
   const broken = (error: string): CheckReply => ({ id: req.id, kind: 'check', error });
   const failure = async (e: unknown, what: string): Promise<CheckReply> => {
     const msg = message(e);
-    if (/memory limit/i.test(msg) || MEMORY_ERROR_RE.test(msg)) return broken(`checker ran out of memory while ${what}`);
+    if (/memory limit/i.test(msg) || MEMORY_ERROR_RE.test(msg))
+      return broken(`checker ran out of memory while ${what}`);
     if (e instanceof BudgetSpent || /timed out/i.test(msg)) {
       if (!iso.isDisposed && (await nearHeapLimit(iso))) return broken(`checker ran out of memory while ${what}`);
       return broken(`checker timed out while ${what}`);
@@ -324,7 +343,10 @@ async function handleCheck(req: CheckRequest): Promise<CheckReply> {
     }
     let r: unknown;
     try {
-      r = await ctx.evalClosure(CHECK_HARNESS, [req.input, req.expected, req.actual], { result: { copy: true }, timeout: within(left) });
+      r = await ctx.evalClosure(CHECK_HARNESS, [req.input, req.expected, req.actual], {
+        result: { copy: true },
+        timeout: within(left),
+      });
     } catch (e) {
       return await failure(e, 'checking');
     }
@@ -350,10 +372,14 @@ async function handle(req: HostRequest): Promise<HostReply> {
       case 'check':
         return await handleCheck(req);
       default:
-        return { id: (req as { id: number }).id, kind: 'fail', error: `unknown request kind ${(req as { kind: string }).kind}` };
+        return {
+          id: (req as { id: number }).id,
+          kind: 'fail',
+          error: `unknown request kind ${(req as { kind: string }).kind}`,
+        };
     }
   } catch (e) {
-    return { id: req.id, kind: 'fail', error: e instanceof Error ? e.stack ?? e.message : String(e) };
+    return { id: req.id, kind: 'fail', error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
 }
 

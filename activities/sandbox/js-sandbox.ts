@@ -53,7 +53,14 @@ import * as path from 'node:path';
 import { compareStdio } from './compare';
 import { compileErrors, excerpt, mapPool } from './common';
 import type { CheckReply, HostReply, HostRequest, ReadyMessage, RunReply } from './js-host';
-import { DEFAULT_LIMITS, type Judge, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
+import {
+  DEFAULT_LIMITS,
+  type Judge,
+  type RunResult,
+  type SandboxLimits,
+  type TestCase,
+  type TestVerdict,
+} from './types';
 
 export type { Verdict, SandboxLimits, TestCase, TestVerdict, RunResult } from './types';
 export { DEFAULT_LIMITS } from './types';
@@ -80,12 +87,16 @@ const RSS_POLL_MS = 50;
 const HOST_LOG_CAP = 16 * 1024;
 /** A host serves this many requests, then is replaced (bounds slow leaks of a long-lived process). */
 const RETIRE_AFTER = 2000;
-const OOM_RE = /out of memory|is_heap_oom|Last few GCs|bad_alloc|allocation failed|invalid size error|CALL_AND_RETRY_LAST|Heap statistics/i;
+const OOM_RE =
+  /out of memory|is_heap_oom|Last few GCs|bad_alloc|allocation failed|invalid size error|CALL_AND_RETRY_LAST|Heap statistics/i;
 
 function hostEntry(): { file: string; execArgv: string[] } {
   const js = path.join(__dirname, 'js-host.js');
   if (__filename.endsWith('.js') && existsSync(js)) return { file: js, execArgv: ['--no-node-snapshot'] };
-  return { file: path.join(__dirname, 'js-host.ts'), execArgv: ['--no-node-snapshot', '--require', require.resolve('tsx/cjs')] };
+  return {
+    file: path.join(__dirname, 'js-host.ts'),
+    execArgv: ['--no-node-snapshot', '--require', require.resolve('tsx/cjs')],
+  };
 }
 
 /** Only what Node needs; nothing of the worker's environment (API keys, tokens) reaches the host. */
@@ -144,7 +155,11 @@ class Host {
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.kill();
-        reject(new JsSandboxUnavailableError(`JavaScript sandbox host did not start within ${STARTUP_TIMEOUT_MS} ms: ${this.log.slice(-2000)}`));
+        reject(
+          new JsSandboxUnavailableError(
+            `JavaScript sandbox host did not start within ${STARTUP_TIMEOUT_MS} ms: ${this.log.slice(-2000)}`,
+          ),
+        );
       }, STARTUP_TIMEOUT_MS);
       const onMessage = (m: ReadyMessage) => {
         if (m?.kind !== 'ready') return;
@@ -155,7 +170,11 @@ class Host {
       this.child.on('message', onMessage);
       this.child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new JsSandboxUnavailableError(`JavaScript sandbox host exited during startup (code ${code}, signal ${signal}): ${this.log.slice(-2000)}`));
+        reject(
+          new JsSandboxUnavailableError(
+            `JavaScript sandbox host exited during startup (code ${code}, signal ${signal}): ${this.log.slice(-2000)}`,
+          ),
+        );
       });
     });
     this.ready.catch(() => undefined);
@@ -223,7 +242,8 @@ class Host {
 
   /** One request; the watchdog and the RSS guard SIGKILL the host when it overruns. */
   request(msg: HostMessage, limits: SandboxLimits): Promise<Outcome> {
-    if (this.dead) return Promise.resolve({ kind: 'crash', ms: 0, code: null, signal: null, log: 'host already dead', oom: false });
+    if (this.dead)
+      return Promise.resolve({ kind: 'crash', ms: 0, code: null, signal: null, log: 'host already dead', oom: false });
     this.served++;
     this.logAtRequest = this.logTotal;
     const started = performance.now();
@@ -254,7 +274,8 @@ class Host {
         if (poll) clearInterval(poll);
         this.child.channel?.unref();
         const ms = performance.now() - started;
-        if (o.kind === 'crash' && rssKill !== undefined) resolve({ kind: 'rss', ms, rssMb: Math.round(rssKill / 2 ** 20) });
+        if (o.kind === 'crash' && rssKill !== undefined)
+          resolve({ kind: 'rss', ms, rssMb: Math.round(rssKill / 2 ** 20) });
         else if (o.kind === 'crash' && watchdogKill) resolve({ kind: 'watchdog', ms });
         else resolve({ ...o, ms });
       };
@@ -351,7 +372,12 @@ export function jsSandboxHostPids(): number[] {
 
 function crashDetail(o: Extract<Outcome, { kind: 'crash' }>): string {
   const how = o.signal ? `signal ${o.signal}` : `exit code ${o.code}`;
-  const lastLine = o.log.trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
+  const lastLine =
+    o.log
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-1)[0] ?? '';
   return `sandbox host crashed: ${how}${lastLine ? `: ${lastLine.slice(0, 300)}` : ''}`;
 }
 
@@ -384,7 +410,6 @@ async function classifyRun(r: RunReply, test: TestCase, judge?: Judge): Promise<
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
 
-
 function widthOf(limits: SandboxLimits): number {
   return Math.max(1, Math.floor(limits.parallelism ?? os.availableParallelism()));
 }
@@ -399,10 +424,16 @@ export interface JsRunOptions {
   onVerdict?: (index: number, verdict: TestVerdict) => void;
 }
 
-export async function runJavaScript(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, options: JsRunOptions = {}): Promise<RunResult> {
+export async function runJavaScript(
+  code: string,
+  tests: TestCase[],
+  limits: SandboxLimits = DEFAULT_LIMITS,
+  options: JsRunOptions = {},
+): Promise<RunResult> {
   const width = widthOf(limits);
   const compiled = await withHost(width, (h) => h.request({ kind: 'compile', code, limits }, limits));
-  if (compiled.kind === 'reply' && compiled.reply.kind === 'compile' && !compiled.reply.ok) return compileErrors(tests, compiled.reply.error ?? 'SyntaxError');
+  if (compiled.kind === 'reply' && compiled.reply.kind === 'compile' && !compiled.reply.ok)
+    return compileErrors(tests, compiled.reply.error ?? 'SyntaxError');
   // Anything else (the compile step crashed or overran): the runs below classify the problem per test.
   const runTest = async (test: TestCase): Promise<TestVerdict> => {
     // the host is given back before judging: a custom checker needs a host of its own
@@ -435,11 +466,19 @@ export async function runChecker(
   limits: SandboxLimits = DEFAULT_LIMITS,
 ): Promise<{ ok: boolean; reason?: string }> {
   const o = await withHost(widthOf(limits), (h) =>
-    h.request({ kind: 'check', checker, input: test.input, expected: test.expected, actual: test.actual, limits }, limits),
+    h.request(
+      { kind: 'check', checker, input: test.input, expected: test.expected, actual: test.actual, limits },
+      limits,
+    ),
   );
   if (o.kind !== 'reply') {
     const v = failureVerdict(o);
-    const what = v.verdict === 'time_limit' ? 'checker exceeded the wall-clock limit' : v.verdict === 'memory_limit' ? 'checker ran out of memory' : `checker crashed the sandbox host (${v.detail})`;
+    const what =
+      v.verdict === 'time_limit'
+        ? 'checker exceeded the wall-clock limit'
+        : v.verdict === 'memory_limit'
+          ? 'checker ran out of memory'
+          : `checker crashed the sandbox host (${v.detail})`;
     throw new CheckerError(what);
   }
   const r = o.reply;

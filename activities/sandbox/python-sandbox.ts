@@ -20,7 +20,14 @@ import { callDriver, compareCallResult } from './call-based';
 import { compareStdio } from './compare';
 import { compileErrors, excerpt, mapPool } from './common';
 import { interpreterPool, ServerLost, STDERR_CAP, type ForkRunResult } from './interpreter-pool';
-import { DEFAULT_LIMITS, type Judge, type RunResult, type SandboxLimits, type TestCase, type TestVerdict } from './types';
+import {
+  DEFAULT_LIMITS,
+  type Judge,
+  type RunResult,
+  type SandboxLimits,
+  type TestCase,
+  type TestVerdict,
+} from './types';
 
 export type { Verdict, SandboxLimits, TestCase, TestVerdict, RunResult } from './types';
 export { DEFAULT_LIMITS } from './types';
@@ -167,7 +174,8 @@ async function runOnce(
         });
       });
     });
-    if (cgroup && raw.code === JOIN_FAILED_EXIT && raw.stderr.includes(JOIN_FAILED)) throw new CgroupJoinError(raw.stderr.trim());
+    if (cgroup && raw.code === JOIN_FAILED_EXIT && raw.stderr.includes(JOIN_FAILED))
+      throw new CgroupJoinError(raw.stderr.trim());
     if (cgroup) {
       const used = cgroup.usage();
       raw.cpuMs = used.cpuMs;
@@ -186,22 +194,39 @@ const SIGXCPU_EXIT = 128 + 24;
 const SIGKILL_EXIT = 128 + 9;
 
 async function classify(raw: RawRun, test: TestCase, limits: SandboxLimits, options: RunOptions): Promise<TestVerdict> {
-  const base = { timeMs: Math.round(raw.timeMs), ...(raw.cpuMs !== undefined ? { cpuMs: Math.round(raw.cpuMs) } : {}), stderr: excerpt(raw.stderr) };
+  const base = {
+    timeMs: Math.round(raw.timeMs),
+    ...(raw.cpuMs !== undefined ? { cpuMs: Math.round(raw.cpuMs) } : {}),
+    stderr: excerpt(raw.stderr),
+  };
   if (raw.spawnError) return { ...base, verdict: 'runtime_error', detail: `spawn failed: ${raw.spawnError}` };
   if (raw.outputLimit) return { ...base, verdict: 'runtime_error', detail: 'output limit' };
   if (raw.wallTimeout) return { ...base, verdict: 'time_limit', detail: 'wall-clock limit' };
   if (raw.oomKilled) return { ...base, verdict: 'memory_limit', detail: 'memory limit (all processes of the test)' };
   if (raw.code !== 0 && MEMORY_RE.test(raw.stderr)) return { ...base, verdict: 'memory_limit', detail: 'memory limit' };
   if (raw.code === SIGXCPU_EXIT || raw.code === SIGKILL_EXIT) {
-    return { ...base, verdict: 'time_limit', detail: raw.code === SIGXCPU_EXIT ? 'CPU limit (SIGXCPU)' : 'killed (SIGKILL)' };
+    return {
+      ...base,
+      verdict: 'time_limit',
+      detail: raw.code === SIGXCPU_EXIT ? 'CPU limit (SIGXCPU)' : 'killed (SIGKILL)',
+    };
   }
   // measured CPU time decides even when the program caught SIGXCPU, split its work over processes, or stayed
   // under the whole seconds of RLIMIT_CPU
   if (raw.cpuMs !== undefined && raw.cpuMs > limits.cpuTimeMs) {
-    return { ...base, verdict: 'time_limit', detail: `CPU limit (${Math.round(raw.cpuMs)} ms > ${limits.cpuTimeMs} ms)` };
+    return {
+      ...base,
+      verdict: 'time_limit',
+      detail: `CPU limit (${Math.round(raw.cpuMs)} ms > ${limits.cpuTimeMs} ms)`,
+    };
   }
   if (raw.code !== 0) {
-    const detail = raw.code === null ? `signal ${raw.signal}` : raw.code > 128 ? `signal ${raw.code - 128}` : `exit code ${raw.code}`;
+    const detail =
+      raw.code === null
+        ? `signal ${raw.signal}`
+        : raw.code > 128
+          ? `signal ${raw.code - 128}`
+          : `exit code ${raw.code}`;
     return { ...base, verdict: 'runtime_error', detail };
   }
   const cmp = options.judge
@@ -211,7 +236,6 @@ async function classify(raw: RawRun, test: TestCase, limits: SandboxLimits, opti
       : compareCallResult(test.output, raw.stdout);
   return cmp.ok ? { ...base, verdict: 'pass' } : { ...base, verdict: 'wrong_answer', detail: cmp.reason };
 }
-
 
 function forkedRaw(r: ForkRunResult, limits: SandboxLimits): RawRun {
   return {
@@ -227,16 +251,27 @@ function forkedRaw(r: ForkRunResult, limits: SandboxLimits): RawRun {
   };
 }
 
-
 /** Fresh mode: a compile check, then a new sandbox per test. */
-async function runFresh(program: string, tests: TestCase[], limits: SandboxLimits, options: RunOptions, width: number): Promise<RunResult> {
+async function runFresh(
+  program: string,
+  tests: TestCase[],
+  limits: SandboxLimits,
+  options: RunOptions,
+  width: number,
+): Promise<RunResult> {
   const check = await runOnce(program, ['-c', COMPILE_CHECK], '', { ...limits, maxOutputBytes: 65536 });
   if (check.code === 3) return compileErrors(tests, check.stderr);
   const verdicts = await mapPool(tests, width, (t, i) => runFreshTest(program, t, i, limits, options), options.signal);
   return { verdicts };
 }
 
-async function runFreshTest(program: string, test: TestCase, index: number, limits: SandboxLimits, options: RunOptions): Promise<TestVerdict> {
+async function runFreshTest(
+  program: string,
+  test: TestCase,
+  index: number,
+  limits: SandboxLimits,
+  options: RunOptions,
+): Promise<TestVerdict> {
   const verdict = await classify(await runOnce(program, ['-c', PRELUDE], test.input, limits), test, limits, options);
   options.onVerdict?.(index, verdict);
   return verdict;
@@ -247,7 +282,13 @@ async function runFreshTest(program: string, test: TestCase, index: number, limi
  * taking tests until none are left. A lost server ends fork mode for this program: the test it was running and
  * the tests nobody took yet run in fresh sandboxes.
  */
-async function runForked(program: string, tests: TestCase[], limits: SandboxLimits, options: RunOptions, width: number): Promise<RunResult> {
+async function runForked(
+  program: string,
+  tests: TestCase[],
+  limits: SandboxLimits,
+  options: RunOptions,
+  width: number,
+): Promise<RunResult> {
   const { signal } = options;
   const pool = interpreterPool(width);
   const verdicts = new Array<TestVerdict | undefined>(tests.length);
@@ -303,7 +344,12 @@ async function runForked(program: string, tests: TestCase[], limits: SandboxLimi
  * Runs `code` on every test in the sandbox (see bwrap.ts for the guarantees). Stdin → stdout by default; with
  * `fnName`, LiveCodeBench's call-based mode (see call-based.ts).
  */
-export async function runPython(code: string, tests: TestCase[], limits: SandboxLimits = DEFAULT_LIMITS, options: RunOptions = {}): Promise<RunResult> {
+export async function runPython(
+  code: string,
+  tests: TestCase[],
+  limits: SandboxLimits = DEFAULT_LIMITS,
+  options: RunOptions = {},
+): Promise<RunResult> {
   if (!(await sandboxAvailable())) {
     throw new SandboxUnavailableError(
       `bubblewrap sandbox is not usable${findBwrap() ? ` (${lastProbeError ?? 'probe failed'})` : ''}: install Debian package bubblewrap`,
@@ -312,7 +358,9 @@ export async function runPython(code: string, tests: TestCase[], limits: Sandbox
   const { fnName, mode = 'fork' } = options;
   const program = fnName === undefined ? code : code + callDriver(fnName);
   const width = limits.parallelism ?? os.availableParallelism();
-  return mode === 'fresh' ? runFresh(program, tests, limits, options, width) : runForked(program, tests, limits, options, width);
+  return mode === 'fresh'
+    ? runFresh(program, tests, limits, options, width)
+    : runForked(program, tests, limits, options, width);
 }
 
 let availablePromise: Promise<boolean> | undefined;

@@ -45,7 +45,8 @@ const OFFSET_ARCH = 4;
 const argLow = (n: number) => 16 + 8 * n;
 
 /** CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME */
-const CLONE_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x00000080;
+const CLONE_NAMESPACE_FLAGS =
+  0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x00000080;
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -60,7 +61,15 @@ const X86_64 = {
   socket: 41,
   socketpair: 53,
   /** allowed only when argument 0 (a pid) is 0, i.e. the caller */
-  selfOnly: { prlimit64: 302, sched_setparam: 142, sched_setscheduler: 144, sched_setaffinity: 203, sched_setattr: 314, migrate_pages: 256, move_pages: 279 },
+  selfOnly: {
+    prlimit64: 302,
+    sched_setparam: 142,
+    sched_setscheduler: 144,
+    sched_setaffinity: 203,
+    sched_setattr: 314,
+    migrate_pages: 256,
+    move_pages: 279,
+  },
   /** (which, who, ...): allowed only for which = `kind` and who = 0 */
   selfOnlyByKind: { setpriority: { nr: 141, kind: PRIO_PROCESS }, ioprio_set: { nr: 251, kind: IOPRIO_WHO_PROCESS } },
   unsupported: {
@@ -199,7 +208,8 @@ let cached: Buffer | undefined;
 /** The filter as the bytes `bwrap --seccomp` reads, or undefined where it is not built (not x86-64). */
 export function seccompFilter(): Buffer | undefined {
   if (process.arch !== 'x64') return undefined;
-  const to = (nrs: Record<string, number>, label: Label): Insn[] => Object.values(nrs).map((nr) => ({ code: JEQ_K, k: nr, jt: label }));
+  const to = (nrs: Record<string, number>, label: Label): Insn[] =>
+    Object.values(nrs).map((nr) => ({ code: JEQ_K, k: nr, jt: label }));
   cached ??= assemble([
     { code: LD_W_ABS, k: OFFSET_ARCH },
     { code: JEQ_K, k: AUDIT_ARCH_X86_64, jf: 'kill' },
@@ -210,7 +220,11 @@ export function seccompFilter(): Buffer | undefined {
     { code: JEQ_K, k: X86_64.socket, jt: 'familyCheck' },
     { code: JEQ_K, k: X86_64.socketpair, jt: 'familyCheck' },
     ...to(X86_64.selfOnly, 'selfCheck'),
-    ...Object.entries(X86_64.selfOnlyByKind).map(([name, { nr }]): Insn => ({ code: JEQ_K, k: nr, jt: `${name}Check` })),
+    ...Object.entries(X86_64.selfOnlyByKind).map(([name, { nr }]): Insn => ({
+      code: JEQ_K,
+      k: nr,
+      jt: `${name}Check`,
+    })),
     ...to(X86_64.unsupported, 'enosys'),
     ...to(X86_64.denied, 'deny'),
     { code: RET_K, k: SECCOMP_RET_ALLOW },

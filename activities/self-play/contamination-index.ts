@@ -22,15 +22,23 @@ async function load(files: readonly string[], n: number): Promise<ContaminationI
     try {
       for await (const r of readRecords(file)) {
         const where = `${path.basename(file)}:${r.line}`;
-        if (!r.ok) throw ApplicationFailure.nonRetryable(`contamination: ${file}:${r.line}: ${r.reason}`, 'InvalidInput');
+        if (!r.ok)
+          throw ApplicationFailure.nonRetryable(`contamination: ${file}:${r.line}: ${r.reason}`, 'InvalidInput');
         const record = r.value as Record<string, unknown>;
         const field = TEXT_FIELDS.find((f) => typeof record[f] === 'string');
-        if (!field) throw ApplicationFailure.nonRetryable(`contamination: ${file}:${r.line}: no ${TEXT_FIELDS.join(' / ')} field with the problem text`, 'InvalidInput');
+        if (!field)
+          throw ApplicationFailure.nonRetryable(
+            `contamination: ${file}:${r.line}: no ${TEXT_FIELDS.join(' / ')} field with the problem text`,
+            'InvalidInput',
+          );
         texts.push({ where, text: record[field] as string });
       }
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
-      throw ApplicationFailure.nonRetryable(`contamination: cannot read benchmark file ${file}: ${(err as Error).message}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `contamination: cannot read benchmark file ${file}: ${(err as Error).message}`,
+        'InvalidInput',
+      );
     }
   }
   return buildContaminationIndex(texts, n);
@@ -57,11 +65,20 @@ async function referenceTexts(reference: ReferenceCorpus): Promise<string[]> {
         if (t !== undefined) out.push(t);
       }
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(`contamination: cannot read reference file ${file}: ${(err as Error).message}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `contamination: cannot read reference file ${file}: ${(err as Error).message}`,
+        'InvalidInput',
+      );
     }
   };
   for (const file of reference.corpusFiles) {
-    await read(file, (r) => (typeof r.problem === 'string' ? r.problem : typeof r.prompt === 'string' ? problemOfPrompt(r.prompt, wrappers) : undefined));
+    await read(file, (r) =>
+      typeof r.problem === 'string'
+        ? r.problem
+        : typeof r.prompt === 'string'
+          ? problemOfPrompt(r.prompt, wrappers)
+          : undefined,
+    );
   }
   for (const file of reference.referenceFiles) {
     await read(file, (r) => {
@@ -82,10 +99,19 @@ function cached(key: string, build: () => Promise<ContaminationIndex>): Promise<
   return index;
 }
 
-export function contaminationIndex(files: readonly string[], n: number, reference?: ReferenceCorpus): Promise<ContaminationIndex> {
+export function contaminationIndex(
+  files: readonly string[],
+  n: number,
+  reference?: ReferenceCorpus,
+): Promise<ContaminationIndex> {
   const base = JSON.stringify([files.map((f) => path.resolve(f)), n]);
   const index = cached(base, () => load(files, n));
   if (!reference || reference.corpusFiles.length + reference.referenceFiles.length === 0) return index;
-  const key = JSON.stringify([base, reference.corpusFiles.map((f) => path.resolve(f)), reference.referenceFiles.map((f) => path.resolve(f)), reference.minPrompts]);
+  const key = JSON.stringify([
+    base,
+    reference.corpusFiles.map((f) => path.resolve(f)),
+    reference.referenceFiles.map((f) => path.resolve(f)),
+    reference.minPrompts,
+  ]);
   return cached(key, async () => withStockPhrasing(await index, await referenceTexts(reference), reference.minPrompts));
 }

@@ -38,57 +38,84 @@ export function majorityOutput(outputs: readonly string[], of: number): string |
     if (g) g.size++;
     else groups.set(key, { output: out, size: 1 });
   }
-  const best = [...groups.values()].reduce<{ output: string; size: number } | null>((a, g) => (a === null || g.size > a.size ? g : a), null);
+  const best = [...groups.values()].reduce<{ output: string; size: number } | null>(
+    (a, g) => (a === null || g.size > a.size ? g : a),
+    null,
+  );
   return best !== null && best.size * 2 > of ? best.output : null;
 }
 
 export const crossCheckTests = implement(CrossCheckTestsOperation, {
   needs: ['pool', 'sandbox'],
   async run(item, params, ctx, { pool, sandbox }) {
-      const c = params.crossCheck;
-      const tests = item.tests as TestCaseRecord[] | undefined;
-      if (c.solutions === 0 || item.domain !== 'code' || item.testOrigin !== 'written' || !Array.isArray(tests) || typeof item.prompt !== 'string') return { rows: [item] };
-      const solutions = await chatSamples(pool, c, item.prompt, seedsFor(params.seed, `${String(item.id)}\u0000cross-check`, c.solutions), c, ctx.signal);
-      const programs = solutions.map((s) => extractCode(s.text)).filter((p): p is string => p !== undefined && p.trim() !== '');
-      // outputs[t] = what the programs that ran test t to a clean exit printed
-      const outputs: string[][] = tests.map(() => []);
-      const index = new Map(tests.map((t, i) => [t, i]));
-      for (const code of programs) {
-        try {
-          await runPython(code, tests, sandboxLimits(sandbox), {
-            mode: sandbox.mode,
-            signal: ctx.signal,
-            judge: async (test, stdout) => {
-              outputs[index.get(test)!]!.push(stdout);
-              return compareStdio(test.output, stdout);
-            },
-          });
-        } catch (err) {
-          if (isSandboxUnavailable(err)) throw new RetryLaterError((err as Error).message);
-          throw err;
-        }
+    const c = params.crossCheck;
+    const tests = item.tests as TestCaseRecord[] | undefined;
+    if (
+      c.solutions === 0 ||
+      item.domain !== 'code' ||
+      item.testOrigin !== 'written' ||
+      !Array.isArray(tests) ||
+      typeof item.prompt !== 'string'
+    )
+      return { rows: [item] };
+    const solutions = await chatSamples(
+      pool,
+      c,
+      item.prompt,
+      seedsFor(params.seed, `${String(item.id)}\u0000cross-check`, c.solutions),
+      c,
+      ctx.signal,
+    );
+    const programs = solutions
+      .map((s) => extractCode(s.text))
+      .filter((p): p is string => p !== undefined && p.trim() !== '');
+    // outputs[t] = what the programs that ran test t to a clean exit printed
+    const outputs: string[][] = tests.map(() => []);
+    const index = new Map(tests.map((t, i) => [t, i]));
+    for (const code of programs) {
+      try {
+        await runPython(code, tests, sandboxLimits(sandbox), {
+          mode: sandbox.mode,
+          signal: ctx.signal,
+          judge: async (test, stdout) => {
+            outputs[index.get(test)!]!.push(stdout);
+            return compareStdio(test.output, stdout);
+          },
+        });
+      } catch (err) {
+        if (isSandboxUnavailable(err)) throw new RetryLaterError((err as Error).message);
+        throw err;
       }
-      const check: TestCheck = { solutions: c.solutions, programs: programs.length, agree: [], disagree: [], undecided: [], majority: {}, dropped: 0 };
-      tests.forEach((t, i) => {
-        const majority = majorityOutput(outputs[i]!, c.solutions);
-        if (majority === null) check.undecided.push(i);
-        else if (compareStdio(t.output, majority).ok) check.agree.push(i);
-        else {
-          check.disagree.push(i);
-          check.majority[i] = majority;
-        }
-      });
-      if (c.action === 'drop' && check.disagree.length > 0) {
-        const kept = tests.filter((_, i) => !check.disagree.includes(i));
-        check.dropped = check.disagree.length;
-        if (kept.length < params.minTests) {
-          return {
-            reject: `too-few-tests: ${kept.length} tests left after dropping ${check.dropped} that the majority of ${c.solutions} solutions disagrees with, ${params.minTests} needed`,
-            detail: { rule: 'too-few-tests', check },
-          };
-        }
-        return { rows: [{ ...item, tests: kept, testCheck: check }] };
+    }
+    const check: TestCheck = {
+      solutions: c.solutions,
+      programs: programs.length,
+      agree: [],
+      disagree: [],
+      undecided: [],
+      majority: {},
+      dropped: 0,
+    };
+    tests.forEach((t, i) => {
+      const majority = majorityOutput(outputs[i]!, c.solutions);
+      if (majority === null) check.undecided.push(i);
+      else if (compareStdio(t.output, majority).ok) check.agree.push(i);
+      else {
+        check.disagree.push(i);
+        check.majority[i] = majority;
       }
-      return { rows: [{ ...item, testCheck: check }] };
+    });
+    if (c.action === 'drop' && check.disagree.length > 0) {
+      const kept = tests.filter((_, i) => !check.disagree.includes(i));
+      check.dropped = check.disagree.length;
+      if (kept.length < params.minTests) {
+        return {
+          reject: `too-few-tests: ${kept.length} tests left after dropping ${check.dropped} that the majority of ${c.solutions} solutions disagrees with, ${params.minTests} needed`,
+          detail: { rule: 'too-few-tests', check },
+        };
+      }
+      return { rows: [{ ...item, tests: kept, testCheck: check }] };
+    }
+    return { rows: [{ ...item, testCheck: check }] };
   },
 });

@@ -78,7 +78,15 @@ export interface RoundReport {
   addsUp: boolean;
   /** passes[n] = prompts with n passing rollouts (n = 0..k) */
   passCountHistogram: number[];
-  rollouts: { total: number; pass: number; fail: number; undecided: number; unscored: number; valid: number; invalid: Partial<Record<RolloutProblem, number>> };
+  rollouts: {
+    total: number;
+    pass: number;
+    fail: number;
+    undecided: number;
+    unscored: number;
+    valid: number;
+    invalid: Partial<Record<RolloutProblem, number>>;
+  };
   pairs: number;
   bySource: Record<string, { prompts: number; kept: number; pairs: number }>;
   difficulty: { maxPassRate: number; keepBoundary: boolean };
@@ -93,18 +101,37 @@ export interface RewardSummary {
     withWrittenTests: number;
     tests: number;
     /** written tests checked against policy solutions (crossCheckTests) */
-    crossCheck: { problems: number; tests: number; agree: number; disagree: number; undecided: number; dropped: number };
+    crossCheck: {
+      problems: number;
+      tests: number;
+      agree: number;
+      disagree: number;
+      undecided: number;
+      dropped: number;
+    };
   };
   math: { problems: number; referenceAnswers: number; majorityAnswers: number };
 }
 
 export async function summariseRewards(rows: AsyncIterable<unknown>): Promise<RewardSummary> {
   const s: RewardSummary = {
-    code: { problems: 0, withGivenTests: 0, withWrittenTests: 0, tests: 0, crossCheck: { problems: 0, tests: 0, agree: 0, disagree: 0, undecided: 0, dropped: 0 } },
+    code: {
+      problems: 0,
+      withGivenTests: 0,
+      withWrittenTests: 0,
+      tests: 0,
+      crossCheck: { problems: 0, tests: 0, agree: 0, disagree: 0, undecided: 0, dropped: 0 },
+    },
     math: { problems: 0, referenceAnswers: 0, majorityAnswers: 0 },
   };
   for await (const raw of rows) {
-    const row = raw as { domain?: string; tests?: unknown[]; testOrigin?: string; answerOrigin?: string; testCheck?: { agree: number[]; disagree: number[]; undecided: number[]; dropped: number } };
+    const row = raw as {
+      domain?: string;
+      tests?: unknown[];
+      testOrigin?: string;
+      answerOrigin?: string;
+      testCheck?: { agree: number[]; disagree: number[]; undecided: number[]; dropped: number };
+    };
     if (row.domain === 'code') {
       s.code.problems++;
       if (row.testOrigin === 'given') s.code.withGivenTests++;
@@ -185,7 +212,15 @@ export function createSelfPlayActivities(store: DatasetStore) {
           }
         }
         const histogram = new Array<number>(input.k + 1).fill(0);
-        const rollouts: RoundReport['rollouts'] = { total: 0, pass: 0, fail: 0, undecided: 0, unscored: input.unscoredRollouts, valid: 0, invalid: {} };
+        const rollouts: RoundReport['rollouts'] = {
+          total: 0,
+          pass: 0,
+          fail: 0,
+          undecided: 0,
+          unscored: input.unscoredRollouts,
+          valid: 0,
+          invalid: {},
+        };
         let kept = 0;
         let groups = 0;
         let pairCount = 0;
@@ -246,9 +281,20 @@ export function createSelfPlayActivities(store: DatasetStore) {
             const rs = shuffle(rj, random);
             const n = Math.min(input.maxPairsPerPrompt, cs.length, rs.length);
             for (let i = 0; i < n; i++) {
-              const line = JSON.stringify({ source: first.source, prompt: chatFormattedPrompt(first.prompt), chosen: `\n${cs[i]}`, rejected: `\n${rs[i]}` }) + '\n';
+              const line =
+                JSON.stringify({
+                  source: first.source,
+                  prompt: chatFormattedPrompt(first.prompt),
+                  chosen: `\n${cs[i]}`,
+                  rejected: `\n${rs[i]}`,
+                }) + '\n';
               const id = `${first.itemId}\u0000${i}`;
-              index.push({ key: deriveSeed(input.seed, `${id}\u0000order`, input.round), id, offset, length: Buffer.byteLength(line) });
+              index.push({
+                key: deriveSeed(input.seed, `${id}\u0000order`, input.round),
+                id,
+                offset,
+                length: Buffer.byteLength(line),
+              });
               appender.append(line.slice(0, -1));
               offset += Buffer.byteLength(line);
               pairCount++;
@@ -271,11 +317,15 @@ export function createSelfPlayActivities(store: DatasetStore) {
               beat({ phase: 'order', written: written++, of: index.length });
               const buf = Buffer.allocUnsafe(e.length);
               const { bytesRead } = await fh.read(buf, 0, e.length, e.offset);
-              if (bytesRead !== e.length) throw new Error(`${scratch}: short read at ${e.offset} (${bytesRead} of ${e.length} bytes)`);
+              if (bytesRead !== e.length)
+                throw new Error(`${scratch}: short read at ${e.offset} (${bytesRead} of ${e.length} bytes)`);
               yield JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
             }
           }
-          pairs = await writeDataset(store, input.output, ordered(), { shardSize: input.shardSize, producedBy: { stage: 'buildSelfPlayPairs', round: input.round, seed: input.seed, input: input.scored } });
+          pairs = await writeDataset(store, input.output, ordered(), {
+            shardSize: input.shardSize,
+            producedBy: { stage: 'buildSelfPlayPairs', round: input.round, seed: input.seed, input: input.scored },
+          });
         } finally {
           await fh.close();
           await fsp.rm(scratch, { force: true });
@@ -302,7 +352,14 @@ export function createSelfPlayActivities(store: DatasetStore) {
         return {
           pairs,
           report: store.relative(reportFile),
-          summary: { prompts: report.prompts, kept, dropped, addsUp: report.addsUp, pairs: pairCount, passCountHistogram: histogram },
+          summary: {
+            prompts: report.prompts,
+            kept,
+            dropped,
+            addsUp: report.addsUp,
+            pairs: pairCount,
+            passCountHistogram: histogram,
+          },
         };
       });
     },

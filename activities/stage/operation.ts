@@ -72,13 +72,19 @@ export function rejectBadField(error: z.ZodError): { reject: string } {
 }
 
 /** Binds an implementation to what the worker provides; the schemas of its declaration guard both ends. */
-export function prepareOperation<D extends OperationDeclaration, N extends Need>(impl: OperationImplementation<D, N>, needs: Pick<OperationNeeds, N>): ItemOperation<ParamsOf<D>> {
+export function prepareOperation<D extends OperationDeclaration, N extends Need>(
+  impl: OperationImplementation<D, N>,
+  needs: Pick<OperationNeeds, N>,
+): ItemOperation<ParamsOf<D>> {
   const { declaration } = impl;
   return {
     parseParams(params) {
       const result = declaration.params.safeParse(params ?? {});
       if (result.success) return result.data as ParamsOf<D>;
-      throw ApplicationFailure.nonRetryable(`invalid params of ${declaration.name}: ${describeZodError(result.error)}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `invalid params of ${declaration.name}: ${describeZodError(result.error)}`,
+        'InvalidInput',
+      );
     },
     async run(record, params, ctx) {
       const item = declaration.item.safeParse(record);
@@ -87,7 +93,10 @@ export function prepareOperation<D extends OperationDeclaration, N extends Need>
       if ('rows' in outcome) {
         for (const row of outcome.rows) {
           const checked = declaration.row.safeParse(row);
-          if (!checked.success) throw new Error(`${declaration.name} produced a row that does not match its declared row schema: ${describeZodError(checked.error)}`);
+          if (!checked.success)
+            throw new Error(
+              `${declaration.name} produced a row that does not match its declared row schema: ${describeZodError(checked.error)}`,
+            );
         }
       }
       return outcome as ItemOutcome;

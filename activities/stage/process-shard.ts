@@ -62,7 +62,9 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   const finished = await work.finished();
   const resumed = finished.size;
   if (env.lastHeartbeat && env.lastHeartbeat.done > resumed) {
-    env.log?.(`shard ${input.shard}: last heartbeat said ${env.lastHeartbeat.done} done, attempt files hold ${resumed}`);
+    env.log?.(
+      `shard ${input.shard}: last heartbeat said ${env.lastHeartbeat.done} done, attempt files hold ${resumed}`,
+    );
   }
   let done = resumed;
   env.heartbeat({ done, total, resumed, attempt: env.attempt });
@@ -101,10 +103,21 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
     const parsed = parseRecordLine({ line, text, offset: 0, length: 0, terminated: true });
     if (!parsed.ok) return record({ line, outcome: 'rejected', reason: parsed.reason, raw: text.slice(0, 10_000) });
     const item = parsed.value as Record<string, unknown>;
-    const sourceId = typeof item.id === 'string' || typeof item.id === 'number' ? String(item.id) : `${manifest.name}/${input.shard}:${line}`;
+    const sourceId =
+      typeof item.id === 'string' || typeof item.id === 'number'
+        ? String(item.id)
+        : `${manifest.name}/${input.shard}:${line}`;
     try {
-      const outcome = await operation.run(item, params, { stage: input.stage, sourceId, shard: input.shard, line, attempt: env.attempt, signal: items.signal });
-      if ('reject' in outcome) record({ line, outcome: 'rejected', reason: outcome.reject, record: item, detail: outcome.detail });
+      const outcome = await operation.run(item, params, {
+        stage: input.stage,
+        sourceId,
+        shard: input.shard,
+        line,
+        attempt: env.attempt,
+        signal: items.signal,
+      });
+      if ('reject' in outcome)
+        record({ line, outcome: 'rejected', reason: outcome.reject, record: item, detail: outcome.detail });
       else record({ line, outcome: 'kept', rows: outcome.rows });
     } catch (err) {
       if (items.signal.aborted) return; // cancelled past the grace period: not finished, not recorded
@@ -178,12 +191,23 @@ async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: 
         counts = addCounts(counts, { items: 1, kept: 1, rows: r.rows.length, rejected: 0, failed: 0 });
         for (const row of r.rows) yield JSON.stringify(row) + '\n';
       } else {
-        counts = addCounts(counts, { items: 1, kept: 0, rows: 0, rejected: r.outcome === 'rejected' ? 1 : 0, failed: r.outcome === 'failed' ? 1 : 0 });
+        counts = addCounts(counts, {
+          items: 1,
+          kept: 0,
+          rows: 0,
+          rejected: r.outcome === 'rejected' ? 1 : 0,
+          failed: r.outcome === 'failed' ? 1 : 0,
+        });
         const reject: RejectRecord = {
           kind: r.outcome,
           stage: input.stage,
           reason: r.reason,
-          source: { dataset: inputName, shard: input.shard, line: r.line, sourceId: (r.record as { id?: string } | undefined)?.id },
+          source: {
+            dataset: inputName,
+            shard: input.shard,
+            line: r.line,
+            sourceId: (r.record as { id?: string } | undefined)?.id,
+          },
           record: r.record,
           raw: r.raw,
           detail: r.detail,

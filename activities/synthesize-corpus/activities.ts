@@ -4,7 +4,13 @@ import { existsSync, promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { rejectsFileName, shardFileName, type DatasetRef, type RejectRecord, type ShardInfo } from '../../domain/core/dataset';
+import {
+  rejectsFileName,
+  shardFileName,
+  type DatasetRef,
+  type RejectRecord,
+  type ShardInfo,
+} from '../../domain/core/dataset';
 import type { Domain } from '../../domain/synthesize-corpus';
 import { LineAppender, tempPathFor, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, readRecords } from '../datasets/store';
@@ -51,7 +57,8 @@ export function createSynthesisActivities(store: DatasetStore) {
   const openIndex = async (corpus: string, options: { threshold: number; minWordLength: number }) => {
     const file = dedupIndexPath(store, corpus);
     const cached = indexes.get(file);
-    if (cached && cached.bytes === fileBytes(file) && cached.options === JSON.stringify(options)) return { index: cached.index, file };
+    if (cached && cached.bytes === fileBytes(file) && cached.options === JSON.stringify(options))
+      return { index: cached.index, file };
     cached?.index.close();
     await fsp.mkdir(path.dirname(file), { recursive: true });
     let index: NearDuplicateIndex;
@@ -59,7 +66,10 @@ export function createSynthesisActivities(store: DatasetStore) {
       index = NearDuplicateIndex.open(file, options);
     } catch (err) {
       // A file built with other word rules, or a corrupt one: retrying cannot help; say what to do.
-      throw ApplicationFailure.nonRetryable(`dedup index of corpus "${corpus}": ${(err as Error).message}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `dedup index of corpus "${corpus}": ${(err as Error).message}`,
+        'InvalidInput',
+      );
     }
     indexes.set(file, { index, bytes: fileBytes(file), options: JSON.stringify(options) });
     return { index, file };
@@ -76,7 +86,10 @@ export function createSynthesisActivities(store: DatasetStore) {
       const outDir = store.datasetDir(input.output);
       const doneFile = path.join(outDir, '.done.json');
       if (existsSync(doneFile)) return JSON.parse(await fsp.readFile(doneFile, 'utf8')) as DedupPassResult;
-      const { index, file: indexFile } = await openIndex(input.corpus, { threshold: input.threshold, minWordLength: input.minWordLength });
+      const { index, file: indexFile } = await openIndex(input.corpus, {
+        threshold: input.threshold,
+        minWordLength: input.minWordLength,
+      });
       const manifest = await store.readManifest(input.input);
       const shards: ShardInfo[] = [];
       // Duplicates stream to a temporary rejects file, renamed into place once the pass is done.
@@ -102,7 +115,9 @@ export function createSynthesisActivities(store: DatasetStore) {
             const reject: RejectRecord = {
               kind: 'rejected',
               stage: `dedup-pass-${input.pass}`,
-              reason: verdict.exact ? `exact duplicate of ${verdict.of}` : `near duplicate of ${verdict.of} (Jaccard ${verdict.jaccard.toFixed(3)})`,
+              reason: verdict.exact
+                ? `exact duplicate of ${verdict.of}`
+                : `near duplicate of ${verdict.of} (Jaccard ${verdict.jaccard.toFixed(3)})`,
               source: { dataset: manifest.name, shard: s, line: r.line, sourceId: row.id },
               record: row,
             };
@@ -125,21 +140,37 @@ export function createSynthesisActivities(store: DatasetStore) {
       await rejects.close();
       if (rejected > 0) await fsp.rename(rejectsTemp, rejectsPath);
       else await fsp.rm(rejectsTemp, { force: true });
-      const output = await store.writeManifest(input.output, shards, { stage: `dedup-pass-${input.pass}`, input: input.input, threshold: input.threshold, minWordLength: input.minWordLength });
-      const result: DedupPassResult = { output, items, kept, exactDuplicates, nearDuplicates, rejects: rejected > 0 ? store.relative(rejectsPath) : undefined };
+      const output = await store.writeManifest(input.output, shards, {
+        stage: `dedup-pass-${input.pass}`,
+        input: input.input,
+        threshold: input.threshold,
+        minWordLength: input.minWordLength,
+      });
+      const result: DedupPassResult = {
+        output,
+        items,
+        kept,
+        exactDuplicates,
+        nearDuplicates,
+        rejects: rejected > 0 ? store.relative(rejectsPath) : undefined,
+      };
       await writeFileAtomic(doneFile, JSON.stringify(result));
       return result;
     },
 
     /** One manifest over the kept problems of every pass (shards stay where they are). */
-    async finalizeCorpus(input: { name: string; passes: string[] }): Promise<{ dataset: DatasetRef; rejects: string[] }> {
+    async finalizeCorpus(input: {
+      name: string;
+      passes: string[];
+    }): Promise<{ dataset: DatasetRef; rejects: string[] }> {
       const dir = store.datasetDir(input.name);
       const shards: ShardInfo[] = [];
       const rejects: string[] = [];
       for (const pass of input.passes) {
         const manifest = await store.readManifest(pass);
         const passDir = store.datasetDir(pass);
-        for (const shard of manifest.shards) shards.push({ ...shard, path: path.relative(dir, path.join(passDir, shard.path)) });
+        for (const shard of manifest.shards)
+          shards.push({ ...shard, path: path.relative(dir, path.join(passDir, shard.path)) });
         const rejectsPath = path.join(passDir, rejectsFileName(0));
         if (existsSync(rejectsPath)) rejects.push(store.relative(rejectsPath));
       }

@@ -13,14 +13,22 @@ export interface ActivateModelInput {
   trained: Pick<TrainResult, 'job' | 'version' | 'model' | 'adapter' | 'endpoint'>;
 }
 
-export function createModelActivation(config: Config, activateTrainedModel: (input: { result: ActivateModelInput['trained']; endpoint: string; server?: 'auto' | 'vllm' }) => Promise<ActiveModel>) {
+export function createModelActivation(
+  config: Config,
+  activateTrainedModel: (input: {
+    result: ActivateModelInput['trained'];
+    endpoint: string;
+    server?: 'auto' | 'vllm';
+  }) => Promise<ActiveModel>,
+) {
   return {
     async activateModel(input: ActivateModelInput): Promise<ModelVersion> {
       const binding = config.roles[input.role];
       const endpoint = config.endpoints[binding.endpoint]!;
       const { trained } = input;
       const recorded = { version: trained.version, ...(trained.adapter ? { adapter: trained.adapter } : {}) };
-      if (trained.endpoint) return { ...recorded, endpoint: trained.endpoint, ...(trained.model ? { model: trained.model } : {}) };
+      if (trained.endpoint)
+        return { ...recorded, endpoint: trained.endpoint, ...(trained.model ? { model: trained.model } : {}) };
       if (trained.adapter && endpoint.adapters === 'vllm') {
         const active = await activateTrainedModel({ result: trained, endpoint: endpoint.baseUrl, server: 'vllm' });
         return { ...recorded, ...(active.model ? { model: active.model } : {}) };

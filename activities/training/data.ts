@@ -36,7 +36,8 @@ export async function materialiseTrainingData(options: MaterialiseOptions): Prom
   const setAside = (reject: RejectRecord) => {
     rejects.append(JSON.stringify(reject));
     rejected++;
-    if (sampleReasons.length < 3) sampleReasons.push(`shard ${reject.source.shard} line ${reject.source.line}: ${reject.reason}`);
+    if (sampleReasons.length < 3)
+      sampleReasons.push(`shard ${reject.source.shard} line ${reject.source.line}: ${reject.reason}`);
   };
   async function* lines(): AsyncGenerator<string> {
     for (let shard = 0; shard < manifest.shards.length; shard++) {
@@ -50,7 +51,13 @@ export async function materialiseTrainingData(options: MaterialiseOptions): Prom
           const problem = trainingRowProblem(options.kind, row);
           const sourceId = typeof row.id === 'string' || typeof row.id === 'number' ? String(row.id) : undefined;
           if (problem !== undefined) {
-            setAside({ kind: 'rejected', stage: options.stage, reason: problem, source: { ...source, sourceId }, record: row });
+            setAside({
+              kind: 'rejected',
+              stage: options.stage,
+              reason: problem,
+              source: { ...source, sourceId },
+              record: row,
+            });
           } else {
             rows++;
             yield r.raw + '\n';

@@ -80,7 +80,6 @@ export function sameHost(a: HostIdentity, b: HostIdentity): boolean {
   return a.hostname === b.hostname && a.bootId === b.bootId && a.pidNamespace === b.pidNamespace;
 }
 
-
 /** State and start time of a local process from /proc, or undefined where there is no such process or no /proc. */
 export function procStat(pid: number): { state: string; start: string } | undefined {
   try {
@@ -170,7 +169,10 @@ const RUN_FILE = /^run-(\d+)\.json$/;
 export class JobDir {
   readonly dir: string;
 
-  constructor(root: string, readonly job: string) {
+  constructor(
+    root: string,
+    readonly job: string,
+  ) {
     const base = path.resolve(root);
     this.dir = path.resolve(base, job);
     if (!this.dir.startsWith(base + path.sep)) throw new Error(`training job name escapes the training root: ${job}`);

@@ -52,7 +52,11 @@ export function apiBase(endpoint: string): string {
   return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
 }
 
-async function request(url: string, init: RequestInit, options: ActivateOptions): Promise<{ status: number; text: string }> {
+async function request(
+  url: string,
+  init: RequestInit,
+  options: ActivateOptions,
+): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (options.apiKey && options.apiKey !== 'EMPTY') headers.authorization = `Bearer ${options.apiKey}`;
@@ -63,13 +67,20 @@ async function request(url: string, init: RequestInit, options: ActivateOptions)
     return { status: res.status, text: await res.text() };
   } catch (err) {
     if (options.signal?.aborted) throw err;
-    throw new ModelActivationError(`${init.method ?? 'GET'} ${url}: ${String((err as Error).cause ?? (err as Error).message)}`, true);
+    throw new ModelActivationError(
+      `${init.method ?? 'GET'} ${url}: ${String((err as Error).cause ?? (err as Error).message)}`,
+      true,
+    );
   }
 }
 
 async function listModels(v1: string, options: ActivateOptions): Promise<ModelCard[]> {
   const res = await request(`${v1}/models`, { method: 'GET' }, options);
-  if (res.status !== 200) throw new ModelActivationError(`GET ${v1}/models answered ${res.status}: ${res.text.slice(0, 500)}`, res.status >= 500 || res.status === 429);
+  if (res.status !== 200)
+    throw new ModelActivationError(
+      `GET ${v1}/models answered ${res.status}: ${res.text.slice(0, 500)}`,
+      res.status >= 500 || res.status === 429,
+    );
   try {
     const body = JSON.parse(res.text) as { data?: ModelCard[] };
     if (!Array.isArray(body.data)) throw new Error('no "data" list');
@@ -102,8 +113,12 @@ export async function activateModel(
   const models = await listModels(v1, options);
   const served = models.find((m) => m.id === loraName);
   if (served) {
-    if (typeof served.root !== 'string' || sameFolder(served.root, result.adapter)) return { endpoint, model: loraName, loadedAdapter: false };
-    throw new ModelActivationError(`${endpoint} already serves "${loraName}" from ${served.root}, not from ${result.adapter}: unload it or give the trainer another model name`, false);
+    if (typeof served.root !== 'string' || sameFolder(served.root, result.adapter))
+      return { endpoint, model: loraName, loadedAdapter: false };
+    throw new ModelActivationError(
+      `${endpoint} already serves "${loraName}" from ${served.root}, not from ${result.adapter}: unload it or give the trainer another model name`,
+      false,
+    );
   }
   if (options.server !== 'vllm' && !models.some((m) => m.owned_by === 'vllm')) {
     throw new ModelActivationError(
@@ -112,9 +127,14 @@ export async function activateModel(
     );
   }
   const url = `${v1}/load_lora_adapter`;
-  const res = await request(url, { method: 'POST', body: JSON.stringify({ lora_name: loraName, lora_path: result.adapter }) }, options);
+  const res = await request(
+    url,
+    { method: 'POST', body: JSON.stringify({ lora_name: loraName, lora_path: result.adapter }) },
+    options,
+  );
   if (res.status === 200) return { endpoint, model: loraName, loadedAdapter: true };
-  if (res.status === 400 && /already been (loaded|added)/i.test(res.text)) return { endpoint, model: loraName, loadedAdapter: false };
+  if (res.status === 400 && /already been (loaded|added)/i.test(res.text))
+    return { endpoint, model: loraName, loadedAdapter: false };
   const detail = res.text.slice(0, 1000);
   if (res.status === 404 && !/No adapter found/i.test(res.text)) {
     throw new ModelActivationError(
@@ -122,5 +142,8 @@ export async function activateModel(
       false,
     );
   }
-  throw new ModelActivationError(`POST ${url} (lora_name ${loraName}, lora_path ${result.adapter}) answered ${res.status}: ${detail}`, res.status >= 500 || res.status === 429);
+  throw new ModelActivationError(
+    `POST ${url} (lora_name ${loraName}, lora_path ${result.adapter}) answered ${res.status}: ${detail}`,
+    res.status >= 500 || res.status === 429,
+  );
 }

@@ -21,7 +21,6 @@ import {
 } from './job-dir';
 import { writeFileAtomicSync } from '../datasets/jsonl';
 
-
 /** Publishes the run record only if no other process claimed this run number: link(2) fails on an existing name. */
 function claim(file: string, record: RunRecord): boolean {
   const text = JSON.stringify(record) + '\n';
@@ -49,7 +48,8 @@ function claim(file: string, record: RunRecord): boolean {
 function main(): void {
   const spec = JSON.parse(process.argv[2] ?? '') as SupervisorSpec;
   const job = new JobDir(spec.root, spec.job);
-  const say = (line: string) => process.stdout.write(`[promptcot] ${new Date().toISOString()} run ${spec.run}: ${line}\n`);
+  const say = (line: string) =>
+    process.stdout.write(`[promptcot] ${new Date().toISOString()} run ${spec.run}: ${line}\n`);
 
   // Signals sent to the process group are meant for the trainer: the supervisor stays to record how it ended.
   let terminated = false;
@@ -78,7 +78,9 @@ function main(): void {
   }
   // A report left by an earlier run must not pass for this run's.
   rmSync(job.resultFile, { force: true });
-  say(`supervisor pid ${process.pid} on ${record.host.hostname} (attempt ${spec.attempt}) starts: ${JSON.stringify(spec.command)}`);
+  say(
+    `supervisor pid ${process.pid} on ${record.host.hostname} (attempt ${spec.attempt}) starts: ${JSON.stringify(spec.command)}`,
+  );
 
   const started = performance.now();
   let beats = 0;

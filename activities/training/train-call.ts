@@ -65,7 +65,8 @@ interface DoneRecord {
   result: TrainResult;
 }
 
-type TrainerOutput = { ok: true; report: TrainerReport; text: string; adapter?: string } | { ok: false; reason: string };
+type TrainerOutput =
+  { ok: true; report: TrainerReport; text: string; adapter?: string } | { ok: false; reason: string };
 
 interface FinishedRun {
   record: RunRecord;
@@ -157,7 +158,6 @@ class Waker {
   }
 }
 
-
 /** Liveness of a supervisor seen from another machine: its lease's beat count must keep moving. */
 class LeaseTracker {
   private beats: number | undefined;
@@ -212,15 +212,30 @@ export class TrainCall {
     const now = Date.now();
     if (!force && now - this.lastHeartbeat < this.setup.heartbeatMs) return;
     this.lastHeartbeat = now;
-    const heartbeat: TrainHeartbeat = { job: this.name, ...details, logTail: details.phase === 'data' ? [] : await this.tail() };
+    const heartbeat: TrainHeartbeat = {
+      job: this.name,
+      ...details,
+      logTail: details.phase === 'data' ? [] : await this.tail(),
+    };
     this.ctx.heartbeat(heartbeat);
   }
 
   /** A failure naming the job, with the log tail: its last lines in the message (kept short), all in the details. */
-  private failure(type: string, message: string, nonRetryable: boolean, details: Record<string, unknown>, tail: string[]): ApplicationFailure {
+  private failure(
+    type: string,
+    message: string,
+    nonRetryable: boolean,
+    details: Record<string, unknown>,
+    tail: string[],
+  ): ApplicationFailure {
     const lines = tail.slice(-10).map((l) => (l.length > 500 ? `${l.slice(0, 500)}…` : l));
     const shown = lines.length > 0 ? `\nlast lines of ${this.job.logFile}:\n${lines.join('\n')}` : '';
-    return ApplicationFailure.create({ type, message: `train ${this.name}: ${message}${shown}`, nonRetryable, details: [{ job: this.name, ...details, logTail: tail }] });
+    return ApplicationFailure.create({
+      type,
+      message: `train ${this.name}: ${message}${shown}`,
+      nonRetryable,
+      details: [{ job: this.name, ...details, logTail: tail }],
+    });
   }
 
   private conflict(previous: ParsedTrainInput | undefined): ApplicationFailure {
@@ -237,7 +252,8 @@ export class TrainCall {
   async run(): Promise<TrainResult> {
     const done = await readJsonFile<DoneRecord>(this.job.doneFile);
     if (done) {
-      if (done.fingerprint !== this.fingerprint) throw this.conflict((await readJsonFile<JobRecord>(this.job.jobFile))?.input);
+      if (done.fingerprint !== this.fingerprint)
+        throw this.conflict((await readJsonFile<JobRecord>(this.job.jobFile))?.input);
       return { ...done.result, reused: true, adopted: false };
     }
     await this.bindJob();
@@ -250,13 +266,32 @@ export class TrainCall {
     let output = finished.output;
     if (output === undefined) {
       if (exit.error !== undefined) {
-        throw this.failure('TrainerSpawnFailed', `cannot start the trainer ${JSON.stringify(record.command[0])}: ${exit.error} (check training.command and training.cwd)`, true, { run: record.run, error: exit.error }, await this.tail());
+        throw this.failure(
+          'TrainerSpawnFailed',
+          `cannot start the trainer ${JSON.stringify(record.command[0])}: ${exit.error} (check training.command and training.cwd)`,
+          true,
+          { run: record.run, error: exit.error },
+          await this.tail(),
+        );
       }
       if (exit.code !== 0) {
-        throw this.failure('TrainerFailed', `trainer run ${record.run} ended with ${describeExit(exit)}`, false, { run: record.run, exitCode: exit.code, signal: exit.signal, cancelled: exit.cancelled }, await this.tail());
+        throw this.failure(
+          'TrainerFailed',
+          `trainer run ${record.run} ended with ${describeExit(exit)}`,
+          false,
+          { run: record.run, exitCode: exit.code, signal: exit.signal, cancelled: exit.cancelled },
+          await this.tail(),
+        );
       }
       const checked = await this.readOutput();
-      if (!checked.ok) throw this.failure('TrainerOutputInvalid', `trainer run ${record.run} exited 0 but ${checked.reason}`, true, { run: record.run }, await this.tail());
+      if (!checked.ok)
+        throw this.failure(
+          'TrainerOutputInvalid',
+          `trainer run ${record.run} exited 0 but ${checked.reason}`,
+          true,
+          { run: record.run },
+          await this.tail(),
+        );
       output = checked;
     }
     const { report } = output;
@@ -276,7 +311,10 @@ export class TrainCall {
       reused: false,
       adopted: finished.adopted,
     };
-    await writeFileAtomic(this.job.doneFile, JSON.stringify({ fingerprint: this.fingerprint, result } satisfies DoneRecord, null, 2) + '\n');
+    await writeFileAtomic(
+      this.job.doneFile,
+      JSON.stringify({ fingerprint: this.fingerprint, result } satisfies DoneRecord, null, 2) + '\n',
+    );
     await this.note(`done: version ${result.version} from run ${record.run}${finished.adopted ? ' (adopted)' : ''}`);
     return result;
   }
@@ -307,16 +345,23 @@ export class TrainCall {
           stage: `train:${this.name}`,
           dataFile: this.job.dataFile,
           rejectsFile: this.job.rejectsFile,
-          onProgress: (p) => void this.heartbeat({ phase: 'data', ...p, seconds: Math.round((Date.now() - started) / 1000) }),
+          onProgress: (p) =>
+            void this.heartbeat({ phase: 'data', ...p, seconds: Math.round((Date.now() - started) / 1000) }),
           signal: this.signal,
         });
       } catch (err) {
         // A dataset not (yet) visible, e.g. on shared storage: worth retrying.
-        if (err instanceof DatasetError) throw ApplicationFailure.retryable(`train ${this.name}: ${err.message}`, 'TrainingDataUnavailable');
+        if (err instanceof DatasetError)
+          throw ApplicationFailure.retryable(`train ${this.name}: ${err.message}`, 'TrainingDataUnavailable');
         throw err;
       }
-      await writeFileAtomic(this.job.dataSummaryFile, JSON.stringify({ ...data, fingerprint: this.fingerprint } satisfies DataSummary) + '\n');
-      await this.note(`data: ${data.rows} rows in ${this.job.dataFile}, ${data.rejected} set aside${data.rejected > 0 ? ` in ${this.job.rejectsFile}` : ''}`);
+      await writeFileAtomic(
+        this.job.dataSummaryFile,
+        JSON.stringify({ ...data, fingerprint: this.fingerprint } satisfies DataSummary) + '\n',
+      );
+      await this.note(
+        `data: ${data.rows} rows in ${this.job.dataFile}, ${data.rejected} set aside${data.rejected > 0 ? ` in ${this.job.rejectsFile}` : ''}`,
+      );
     }
     if (data.rows === 0) {
       const example = data.sampleReasons[0] ? `; e.g. ${data.sampleReasons[0]}` : '';
@@ -356,10 +401,15 @@ export class TrainCall {
         : r.missing.startsWith('base.')
           ? ' (the input base does not name it)'
           : '';
-      throw ApplicationFailure.nonRetryable(`train ${this.name}: ${where} uses {${r.missing}}, which this job has no value for${hint}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `train ${this.name}: ${where} uses {${r.missing}}, which this job has no value for${hint}`,
+        'InvalidInput',
+      );
     };
     this.command = this.setup.config.command.map((arg, i) => fill(arg, `training.command[${i}]`));
-    const extra = Object.fromEntries(Object.entries(this.setup.config.env).map(([k, v]) => [k, fill(v, `training.env.${k}`)]));
+    const extra = Object.fromEntries(
+      Object.entries(this.setup.config.env).map(([k, v]) => [k, fill(v, `training.env.${k}`)]),
+    );
     const own: Record<string, string | undefined> = {
       PROMPTCOT_TRAIN_JOB: input.job,
       PROMPTCOT_TRAIN_JOB_DIR: job.dir,
@@ -378,7 +428,8 @@ export class TrainCall {
     const env: Record<string, string> = {};
     // PROMPTCOT_TRAIN_* describe this job only: none inherited from the worker's environment.
     const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('PROMPTCOT_TRAIN_'));
-    for (const [k, v] of [...inherited, ...Object.entries(extra), ...Object.entries(own)]) if (v !== undefined) env[k] = v;
+    for (const [k, v] of [...inherited, ...Object.entries(extra), ...Object.entries(own)])
+      if (v !== undefined) env[k] = v;
     this.env = env;
   }
 
@@ -397,7 +448,8 @@ export class TrainCall {
       return { ok: false, reason: `${file} is not JSON (${(err as Error).message})` };
     }
     const parsed = TrainerReportSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: `${file} is not a valid report: ${describeZodError(parsed.error)}` };
+    if (!parsed.success)
+      return { ok: false, reason: `${file} is not a valid report: ${describeZodError(parsed.error)}` };
     const report = parsed.data;
     let adapter: string | undefined;
     if (report.adapter !== undefined) {
@@ -416,11 +468,16 @@ export class TrainCall {
         let exit = await this.job.readExit(latest);
         if (record && exit === undefined) {
           if (await this.isAlive(record)) {
-            await this.note(`adopting run ${record.run} (supervisor pid ${record.pid} on ${record.host.hostname}, started by attempt ${record.attempt}): waiting for it`);
+            await this.note(
+              `adopting run ${record.run} (supervisor pid ${record.pid} on ${record.host.hostname}, started by attempt ${record.attempt}): waiting for it`,
+            );
             return { record, exit: await this.watch(record, true), adopted: true };
           }
           exit = await this.job.readExit(latest);
-          if (exit === undefined) await this.note(`run ${latest} (supervisor pid ${record.pid} on ${record.host.hostname}) is gone without an exit status`);
+          if (exit === undefined)
+            await this.note(
+              `run ${latest} (supervisor pid ${record.pid} on ${record.host.hostname}) is gone without an exit status`,
+            );
         }
         if (record && exit !== undefined) {
           if (exit.code === 0 && exit.error === undefined) {
@@ -437,10 +494,14 @@ export class TrainCall {
       }
       const next = (latest ?? 0) + 1;
       const started = await this.startRun(next);
-      if (started) return { record: started.record, exit: await this.watch(started.record, false, started.waker), adopted: false };
+      if (started)
+        return { record: started.record, exit: await this.watch(started.record, false, started.waker), adopted: false };
       await this.note(`run ${next} was claimed by another attempt first`);
     }
-    throw ApplicationFailure.retryable(`train ${this.name}: could not claim or adopt a trainer run (other attempts keep racing for it)`, 'TrainerRaced');
+    throw ApplicationFailure.retryable(
+      `train ${this.name}: could not claim or adopt a trainer run (other attempts keep racing for it)`,
+      'TrainerRaced',
+    );
   }
 
   /** Whether the supervisor of a run without an exit status is still alive (waits a few lease periods when remote). */
@@ -450,7 +511,14 @@ export class TrainCall {
     const first = (await this.job.readLease(record.run))?.beats;
     const deadline = Date.now() + leaseStaleMs(record);
     while (Date.now() < deadline) {
-      await this.heartbeat({ phase: 'training', run: record.run, pid: record.pid, host: record.host.hostname, adopted: true, seconds: 0 });
+      await this.heartbeat({
+        phase: 'training',
+        run: record.run,
+        pid: record.pid,
+        host: record.host.hostname,
+        adopted: true,
+        seconds: 0,
+      });
       await new Waker().wait(Math.min(this.setup.pollMs, record.leaseMs), this.signal);
       if (this.signal.aborted) throw this.signal.reason;
       if (await this.job.readExit(record.run)) return false;
@@ -474,11 +542,20 @@ export class TrainCall {
       leaseMs: this.setup.heartbeatMs,
       killGraceMs: this.setup.killGraceMs,
     };
-    const env = { ...this.env, PROMPTCOT_TRAIN_RUN: String(run), PROMPTCOT_TRAIN_ATTEMPT: String(this.ctx.info.attempt) };
+    const env = {
+      ...this.env,
+      PROMPTCOT_TRAIN_RUN: String(run),
+      PROMPTCOT_TRAIN_ATTEMPT: String(this.ctx.info.attempt),
+    };
     const logFd = openSync(this.job.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...supervisorArgv(), JSON.stringify(spec)], { cwd: this.job.dir, env, detached: true, stdio: ['ignore', logFd, logFd] });
+      child = spawn(process.execPath, [...supervisorArgv(), JSON.stringify(spec)], {
+        cwd: this.job.dir,
+        env,
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
     } finally {
       closeSync(logFd);
     }
@@ -498,12 +575,20 @@ export class TrainCall {
     for (;;) {
       const record = await this.job.readRun(run);
       if (record) return record.pid === child.pid ? { record, waker } : undefined;
-      const failed = spawnError?.message ?? (exitCode !== undefined && exitCode !== LOST_CLAIM_EXIT_CODE ? `exited with ${exitCode}` : undefined);
+      const failed =
+        spawnError?.message ??
+        (exitCode !== undefined && exitCode !== LOST_CLAIM_EXIT_CODE ? `exited with ${exitCode}` : undefined);
       if (exitCode === LOST_CLAIM_EXIT_CODE) return undefined;
       if (failed !== undefined || Date.now() > deadline || this.signal.aborted) {
         if (child.pid !== undefined) signalProcessGroup(child.pid, 'SIGKILL');
         if (this.signal.aborted) throw this.signal.reason;
-        throw this.failure('TrainerSupervisorFailed', `the trainer supervisor for run ${run} ${failed ?? 'did not start within 60s'}`, false, { run }, await this.tail());
+        throw this.failure(
+          'TrainerSupervisorFailed',
+          `the trainer supervisor for run ${run} ${failed ?? 'did not start within 60s'}`,
+          false,
+          { run },
+          await this.tail(),
+        );
       }
       await waker.wait(50, this.signal);
     }
@@ -520,7 +605,14 @@ export class TrainCall {
       if (this.signal.aborted) await this.stop(record);
       const beat = await this.job.readLease(record.run);
       await this.heartbeat(
-        { phase: 'training', run: record.run, pid: beat?.trainerPid ?? record.pid, host: record.host.hostname, adopted, seconds: Math.max(0, Math.round((Date.now() - startedAt) / 1000)) },
+        {
+          phase: 'training',
+          run: record.run,
+          pid: beat?.trainerPid ?? record.pid,
+          host: record.host.hostname,
+          adopted,
+          seconds: Math.max(0, Math.round((Date.now() - startedAt) / 1000)),
+        },
         first,
       );
       first = false;
@@ -550,7 +642,12 @@ export class TrainCall {
       throw reason;
     }
     await this.note(`activity cancelled (${why}): stopping run ${record.run}`);
-    await fsp.writeFile(this.job.cancelFile(record.run), JSON.stringify({ requestedAt: new Date().toISOString(), reason: why, attempt: this.ctx.info.attempt }) + '\n').catch(() => undefined);
+    await fsp
+      .writeFile(
+        this.job.cancelFile(record.run),
+        JSON.stringify({ requestedAt: new Date().toISOString(), reason: why, attempt: this.ctx.info.attempt }) + '\n',
+      )
+      .catch(() => undefined);
     const until = async (done: () => boolean | Promise<boolean>, ms: number) => {
       const deadline = Date.now() + ms;
       while (!(await done()) && Date.now() < deadline) await sleep(Math.min(200, this.setup.pollMs));
@@ -564,13 +661,20 @@ export class TrainCall {
       signalProcessGroup(record.pgid, 'SIGTERM');
       const stopped = await until(() => !processGroupAlive(record.pgid), this.setup.killGraceMs);
       if (!stopped) {
-        await this.note(`run ${record.run} still running ${this.setup.killGraceMs / 1000}s after SIGTERM: SIGKILL to process group ${record.pgid}`);
+        await this.note(
+          `run ${record.run} still running ${this.setup.killGraceMs / 1000}s after SIGTERM: SIGKILL to process group ${record.pgid}`,
+        );
         signalProcessGroup(record.pgid, 'SIGKILL');
         await until(() => !processGroupAlive(record.pgid), 5000);
       }
     } else if (local === undefined) {
       const lease = new LeaseTracker(leaseStaleMs(record));
-      await until(async () => (await this.job.readExit(record.run)) !== undefined || !lease.observe((await this.job.readLease(record.run))?.beats), this.setup.killGraceMs + leaseStaleMs(record));
+      await until(
+        async () =>
+          (await this.job.readExit(record.run)) !== undefined ||
+          !lease.observe((await this.job.readLease(record.run))?.beats),
+        this.setup.killGraceMs + leaseStaleMs(record),
+      );
     }
     throw reason;
   }

@@ -26,7 +26,12 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { TrainInputSchema, type TrainerConfig, type TrainInput, type TrainResult } from '../../domain/platform/training';
+import {
+  TrainInputSchema,
+  type TrainerConfig,
+  type TrainInput,
+  type TrainResult,
+} from '../../domain/platform/training';
 import { describeZodError } from '../../domain/core/validation';
 import type { DatasetStore } from '../datasets/store';
 import { hostIdentity, JobDir, type HostIdentity } from './job-dir';
@@ -49,7 +54,11 @@ export interface ActivateTrainedModelInput {
   server?: 'auto' | 'vllm';
 }
 
-export function createTrainingActivities(config: TrainerConfig, store: DatasetStore, options: TrainingActivitiesOptions = {}) {
+export function createTrainingActivities(
+  config: TrainerConfig,
+  store: DatasetStore,
+  options: TrainingActivitiesOptions = {},
+) {
   const root = path.resolve(config.root);
   const here = options.host ?? hostIdentity();
   const heartbeatMs = config.heartbeatSeconds * 1000;
@@ -62,7 +71,11 @@ export function createTrainingActivities(config: TrainerConfig, store: DatasetSt
     /** Trains `input.base` on `input.data` with the configured trainer; see the top of this file. */
     async train(raw: TrainInput): Promise<TrainResult> {
       const parsed = TrainInputSchema.safeParse(raw);
-      if (!parsed.success) throw ApplicationFailure.nonRetryable(`train: invalid input: ${describeZodError(parsed.error)}`, 'InvalidInput');
+      if (!parsed.success)
+        throw ApplicationFailure.nonRetryable(
+          `train: invalid input: ${describeZodError(parsed.error)}`,
+          'InvalidInput',
+        );
       const input = parsed.data;
       const job = new JobDir(root, input.job);
       await fsp.mkdir(job.dir, { recursive: true });
@@ -73,9 +86,18 @@ export function createTrainingActivities(config: TrainerConfig, store: DatasetSt
     async activateTrainedModel(input: ActivateTrainedModelInput): Promise<ActiveModel> {
       const ctx = Context.current();
       try {
-        return await activateModel(input.result, input.endpoint, { apiKey: options.apiKeyFor?.(input.endpoint), server: input.server, signal: ctx.cancellationSignal });
+        return await activateModel(input.result, input.endpoint, {
+          apiKey: options.apiKeyFor?.(input.endpoint),
+          server: input.server,
+          signal: ctx.cancellationSignal,
+        });
       } catch (err) {
-        if (err instanceof ModelActivationError) throw ApplicationFailure.create({ type: 'ModelActivationFailed', message: err.message, nonRetryable: !err.retryable });
+        if (err instanceof ModelActivationError)
+          throw ApplicationFailure.create({
+            type: 'ModelActivationFailed',
+            message: err.message,
+            nonRetryable: !err.retryable,
+          });
         throw err;
       }
     },

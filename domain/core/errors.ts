@@ -3,14 +3,32 @@
 // activity classifies what an item operation throws with `itemErrorKind`. A test checks that every type the code
 // throws is listed here.
 export const FAILURES = {
-  InvalidInput: { retried: false, means: 'a workflow input, stage parameters or a request that fails its schema (names the field)' },
+  InvalidInput: {
+    retried: false,
+    means: 'a workflow input, stage parameters or a request that fails its schema (names the field)',
+  },
   DatasetError: { retried: false, means: 'a dataset whose manifest or shards cannot be read' },
-  NonRetryableInferenceError: { retried: false, means: 'the model server refused the request itself (a 4xx other than 408/409/429)' },
-  InferenceUnavailableError: { retried: true, means: 'no model server answered in time: the shard stops and is retried later' },
-  RetryLaterError: { retried: true, means: 'the world, not the item, is at fault (e.g. no sandbox on this worker): the shard is retried later' },
-  SandboxUnavailable: { retried: false, means: 'this worker cannot run untrusted programs (bubblewrap or isolated-vm missing)' },
+  NonRetryableInferenceError: {
+    retried: false,
+    means: 'the model server refused the request itself (a 4xx other than 408/409/429)',
+  },
+  InferenceUnavailableError: {
+    retried: true,
+    means: 'no model server answered in time: the shard stops and is retried later',
+  },
+  RetryLaterError: {
+    retried: true,
+    means: 'the world, not the item, is at fault (e.g. no sandbox on this worker): the shard is retried later',
+  },
+  SandboxUnavailable: {
+    retried: false,
+    means: 'this worker cannot run untrusted programs (bubblewrap or isolated-vm missing)',
+  },
   InvalidChecker: { retried: false, means: "a problem's custom checker fails on its own expected output" },
-  ModelActivationFailed: { retried: true, means: 'a trained model could not be put into service (retried unless the failure says otherwise)' },
+  ModelActivationFailed: {
+    retried: true,
+    means: 'a trained model could not be put into service (retried unless the failure says otherwise)',
+  },
   TrainingNotConfigured: { retried: false, means: 'temporal.yaml has no `training` section' },
   TrainerSpawnFailed: { retried: false, means: 'the trainer command could not be started' },
   TrainerOutputInvalid: { retried: false, means: 'the trainer exited 0 without a valid report' },
@@ -23,7 +41,9 @@ export const FAILURES = {
 export type FailureType = keyof typeof FAILURES;
 
 /** The types Temporal must not retry: every workflow's activity options list these. */
-export const FAILURE_TYPES_NOT_RETRIED: FailureType[] = (Object.keys(FAILURES) as FailureType[]).filter((t) => !FAILURES[t].retried);
+export const FAILURE_TYPES_NOT_RETRIED: FailureType[] = (Object.keys(FAILURES) as FailureType[]).filter(
+  (t) => !FAILURES[t].retried,
+);
 
 /** Errors by which an item operation says the shard, not the item, must stop and be retried later. */
 const SHARD_RETRY_TYPES: ReadonlySet<string> = new Set<FailureType>(['RetryLaterError', 'InferenceUnavailableError']);

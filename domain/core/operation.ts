@@ -23,9 +23,12 @@ export interface OperationDeclaration<
   readonly row: R;
 }
 
-export function declareOperation<const Name extends string, P extends z.ZodType, I extends z.ZodType, R extends z.ZodType>(
-  declaration: OperationDeclaration<Name, P, I, R>,
-): OperationDeclaration<Name, P, I, R> {
+export function declareOperation<
+  const Name extends string,
+  P extends z.ZodType,
+  I extends z.ZodType,
+  R extends z.ZodType,
+>(declaration: OperationDeclaration<Name, P, I, R>): OperationDeclaration<Name, P, I, R> {
   return declaration;
 }
 

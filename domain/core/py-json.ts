@@ -36,7 +36,9 @@ export function parsePyJson(text: string): PyJson {
     while (i < n && WS(text.charCodeAt(i))) i++;
   };
   // iterative over containers, so deep nesting cannot overflow the stack
-  const stack: Array<{ kind: 'array'; value: PyJson[] } | { kind: 'object'; value: Record<string, PyJson>; key: string }> = [];
+  const stack: Array<
+    { kind: 'array'; value: PyJson[] } | { kind: 'object'; value: Record<string, PyJson>; key: string }
+  > = [];
 
   function parseString(): string {
     // text[i] is the opening quote
@@ -59,7 +61,16 @@ export function parsePyJson(text: string): PyJson {
       out += text.slice(start, i);
       const e = text[i + 1];
       if (e === undefined) fail('Unterminated string');
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      const simple: Record<string, string> = {
+        '"': '"',
+        '\\': '\\',
+        '/': '/',
+        b: '\b',
+        f: '\f',
+        n: '\n',
+        r: '\r',
+        t: '\t',
+      };
       if (e! in simple) {
         out += simple[e!];
         i += 2;
@@ -112,11 +123,11 @@ export function parsePyJson(text: string): PyJson {
     const c = text[i];
     if (c === '"') return parseString();
     if (c === '{' || c === '[') return OPEN;
-    if (c === 'n' && text.startsWith('null', i)) return (i += 4), null;
-    if (c === 't' && text.startsWith('true', i)) return (i += 4), true;
-    if (c === 'f' && text.startsWith('false', i)) return (i += 5), false;
-    if (c === 'N' && text.startsWith('NaN', i)) return (i += 3), new PyFloat(NaN);
-    if (c === 'I' && text.startsWith('Infinity', i)) return (i += 8), new PyFloat(Infinity);
+    if (c === 'n' && text.startsWith('null', i)) return ((i += 4), null);
+    if (c === 't' && text.startsWith('true', i)) return ((i += 4), true);
+    if (c === 'f' && text.startsWith('false', i)) return ((i += 5), false);
+    if (c === 'N' && text.startsWith('NaN', i)) return ((i += 3), new PyFloat(NaN));
+    if (c === 'I' && text.startsWith('Infinity', i)) return ((i += 8), new PyFloat(Infinity));
     return parseNumber();
   }
 
@@ -259,7 +270,14 @@ export function showPyJson(v: PyJson, max = 80): string {
   const write = (x: PyJson): boolean => {
     if (out.length > max) return false;
     if (x instanceof PyInt) out += x.text;
-    else if (x instanceof PyFloat) out += Number.isNaN(x.value) ? 'NaN' : x.value === Infinity ? 'Infinity' : x.value === -Infinity ? '-Infinity' : JSON.stringify(x.value);
+    else if (x instanceof PyFloat)
+      out += Number.isNaN(x.value)
+        ? 'NaN'
+        : x.value === Infinity
+          ? 'Infinity'
+          : x.value === -Infinity
+            ? '-Infinity'
+            : JSON.stringify(x.value);
     else if (x === null || typeof x !== 'object') out += JSON.stringify(x);
     else if (Array.isArray(x)) {
       out += '[';

@@ -4,7 +4,17 @@
 /** Python str.isspace() for one UTF-16 code unit (every Python whitespace character is in the BMP). */
 export function isPyWhitespace(c: number): boolean {
   if (c < 128) return (c >= 9 && c <= 13) || (c >= 28 && c <= 32);
-  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
 }
 
 /** Python str.strip() without arguments. */

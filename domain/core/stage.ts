@@ -21,13 +21,22 @@ export type StageCounts = z.infer<typeof StageCountsSchema>;
 export const ZERO_COUNTS: StageCounts = { items: 0, kept: 0, rows: 0, rejected: 0, failed: 0 };
 
 export function addCounts(a: StageCounts, b: StageCounts): StageCounts {
-  return { items: a.items + b.items, kept: a.kept + b.kept, rows: a.rows + b.rows, rejected: a.rejected + b.rejected, failed: a.failed + b.failed };
+  return {
+    items: a.items + b.items,
+    kept: a.kept + b.kept,
+    rows: a.rows + b.rows,
+    rejected: a.rejected + b.rejected,
+    failed: a.failed + b.failed,
+  };
 }
 
-export const StageInputSchema = z
-  .object({
+export const StageInputSchema = z.object({
   /** A name for this stage in provenance, progress and file names. */
-  stage: z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-"'),
+  stage: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-"'),
   /** A registered item operation (domain/registry/operations.ts checks the name and its params). */
   operation: z.string().min(1).max(100),
   /** Operation parameters, validated by the operation's own schema. */
@@ -39,7 +48,10 @@ export const StageInputSchema = z
   /** Overrides the queue of the operation's kind. */
   taskQueue: z.string().min(1).optional(),
   /** How long one shard may run in total. */
-  shardTimeoutMinutes: z.number().positive().default(24 * 60),
+  shardTimeoutMinutes: z
+    .number()
+    .positive()
+    .default(24 * 60),
   heartbeatTimeoutSeconds: STAGE_RUN_FIELDS.heartbeatTimeoutSeconds,
   /** Shards completed per workflow run before continue-as-new (keeps history small). */
   shardsPerRun: z.number().int().min(1).max(2000).default(300),
@@ -52,7 +64,7 @@ export const StageInputSchema = z
       taskQueue: z.string().min(1),
     })
     .optional(),
-  });
+});
 export type StageInput = z.input<typeof StageInputSchema>;
 export type StageInputParsed = z.output<typeof StageInputSchema>;
 
@@ -86,7 +98,6 @@ export interface StageProgress {
   runs: number;
   done: boolean;
 }
-
 
 export const NoopParamsSchema = z
   .object({

@@ -42,7 +42,12 @@ export type AnswerShape =
       /** The side naming the quantity whose value the other (constant) side gives: a label, `f(2)`, `a+b`. */
       readonly named: 'left' | 'right' | null;
     }
-  | { readonly kind: 'bracketed'; readonly open: '(' | '['; readonly close: ')' | ']'; readonly items: readonly AnswerShape[] }
+  | {
+      readonly kind: 'bracketed';
+      readonly open: '(' | '[';
+      readonly close: ')' | ']';
+      readonly items: readonly AnswerShape[];
+    }
   | { readonly kind: 'set'; readonly items: readonly AnswerShape[] }
   | { readonly kind: 'list'; readonly items: readonly AnswerShape[] }
   | { readonly kind: 'union'; readonly parts: readonly AnswerShape[] }
@@ -56,7 +61,9 @@ const MAX_SHAPE_DEPTH = 8;
 const VARIABLE = String.raw`(?:[A-Za-z]|[A-Za-z]_\{?[A-Za-z0-9]+\}?|\\(?:alpha|beta|gamma|theta|phi|lambda|mu|omega))`;
 const LONE_VARIABLE = new RegExp(`^${VARIABLE}$`);
 /** What may name an answer on the side of an equation: `y`, `f(x)`, `(a,b,c)`. */
-const EQUATION_LABEL = new RegExp(`^(?:${VARIABLE}|[A-Za-z]\\(${VARIABLE}(?:,${VARIABLE})*\\)|\\(${VARIABLE}(?:,${VARIABLE})+\\))$`);
+const EQUATION_LABEL = new RegExp(
+  `^(?:${VARIABLE}|[A-Za-z]\\(${VARIABLE}(?:,${VARIABLE})*\\)|\\(${VARIABLE}(?:,${VARIABLE})+\\))$`,
+);
 
 function scalar(text: string): AnswerShape {
   return { kind: 'scalar', text };
@@ -144,7 +151,9 @@ function parseEquation(text: string): AnswerShape | null {
   const [lhs, rhs] = sides.map((side) => side.trim());
   if (lhs === '' || rhs === '') return null;
   const label = EQUATION_LABEL.test(lhs) ? 'left' : EQUATION_LABEL.test(rhs) ? 'right' : null;
-  const named = label ?? (namesQuantity(lhs) && isConstantText(rhs) ? 'left' : namesQuantity(rhs) && isConstantText(lhs) ? 'right' : null);
+  const named =
+    label ??
+    (namesQuantity(lhs) && isConstantText(rhs) ? 'left' : namesQuantity(rhs) && isConstantText(lhs) ? 'right' : null);
   return { kind: 'equation', lhs, rhs, label, named };
 }
 
@@ -207,7 +216,11 @@ function rationalText(value: Q.Rational): string {
  * `a*v+b REL c` with rational a != 0, b, c (checked exactly at v = 0, 1, 2, -3) -> `v REL' (c-b)/a`, the relation
  * flipped when a < 0. `-x>-1` -> [x, '<', 1]. Null when the side is not linear in one variable.
  */
-function solveLinear(side: string, constant: string, relation: Relation): { variable: string; relation: Relation; bound: string } | null {
+function solveLinear(
+  side: string,
+  constant: string,
+  relation: Relation,
+): { variable: string; relation: Relation; bound: string } | null {
   if (side.length > 200 || constant.length > 200) return null;
   const parsedSide = parseLatexExpression(side);
   const parsedConstant = parseLatexExpression(constant);
@@ -237,7 +250,11 @@ function solveLinear(side: string, constant: string, relation: Relation): { vari
 
 /** ℝ without the point `value`: `x\ne3`. */
 function allRealsExcept(value: string, depth: number): AnswerShape {
-  return { kind: 'difference', left: scalar(REALS), right: { kind: 'set', items: [parseAnswerShape(value, depth + 1)] } };
+  return {
+    kind: 'difference',
+    left: scalar(REALS),
+    right: { kind: 'set', items: [parseAnswerShape(value, depth + 1)] },
+  };
 }
 
 /** `x<3`, `x\ge5`, `3>x`, `-1<x\le3`, `3\ge x>-1`, `-x>-1`, `x\ne0` -> intervals / sets; null for anything else. */
@@ -258,15 +275,23 @@ function parseInequality(text: string, depth = 0): AnswerShape | null {
     let [left, right] = parts;
     let [r] = relations;
     if (!LONE_VARIABLE.test(left) && !LONE_VARIABLE.test(right)) {
-      const solved = isConstantText(right) ? solveLinear(left, right, r) : isConstantText(left) ? solveLinear(right, left, FLIPPED[r]) : null;
+      const solved = isConstantText(right)
+        ? solveLinear(left, right, r)
+        : isConstantText(left)
+          ? solveLinear(right, left, FLIPPED[r])
+          : null;
       if (!solved) return null;
       [left, right, r] = [solved.variable, solved.bound, solved.relation];
     }
     if (LONE_VARIABLE.test(left) && !LONE_VARIABLE.test(right)) {
-      return upward(r) ? interval(MINUS_INFINITY, false, scalar(right), closed(r)) : interval(scalar(right), closed(r), INFINITY, false);
+      return upward(r)
+        ? interval(MINUS_INFINITY, false, scalar(right), closed(r))
+        : interval(scalar(right), closed(r), INFINITY, false);
     }
     if (LONE_VARIABLE.test(right) && !LONE_VARIABLE.test(left)) {
-      return upward(r) ? interval(scalar(left), closed(r), INFINITY, false) : interval(MINUS_INFINITY, false, scalar(left), closed(r));
+      return upward(r)
+        ? interval(scalar(left), closed(r), INFINITY, false)
+        : interval(MINUS_INFINITY, false, scalar(left), closed(r));
     }
     return null;
   }
@@ -284,7 +309,14 @@ function parseRatio(text: string, depth: number): AnswerShape | null {
   const parts = splitTopLevel(text, ':');
   if (parts.length < 2 || parts.length > 4 || parts.some((p) => p.trim() === '')) return null;
   const clock = /^\d{1,2}:\d{2}(?::\d{2})?$/.test(text);
-  return { kind: 'ratio', parts: items(parts.map((p) => p.trim()), depth), clock };
+  return {
+    kind: 'ratio',
+    parts: items(
+      parts.map((p) => p.trim()),
+      depth,
+    ),
+    clock,
+  };
 }
 
 /** `A\setminus B`: `\mathbb{R}\setminus\{0\}`, `[0,5]\setminus\{1,2\}`. */
@@ -292,7 +324,11 @@ function parseDifference(text: string, depth: number): AnswerShape | null {
   if (!text.includes('\\setminus')) return null;
   const parts = splitTopLevel(text, '\\setminus');
   if (parts.length !== 2 || parts.some((p) => p.trim() === '')) return null;
-  return { kind: 'difference', left: parseAnswerShape(parts[0], depth + 1), right: parseAnswerShape(parts[1], depth + 1) };
+  return {
+    kind: 'difference',
+    left: parseAnswerShape(parts[0], depth + 1),
+    right: parseAnswerShape(parts[1], depth + 1),
+  };
 }
 
 function expandPlusMinus(text: string, depth: number): AnswerShape | null {

@@ -207,7 +207,11 @@ function valueAt(expression: LatexExpression, env: NumericEnv, comparison: Compa
   }
 }
 
-function valuesAt(expression: LatexExpression, environments: readonly NumericEnv[], comparison: Comparison): (Complex | null)[] {
+function valuesAt(
+  expression: LatexExpression,
+  environments: readonly NumericEnv[],
+  comparison: Comparison,
+): (Complex | null)[] {
   return environments.map((env) => valueAt(expression, env, comparison));
 }
 
@@ -285,7 +289,11 @@ function literalsEqual(a: string, b: string, comparison: Comparison): boolean | 
   if (!va || !vb) return null;
   if (Q.equals(va.value, vb.value)) return true;
   if (!va.decimal && !vb.decimal) return false;
-  return valuesClose(C.complex(Q.toNumber(va.value)), C.complex(Q.toNumber(vb.value)), comparison.settings.relativeTolerance);
+  return valuesClose(
+    C.complex(Q.toNumber(va.value)),
+    C.complex(Q.toNumber(vb.value)),
+    comparison.settings.relativeTolerance,
+  );
 }
 
 function scalarsEqual(a: string, b: string, comparison: Comparison): boolean {
@@ -296,7 +304,8 @@ function scalarsEqual(a: string, b: string, comparison: Comparison): boolean {
   const pa = parseLatexExpression(a, comparison.budget);
   const pb = parseLatexExpression(b, comparison.budget);
   if (!pa.ok || !pb.ok) {
-    if ((!pa.ok && pa.reason === 'too-large') || (!pb.ok && pb.reason === 'too-large')) comparison.bound ??= 'input-size';
+    if ((!pa.ok && pa.reason === 'too-large') || (!pb.ok && pb.reason === 'too-large'))
+      comparison.bound ??= 'input-size';
     return false;
   }
   return bounded(comparison, () => expressionsEqual(pa.expression, pb.expression, comparison));
@@ -485,7 +494,9 @@ const MAX_SPANS = 64;
 
 /** Shapes that only make sense as subsets of ℝ: unions, differences and ℝ itself. */
 function isRealSetShape(shape: AnswerShape): boolean {
-  return shape.kind === 'union' || shape.kind === 'difference' || (shape.kind === 'scalar' && shape.text === '\\mathbb{R}');
+  return (
+    shape.kind === 'union' || shape.kind === 'difference' || (shape.kind === 'scalar' && shape.text === '\\mathbb{R}')
+  );
 }
 
 function realNumber(shape: AnswerShape, comparison: Comparison): number | null {
@@ -508,7 +519,9 @@ function toRealSet(shape: AnswerShape, comparison: Comparison, depth = 0): Span[
   if (depth > 6) return null;
   switch (shape.kind) {
     case 'scalar':
-      return shape.text === '\\mathbb{R}' ? [{ lo: -Infinity, hi: Infinity, loClosed: false, hiClosed: false, loText: '-\\infty', hiText: '\\infty' }] : null;
+      return shape.text === '\\mathbb{R}'
+        ? [{ lo: -Infinity, hi: Infinity, loClosed: false, hiClosed: false, loText: '-\\infty', hiText: '\\infty' }]
+        : null;
     case 'set': {
       if (shape.items.length > MAX_SPANS) return null;
       const spans: Span[] = [];
@@ -578,7 +591,11 @@ function subtractSpans(left: readonly Span[], right: readonly Span[]): Span[] | 
   for (const cut of right) {
     const next: Span[] = [];
     for (const span of current) {
-      const disjoint = cut.hi < span.lo || cut.lo > span.hi || (cut.hi === span.lo && !(cut.hiClosed && span.loClosed)) || (cut.lo === span.hi && !(cut.loClosed && span.hiClosed));
+      const disjoint =
+        cut.hi < span.lo ||
+        cut.lo > span.hi ||
+        (cut.hi === span.lo && !(cut.hiClosed && span.loClosed)) ||
+        (cut.lo === span.hi && !(cut.loClosed && span.hiClosed));
       if (disjoint) {
         next.push(span);
         continue;
@@ -622,7 +639,11 @@ function realSetsEqual(a: AnswerShape, b: AnswerShape, comparison: Comparison): 
 // ---------------------------------------------------------------------------------------------------------------
 // Percent variants
 
-function percentVariantsApply(setting: PercentVariants, predictionPercent: boolean, referencePercent: boolean): boolean {
+function percentVariantsApply(
+  setting: PercentVariants,
+  predictionPercent: boolean,
+  referencePercent: boolean,
+): boolean {
   if (setting === 'never') return false;
   return setting === 'always' || predictionPercent || referencePercent;
 }
@@ -664,7 +685,12 @@ function unitFactor(prediction: NormalizedAnswer, reference: NormalizedAnswer): 
   return Q.divide(prediction.unit.factor, reference.unit.factor);
 }
 
-function valuesEqualWithFactor(prediction: AnswerShape, reference: AnswerShape, factor: Q.Rational, comparison: Comparison): boolean {
+function valuesEqualWithFactor(
+  prediction: AnswerShape,
+  reference: AnswerShape,
+  factor: Q.Rational,
+  comparison: Comparison,
+): boolean {
   if (Q.equals(factor, Q.ONE)) return shapesEqual(prediction, reference, comparison);
   if (prediction.kind !== 'scalar' || reference.kind !== 'scalar') return false;
   const pa = parsedExpression(prediction.text, comparison);
@@ -700,7 +726,11 @@ export function mathEqualWithBudget(
   if (predicted.oversized || referenced.oversized) return result(false, 'none', 'input-size');
   const factor = unitFactor(predicted, referenced);
   if (factor === null) return result(false, 'none');
-  if (predicted.value.toLowerCase() === referenced.value.toLowerCase() && Q.equals(factor, Q.ONE) && predicted.percent === referenced.percent) {
+  if (
+    predicted.value.toLowerCase() === referenced.value.toLowerCase() &&
+    Q.equals(factor, Q.ONE) &&
+    predicted.percent === referenced.percent
+  ) {
     return result(true, 'string');
   }
   const choice = referenceChoiceLetter(referenced.value);

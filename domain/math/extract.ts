@@ -123,7 +123,8 @@ function combineBoxes(contents: readonly string[]): string {
   if (kept.length <= 1) return kept[0] ?? contents[contents.length - 1];
   const distinct: string[] = [];
   for (const content of kept) {
-    const repeat = kept.length <= MAX_BOXES_COMPARED && distinct.some((other) => mathEqual(content, other, { stepBudget: 10_000 }));
+    const repeat =
+      kept.length <= MAX_BOXES_COMPARED && distinct.some((other) => mathEqual(content, other, { stepBudget: 10_000 }));
     if (!repeat) distinct.push(content);
   }
   if (distinct.length === 1) return distinct[0];
@@ -136,10 +137,56 @@ const ANSWER_PHRASE =
 
 /** Words that start a new clause after the answer: "15 because...", "7, found after...". */
 const CLAUSE_WORDS = new Set([
-  'because', 'since', 'as', 'which', 'where', 'when', 'after', 'before', 'found', 'obtained', 'given', 'so', 'thus',
-  'hence', 'therefore', 'for', 'if', 'from', 'by', 'using', 'with', 'that', 'this', 'we', 'it', 'i', 'and', 'but',
-  'while', 'though', 'although', 'once', 'via', 'according', 'meaning', 'corresponding', 'derived', 'computed',
-  'calculated', 'determined', 'based', 'following', 'upon', 'which', 'whose', 'here', 'there', 'is', 'are', 'was',
+  'because',
+  'since',
+  'as',
+  'which',
+  'where',
+  'when',
+  'after',
+  'before',
+  'found',
+  'obtained',
+  'given',
+  'so',
+  'thus',
+  'hence',
+  'therefore',
+  'for',
+  'if',
+  'from',
+  'by',
+  'using',
+  'with',
+  'that',
+  'this',
+  'we',
+  'it',
+  'i',
+  'and',
+  'but',
+  'while',
+  'though',
+  'although',
+  'once',
+  'via',
+  'according',
+  'meaning',
+  'corresponding',
+  'derived',
+  'computed',
+  'calculated',
+  'determined',
+  'based',
+  'following',
+  'upon',
+  'which',
+  'whose',
+  'here',
+  'there',
+  'is',
+  'are',
+  'was',
 ]);
 
 /** Longest text after an answer phrase that is read (the answer itself is far shorter). */
@@ -230,21 +277,23 @@ function isDigit(ch: string | undefined): boolean {
 
 /** The published post-processing of a raw answer: newlines, a leading ':' and a trailing '.' or '/'. */
 function tidyRawAnswer(raw: string): string {
-  return raw
-    .replace(/\n\s*/g, '')
-    .replace(/^:/, '')
-    .replace(/[./]$/, '')
-    .trim();
+  return raw.replace(/\n\s*/g, '').replace(/^:/, '').replace(/[./]$/, '').trim();
 }
 
 /** Extracts and normalises the final answer of a completion, saying where it was found. */
-export function extractAnswerDetailed(completion: string | null | undefined, options: ExtractOptions = {}): ExtractedAnswer {
+export function extractAnswerDetailed(
+  completion: string | null | undefined,
+  options: ExtractOptions = {},
+): ExtractedAnswer {
   const text = boundedTail(textAfterThink(completion ?? ''));
   const candidates: Array<[AnswerSource, () => string | null]> = [
-    ['boxed', () => {
-      const boxes = boxedContents(text);
-      return boxes.length > 0 ? combineBoxes(boxes) : null;
-    }],
+    [
+      'boxed',
+      () => {
+        const boxes = boxedContents(text);
+        return boxes.length > 0 ? combineBoxes(boxes) : null;
+      },
+    ],
     ['answer-phrase', () => answerPhraseContent(text)],
     ['last-number', () => (options.useLastNumber === false ? null : lastNumber(text))],
   ];

@@ -60,7 +60,10 @@ export type MathItemRejection =
   | { readonly reason: 'trivial-answer'; readonly detail: TrivialAnswerReason };
 
 /** The answer-dependent filters of spec §3.5 step 3 for a synthetic math item; null when the item is kept. */
-export function mathItemRejection(item: { readonly prompt: string; readonly answer: string | null | undefined }): MathItemRejection | null {
+export function mathItemRejection(item: {
+  readonly prompt: string;
+  readonly answer: string | null | undefined;
+}): MathItemRejection | null {
   const pattern = matchedPromptPattern(item.prompt);
   if (pattern !== null) return { reason: 'prompt-pattern', pattern };
   const trivial = trivialAnswerReason(item.answer);

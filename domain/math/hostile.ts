@@ -10,10 +10,65 @@ export interface HostileInput {
 
 /** Tokens repeated to build long inputs: each stresses a different step (scanners, regexes, brace matching). */
 const REPEATED_TOKENS: readonly string[] = [
-  ' ', 'word ', 'x and ', '1 or ', '\\text{', '\\boxed{', '\\frac{', '\\sqrt[', '\\sqrt', '{', '}', '(', ')', '[',
-  '\\{', '^{', '_{', '1,', '1.', '0', '9', ', ', '. ', '$', '\\$', '%', '\\%', '\\left(', '\\begin{', 'st',
-  '^{th} ', ' cm', ' square ', 'per ', 'a', 'A', '(A)', '\\pm', '\\cup', '<', '\\le ', '=', ':', '|', '\\,', '\\ ',
-  'the answer is ', '\\boxed 5 \n', 'sqrt(', 'pi ', '-', '+', '*', '/', '\\mathrm{', 'e', 'i', 'infinity ', '12:00 ',
+  ' ',
+  'word ',
+  'x and ',
+  '1 or ',
+  '\\text{',
+  '\\boxed{',
+  '\\frac{',
+  '\\sqrt[',
+  '\\sqrt',
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  '\\{',
+  '^{',
+  '_{',
+  '1,',
+  '1.',
+  '0',
+  '9',
+  ', ',
+  '. ',
+  '$',
+  '\\$',
+  '%',
+  '\\%',
+  '\\left(',
+  '\\begin{',
+  'st',
+  '^{th} ',
+  ' cm',
+  ' square ',
+  'per ',
+  'a',
+  'A',
+  '(A)',
+  '\\pm',
+  '\\cup',
+  '<',
+  '\\le ',
+  '=',
+  ':',
+  '|',
+  '\\,',
+  '\\ ',
+  'the answer is ',
+  '\\boxed 5 \n',
+  'sqrt(',
+  'pi ',
+  '-',
+  '+',
+  '*',
+  '/',
+  '\\mathrm{',
+  'e',
+  'i',
+  'infinity ',
+  '12:00 ',
 ];
 
 /** Inputs up to `size` characters: each repeated token alone, and framed between a value and a suffix. */
@@ -56,6 +111,9 @@ export function hostileCompletions(size: number): HostileInput[] {
     completions.push({ name: `boxed: ${answer.name}`, text: `</think>\\boxed{${answer.text}}` });
     completions.push({ name: `answer phrase: ${answer.name}`, text: `</think>The answer is ${answer.text}` });
   }
-  completions.push({ name: 'long reasoning, then a box', text: `${'Let me think. '.repeat(size / 14)}</think>\\boxed{5}` });
+  completions.push({
+    name: 'long reasoning, then a box',
+    text: `${'Let me think. '.repeat(size / 14)}</think>\\boxed{5}`,
+  });
   return completions;
 }

@@ -1,6 +1,13 @@
 // Math answers: extraction, normalisation, equivalence, majority voting and the answer-dependent pair filters.
 // Pure and deterministic (no I/O, no clocks, no randomness): usable from activities and workflows alike.
-export { extractAnswer, extractAnswerDetailed, textAfterThink, lastBoxedContent, answerPhraseContent, lastNumber } from './extract';
+export {
+  extractAnswer,
+  extractAnswerDetailed,
+  textAfterThink,
+  lastBoxedContent,
+  answerPhraseContent,
+  lastNumber,
+} from './extract';
 export type { AnswerSource, ExtractedAnswer, ExtractOptions } from './extract';
 export { normalizeAnswer, normalizeAnswerDetailed } from './normalize';
 export type { NormalizedAnswer } from './normalize';

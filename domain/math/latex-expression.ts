@@ -58,7 +58,14 @@ export type ExprNode =
   | { readonly op: 'number'; readonly value: Rational; readonly decimal: boolean }
   | { readonly op: 'constant'; readonly name: ConstantName }
   | { readonly op: 'variable'; readonly name: string }
-  | { readonly op: 'loop'; readonly kind: 'Sum' | 'Product'; readonly index: string; readonly lower: ExprNode; readonly upper: ExprNode; readonly body: ExprNode }
+  | {
+      readonly op: 'loop';
+      readonly kind: 'Sum' | 'Product';
+      readonly index: string;
+      readonly lower: ExprNode;
+      readonly upper: ExprNode;
+      readonly body: ExprNode;
+    }
   | { readonly op: 'apply'; readonly fn: FunctionName; readonly args: readonly ExprNode[] };
 
 /** Functions we evaluate, with their accepted argument counts [min, max]. */
@@ -192,7 +199,17 @@ const MAX_BARS = 10;
 const MAX_OPERATOR_RUN = 3;
 
 function isOperator(ch: string): boolean {
-  return ch === '+' || ch === '-' || ch === '*' || ch === '/' || ch === '^' || ch === '_' || ch === '=' || ch === '<' || ch === '>';
+  return (
+    ch === '+' ||
+    ch === '-' ||
+    ch === '*' ||
+    ch === '/' ||
+    ch === '^' ||
+    ch === '_' ||
+    ch === '=' ||
+    ch === '<' ||
+    ch === '>'
+  );
 }
 
 function parserHazard(latex: string): boolean {
@@ -337,7 +354,8 @@ function convertApplication(json: unknown[], context: ConvertContext, depth: num
   if (head === 'Sum' || head === 'Product') return convertLoop(head, rest, context, depth);
   if (head === 'Delimiter') {
     // A parenthesised single value; tuples and lists are handled by the answer-shape parser, not here.
-    if (rest.length < 1 || (rest.length === 2 && !isPlainDelimiter(rest[1])) || rest.length > 2) throw new Unsupported(head);
+    if (rest.length < 1 || (rest.length === 2 && !isPlainDelimiter(rest[1])) || rest.length > 2)
+      throw new Unsupported(head);
     return convert(rest[0], context, depth + 1);
   }
   if (head === 'Sequence') {
@@ -350,7 +368,10 @@ function convertApplication(json: unknown[], context: ConvertContext, depth: num
   }
   if (head === 'Rational') {
     if (rest.length !== 2) throw new Unsupported(head);
-    return apply('Divide', rest.map((arg) => convert(arg, context, depth + 1)));
+    return apply(
+      'Divide',
+      rest.map((arg) => convert(arg, context, depth + 1)),
+    );
   }
   const args = rest.map((arg) => convert(arg, context, depth + 1));
   if (head === 'InvisibleOperator') return mixedNumber(args) ?? apply('Multiply', args);
@@ -463,7 +484,12 @@ function exactFactorial(n: number, step: number, budget: EvaluationBudget): Rati
   return Q.rational(product);
 }
 
-function exactApply(fn: FunctionName, args: readonly ExprNode[], budget: EvaluationBudget, env: ExactEnv): Rational | null {
+function exactApply(
+  fn: FunctionName,
+  args: readonly ExprNode[],
+  budget: EvaluationBudget,
+  env: ExactEnv,
+): Rational | null {
   const values = exactAll(args, budget, env);
   if (values === null) return null;
   const [a, b] = values;
@@ -521,7 +547,7 @@ function exactApply(fn: FunctionName, args: readonly ExprNode[], budget: Evaluat
 
 function floorDiv(num: bigint, den: bigint): bigint {
   const q = num / den;
-  return num % den !== 0n && (num < 0n) !== (den < 0n) ? q - 1n : q;
+  return num % den !== 0n && num < 0n !== den < 0n ? q - 1n : q;
 }
 
 function compareRationals(a: Rational, b: Rational): number {

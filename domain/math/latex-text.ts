@@ -47,7 +47,11 @@ export function matchingBraces(text: string): Int32Array {
 }
 
 /** The brace group opening at `openIndex`, looked up in a matchingBraces table. */
-export function braceGroupAt(text: string, table: Int32Array, openIndex: number): { content: string; end: number } | null {
+export function braceGroupAt(
+  text: string,
+  table: Int32Array,
+  openIndex: number,
+): { content: string; end: number } | null {
   if (text[openIndex] !== '{') return null;
   const close = table[openIndex]!;
   return close < 0 ? null : { content: text.slice(openIndex + 1, close), end: close + 1 };
@@ -118,7 +122,7 @@ export function splitTopLevel(text: string, separator: string): string[] {
   let depth = 0;
   let start = 0;
   const isCommand = /^\\[A-Za-z]+$/.test(separator);
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (depth === 0 && text.startsWith(separator, i)) {
       const boundaryOk = !isCommand || !/[A-Za-z]/.test(text[i + separator.length] ?? '');
       if (boundaryOk) {
@@ -148,7 +152,7 @@ export function hasTopLevel(text: string, separator: string): boolean {
 export function wrappingPairEnd(text: string): number | null {
   if (text.length < 2) return null;
   let depth = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const token = bracketToken(text, i);
     depth += token.delta;
     if (depth <= 0) {

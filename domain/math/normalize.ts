@@ -193,8 +193,26 @@ function removePercent(text: string, found: Found): string {
 }
 
 const TEXT_COMMANDS = [
-  'text', 'textrm', 'textnormal', 'textbf', 'textit', 'textsf', 'texttt', 'textup', 'emph', 'mbox', 'hbox',
-  'mathrm', 'mathbf', 'mathit', 'mathsf', 'mathtt', 'mathnormal', 'boldsymbol', 'bm', 'operatorname',
+  'text',
+  'textrm',
+  'textnormal',
+  'textbf',
+  'textit',
+  'textsf',
+  'texttt',
+  'textup',
+  'emph',
+  'mbox',
+  'hbox',
+  'mathrm',
+  'mathbf',
+  'mathit',
+  'mathsf',
+  'mathtt',
+  'mathnormal',
+  'boldsymbol',
+  'bm',
+  'operatorname',
 ];
 
 const TRAILING_TEXT_GROUP = new RegExp(`\\\\(?:${TEXT_COMMANDS.join('|')})\\s*\\{`, 'g');
@@ -291,7 +309,9 @@ const PLAIN_FUNCTIONS = /(?<![A-Za-z\\])(sqrt|cbrt|pi|sin|cos|tan|cot|ln|log|exp
  * `2^(1/3)` -> `2^{1/3}`, `sin(x)` -> `\sin(x)`. One pass with a stack of open parentheses (linear).
  */
 function plainTextMath(text: string): string {
-  let out = /[a-z]/.test(text) ? text.replace(PLAIN_FUNCTIONS, (name: string) => (name === 'cbrt' ? '\\sqrt[3]' : `\\${name}`)) : text;
+  let out = /[a-z]/.test(text)
+    ? text.replace(PLAIN_FUNCTIONS, (name: string) => (name === 'cbrt' ? '\\sqrt[3]' : `\\${name}`))
+    : text;
   if (!out.includes('(')) return out;
   if (!out.includes('\\sqrt(') && !out.includes('\\sqrt[3](') && !out.includes('^(')) return out;
   let result = '';
@@ -313,13 +333,33 @@ function plainTextMath(text: string): string {
 /** `12^{th}`, `12^\text{th}` (already unwrapped), `21st`, `2nd` -> the number. */
 function removeOrdinalSuffixes(text: string): string {
   if (!/st|nd|rd|th/.test(text)) return text;
-  return text.replace(/(\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^\s*(?:st|nd|rd|th)|(?:st|nd|rd|th))(?![A-Za-z])/g, '$1');
+  return text.replace(
+    /(\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^\s*(?:st|nd|rd|th)|(?:st|nd|rd|th))(?![A-Za-z])/g,
+    '$1',
+  );
 }
 
 /** Words that are mathematics, never units. */
 const NOT_UNITS = new Set([
-  'i', 'e', 'pi', 'sin', 'cos', 'tan', 'cot', 'sec', 'csc', 'log', 'ln', 'exp', 'mod', 'inf', 'infinity',
-  'undefined', 'dne', 'and', 'or',
+  'i',
+  'e',
+  'pi',
+  'sin',
+  'cos',
+  'tan',
+  'cot',
+  'sec',
+  'csc',
+  'log',
+  'ln',
+  'exp',
+  'mod',
+  'inf',
+  'infinity',
+  'undefined',
+  'dne',
+  'and',
+  'or',
 ]);
 /** One-letter units, accepted only after a space (`5 m`); any other single letter is a variable. */
 const ONE_LETTER_UNITS = new Set(['m', 'g', 's', 'h', 'l', 'L', 'K', 'V', 'W', 'J', 'N']);
@@ -652,7 +692,13 @@ export function normalizeAnswerDetailed(raw: string | null | undefined): Normali
     value = next;
   }
   if (value === '') found.unit = null;
-  const result: NormalizedAnswer = { text: withSuffix(value, found), value, percent: found.percent && value !== '', unit: found.unit, oversized: false };
+  const result: NormalizedAnswer = {
+    text: withSuffix(value, found),
+    value,
+    percent: found.percent && value !== '',
+    unit: found.unit,
+    oversized: false,
+  };
   if (cache.size >= CACHE_LIMIT - 1) cache.clear();
   if (input.length <= MAX_CACHED_INPUT) cache.set(input, result);
   // normalisation is idempotent: the canonical text normalises to the same result (voting and scoring compare

@@ -7,13 +7,37 @@
 // "someone") never match.
 
 const UNITS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
   nineteen: 19,
 };
 
 const TENS: Record<string, number> = {
-  twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
 };
 
 const SCALES: Record<string, number> = { thousand: 1e3, million: 1e6, billion: 1e9 };
@@ -52,7 +76,8 @@ export function leadingNumberWordsToDigits(text: string): string {
   let consumed = 0;
   for (let k = 0; k < tokens.length; k++) {
     const word = tokens[k].toLowerCase();
-    const joinsScale = word === 'and' && words.length > 0 && k + 1 < tokens.length && isNumberWord(tokens[k + 1].toLowerCase());
+    const joinsScale =
+      word === 'and' && words.length > 0 && k + 1 < tokens.length && isNumberWord(tokens[k + 1].toLowerCase());
     if (!isNumberWord(word) && !joinsScale) break;
     if (!joinsScale) words.push(word);
     consumed = k + 1;
@@ -71,6 +96,12 @@ export function leadingNumberWordsToDigits(text: string): string {
   const rest = text.slice(end);
   if (rest !== '' && !/^\s/.test(rest)) return text;
   // "five apples" and "twenty square units" convert; "one of the five" is prose, not a number with a unit.
-  if (rest.trim().split(/\s+/).filter((word) => word !== '').length > MAX_TRAILING_WORDS) return text;
+  if (
+    rest
+      .trim()
+      .split(/\s+/)
+      .filter((word) => word !== '').length > MAX_TRAILING_WORDS
+  )
+    return text;
   return String(value) + rest;
 }

@@ -135,10 +135,18 @@ export const ConfigSchema = z
     temporal: TemporalConfigSchema.prefault({}),
     taskQueues: TaskQueuesSchema.prefault({}),
     workers: WorkersConfigSchema.prefault({}),
-    storage: z.object({ root: z.string().min(1).default('runs/data') }).strict().prefault({}),
+    storage: z
+      .object({ root: z.string().min(1).default('runs/data') })
+      .strict()
+      .prefault({}),
     endpoints: z.record(z.string().min(1), EndpointConfigSchema),
     roles: z
-      .object(Object.fromEntries(MODEL_ROLES.map((r) => [r, RoleBindingSchema])) as Record<ModelRole, typeof RoleBindingSchema>)
+      .object(
+        Object.fromEntries(MODEL_ROLES.map((r) => [r, RoleBindingSchema])) as Record<
+          ModelRole,
+          typeof RoleBindingSchema
+        >,
+      )
       .strict(),
     sandbox: SandboxConfigSchema.prefault({}),
     /** The external trainer (domain/training.ts); without it the `train` activity refuses to run. */

@@ -111,7 +111,22 @@ export type TrainerConfig = z.output<typeof TrainerConfigSchema>;
  * at a real SFT / DPO job (OpenRLHF, TRL, LLaMA-Factory) for experiments.
  */
 export const DEFAULT_TRAINER_CONFIG: TrainerConfig = TrainerConfigSchema.parse({
-  command: ['node', '--import', 'tsx', 'scripts/example-trainer.ts', '--data', '{data}', '--output', '{output}', '--base', '{base}', '--kind', '{kind}', '--job', '{job}'],
+  command: [
+    'node',
+    '--import',
+    'tsx',
+    'scripts/example-trainer.ts',
+    '--data',
+    '{data}',
+    '--output',
+    '{output}',
+    '--base',
+    '{base}',
+    '--kind',
+    '{kind}',
+    '--job',
+    '{job}',
+  ],
 });
 
 /** Job names become folders under the training root: path-safe, no "..", no empty segments. */
@@ -120,7 +135,10 @@ export const TrainingJobNameSchema = z
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'use letters, digits, ".", "_", "-" and "/" (no leading "/")')
-  .refine((s) => s.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'), 'no empty, "." or ".." segments');
+  .refine(
+    (s) => s.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'),
+    'no empty, "." or ".." segments',
+  );
 
 export const BaseModelSchema = z
   .object({
@@ -145,7 +163,12 @@ export const TrainInputSchema = z
     /** Rows: sft `{prompt, completion}`, dpo `{prompt, chosen, rejected}`; other fields are kept. */
     data: DatasetRefSchema,
     /** e.g. { learningRate: 2e-6, batchSize: 16, epochs: 1 } */
-    hyperparameters: z.record(z.string().regex(HYPERPARAMETER_NAME, 'letters, digits and "_", not starting with a digit'), HyperparameterValueSchema).default({}),
+    hyperparameters: z
+      .record(
+        z.string().regex(HYPERPARAMETER_NAME, 'letters, digits and "_", not starting with a digit'),
+        HyperparameterValueSchema,
+      )
+      .default({}),
   })
   .strict();
 
@@ -220,10 +243,12 @@ function describeValue(value: unknown): string {
 
 /** Why a row cannot be trained on for this kind, or undefined when it can. */
 export function trainingRowProblem(kind: TrainingKind, row: Readonly<Record<string, unknown>>): string | undefined {
-  if (typeof row.prompt !== 'string') return `${kind} row needs "prompt" as a string (got ${describeValue(row.prompt)})`;
+  if (typeof row.prompt !== 'string')
+    return `${kind} row needs "prompt" as a string (got ${describeValue(row.prompt)})`;
   const fields = kind === 'sft' ? (['completion'] as const) : (['chosen', 'rejected'] as const);
   for (const field of fields) {
-    if (!nonEmptyString(row[field])) return `${kind} row needs "${field}" as a non-empty string (got ${describeValue(row[field])})`;
+    if (!nonEmptyString(row[field]))
+      return `${kind} row needs "${field}" as a non-empty string (got ${describeValue(row[field])})`;
   }
   if (kind === 'dpo' && row.chosen === row.rejected) return 'dpo row has identical "chosen" and "rejected"';
   return undefined;

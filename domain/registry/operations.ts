@@ -35,7 +35,9 @@ const DECLARATIONS = [
 type Declarations = (typeof DECLARATIONS)[number];
 
 /** Each declaration under its own name. */
-export const OPERATIONS = Object.fromEntries(DECLARATIONS.map((d) => [d.name, d])) as { readonly [D in Declarations as D['name']]: D };
+export const OPERATIONS = Object.fromEntries(DECLARATIONS.map((d) => [d.name, d])) as {
+  readonly [D in Declarations as D['name']]: D;
+};
 
 export type OperationName = keyof typeof OPERATIONS;
 export const OPERATION_NAMES = DECLARATIONS.map((d) => d.name) as [OperationName, ...OperationName[]];
@@ -49,9 +51,12 @@ export function operationDeclaration(name: OperationName): OperationDeclaration 
 }
 
 /** A stage input whose operation is registered and whose params its declaration accepts. */
-export const StageRequestSchema = StageInputSchema.extend({ operation: z.enum(OPERATION_NAMES) }).superRefine((input, ctx) => {
-  const result = operationDeclaration(input.operation).params.safeParse(input.params ?? {});
-  if (result.success) return;
-  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: ['params', ...issue.path], message: issue.message });
-});
+export const StageRequestSchema = StageInputSchema.extend({ operation: z.enum(OPERATION_NAMES) }).superRefine(
+  (input, ctx) => {
+    const result = operationDeclaration(input.operation).params.safeParse(input.params ?? {});
+    if (result.success) return;
+    for (const issue of result.error.issues)
+      ctx.addIssue({ code: 'custom', path: ['params', ...issue.path], message: issue.message });
+  },
+);
 export type StageRequest = z.output<typeof StageRequestSchema>;

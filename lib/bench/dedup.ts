@@ -45,8 +45,56 @@ export interface SyntheticProblem {
   edit?: number;
 }
 
-const SHORT_WORDS = ['the', 'of', 'a', 'is', 'and', 'to', 'in', 'be', 'at', 'by', 'for', 'on', 'we', 'it', 'an', 'as', 'if', 'or', 'let', 'are', 'how', 'all', 'can', 'its'];
-const CONSONANTS = ['b', 'c', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'ch', 'st', 'tr', 'pl', 'gr'];
+const SHORT_WORDS = [
+  'the',
+  'of',
+  'a',
+  'is',
+  'and',
+  'to',
+  'in',
+  'be',
+  'at',
+  'by',
+  'for',
+  'on',
+  'we',
+  'it',
+  'an',
+  'as',
+  'if',
+  'or',
+  'let',
+  'are',
+  'how',
+  'all',
+  'can',
+  'its',
+];
+const CONSONANTS = [
+  'b',
+  'c',
+  'd',
+  'f',
+  'g',
+  'h',
+  'k',
+  'l',
+  'm',
+  'n',
+  'p',
+  'r',
+  's',
+  't',
+  'v',
+  'z',
+  'br',
+  'ch',
+  'st',
+  'tr',
+  'pl',
+  'gr',
+];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ou', 'ea'];
 const VARS = ['x', 'y', 'z', 'n', 'k', 'a', 'b', 'p', 'q', 'm'];
 
@@ -96,7 +144,8 @@ export function syntheticProblems(opts: SyntheticOptions): SyntheticProblem[] {
   const topics = Array.from({ length: 400 }, () => Array.from({ length: 250 }, () => vocab[int(vocab.length)]!));
   const filler = [...DEFAULT_STOP_WORDS.filter((w) => !w.startsWith('\\')), ...SHORT_WORDS, ...SHORT_WORDS];
 
-  const contentWord = (topic: readonly string[]): string => (rand() < 0.7 ? topic[Math.floor(rand() * rand() * topic.length)]! : zipf());
+  const contentWord = (topic: readonly string[]): string =>
+    rand() < 0.7 ? topic[Math.floor(rand() * rand() * topic.length)]! : zipf();
   const mathToken = (): string => {
     const r = rand();
     if (r < 0.35) return String(int(r < 0.1 ? 10 : 3000));
@@ -167,7 +216,11 @@ export function syntheticProblems(opts: SyntheticOptions): SyntheticProblem[] {
       const text = problems[source]!.text;
       problems.push({ id, text: rand() < 0.3 ? `  ${text}\n` : text, kind: 'exact', source });
     } else if (r < exactRate + emptyRate) {
-      problems.push({ id, text: `What is ${mathToken()} + ${int(100)}? Find the value of ${mathToken()}.`, kind: 'empty' });
+      problems.push({
+        id,
+        text: `What is ${mathToken()} + ${int(100)}? Find the value of ${mathToken()}.`,
+        kind: 'empty',
+      });
     } else if (sourceTokens && r < exactRate + emptyRate + nearRate) {
       const e = editMin + rand() * (editMax - editMin);
       const tokens = edit(sourceTokens, e);
@@ -187,7 +240,6 @@ function argValue(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
-
 
 /** A full garbage collection (without --expose-gc on the command line), so the memory baseline holds no garbage. */
 function collectGarbage(): void {
@@ -272,7 +324,8 @@ export async function benchDedup(): Promise<Record<string, unknown>> {
     for (let i = 0; i < problems.length; i += 97) {
       if (!first.kept[i]) continue;
       const r = reopened.check(problems[i]!.text);
-      if (!r.duplicate || !r.exact || r.of !== problems[i]!.id) throw new Error(`reopened index lost ${problems[i]!.id}`);
+      if (!r.duplicate || !r.exact || r.of !== problems[i]!.id)
+        throw new Error(`reopened index lost ${problems[i]!.id}`);
       recheckedKept++;
     }
     reopened.close();
@@ -288,7 +341,12 @@ export async function benchDedup(): Promise<Record<string, unknown>> {
       memStats = index.stats();
     }
     const memSeconds = Math.min(...memTimes);
-    const sameCounts = [second.stats, memStats].every((s) => s.exactDuplicates === stats.exactDuplicates && s.nearDuplicates === stats.nearDuplicates && s.documents === stats.documents);
+    const sameCounts = [second.stats, memStats].every(
+      (s) =>
+        s.exactDuplicates === stats.exactDuplicates &&
+        s.nearDuplicates === stats.nearDuplicates &&
+        s.documents === stats.documents,
+    );
 
     return {
       bench: 'dedup',
@@ -316,7 +374,12 @@ export async function benchDedup(): Promise<Record<string, unknown>> {
         fileMiB: +(statSync(file).size / MiB).toFixed(1),
         indexTablesMiB: +(stats.tableBytes / MiB).toFixed(1),
       },
-      inMemory: { seconds: +memSeconds.toFixed(3), problemsPerSecond: Math.round(count / memSeconds), runs: memTimes.map((x) => +x.toFixed(3)), sameDecisions: sameCounts },
+      inMemory: {
+        seconds: +memSeconds.toFixed(3),
+        problemsPerSecond: Math.round(count / memSeconds),
+        runs: memTimes.map((x) => +x.toFixed(3)),
+        sameDecisions: sameCounts,
+      },
       steps: {
         wordsMicrosPerProblem: +((wordsSeconds * 1e6) / count).toFixed(2),
         minhash128MicrosPerProblem: +((minhash128Seconds * 1e6) / count).toFixed(2),
@@ -330,7 +393,12 @@ export async function benchDedup(): Promise<Record<string, unknown>> {
         peakArrayBuffersMiB: +(mem.arrayBuffers / MiB).toFixed(1),
         note: 'baseline: the generated corpus and a 20k-problem warm-up index in memory; peak: sampled every 1,024 problems of the first persisted run',
       },
-      reload: { loadSeconds: +loadSeconds.toFixed(3), documents: reopened.size, rssGrowthMiB: +loadRssMiB.toFixed(1), recheckedKept },
+      reload: {
+        loadSeconds: +loadSeconds.toFixed(3),
+        documents: reopened.size,
+        rssGrowthMiB: +loadRssMiB.toFixed(1),
+        recheckedKept,
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

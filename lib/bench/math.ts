@@ -120,9 +120,19 @@ function structurePair(random: Random): MathPair {
     case 1:
       return pair('structure', `[${a}, ${b})`, equal ? `\\left[${a},${b}\\right)` : `(${a},${b}]`, equal);
     case 2:
-      return pair('structure', `\\{${b}, ${a}, ${b + 100}\\}`, equal ? `\\{${a},${b},${b + 100}\\}` : `\\{${a},${b}\\}`, equal);
+      return pair(
+        'structure',
+        `\\{${b}, ${a}, ${b + 100}\\}`,
+        equal ? `\\{${a},${b},${b + 100}\\}` : `\\{${a},${b}\\}`,
+        equal,
+      );
     default:
-      return pair('structure', `(-\\infty, ${a})\\cup(${b}, \\infty)`, equal ? `(${b},\\infty)\\cup(-\\infty,${a})` : `(-\\infty,${a}]\\cup(${b},\\infty)`, equal);
+      return pair(
+        'structure',
+        `(-\\infty, ${a})\\cup(${b}, \\infty)`,
+        equal ? `(${b},\\infty)\\cup(-\\infty,${a})` : `(-\\infty,${a}]\\cup(${b},\\infty)`,
+        equal,
+      );
   }
 }
 
@@ -131,7 +141,12 @@ function textPair(random: Random): MathPair {
   if (random() < 0.5) {
     const letter = pick(random, ['A', 'B', 'C', 'D', 'E']);
     const other = String.fromCharCode(((letter.charCodeAt(0) - 65 + int(random, 1, 4)) % 5) + 65);
-    return pair('text', pick(random, [`\\text{(${equal ? letter : other})}`, `(${equal ? letter : other})`]), letter, equal);
+    return pair(
+      'text',
+      pick(random, [`\\text{(${equal ? letter : other})}`, `(${equal ? letter : other})`]),
+      letter,
+      equal,
+    );
   }
   const word = pick(random, ['yes', 'even', 'odd', 'Monday', 'infinitely many', 'no solution']);
   const other = pick(random, ['maybe', 'prime', 'Tuesday', 'finitely many']);
@@ -234,16 +249,28 @@ export function benchPathological(): Record<string, unknown> {
   const timings: Array<{ kind: string; name: string; ms: number }> = [];
   for (const size of [MAX_ANSWER_CHARS, 100_000]) {
     for (const { name, text } of hostileAnswers(size)) {
-      timings.push({ kind: 'mathEqual', name: `${name} (${text.length} chars)`, ms: coldMs(() => mathEqualDetailed(text, '2')) });
+      timings.push({
+        kind: 'mathEqual',
+        name: `${name} (${text.length} chars)`,
+        ms: coldMs(() => mathEqualDetailed(text, '2')),
+      });
     }
   }
   for (const { name, text } of hostileCompletions(MAX_COMPLETION_CHARS - 40)) {
-    timings.push({ kind: 'extractAnswer', name: `${name} (${text.length} chars)`, ms: coldMs(() => extractAnswer(text)) });
+    timings.push({
+      kind: 'extractAnswer',
+      name: `${name} (${text.length} chars)`,
+      ms: coldMs(() => extractAnswer(text)),
+    });
   }
   for (const size of [300, 1000, MAX_ANSWER_CHARS]) {
     const answers = hostileAnswers(size).map((a, k) => a.text.slice(0, size - (k % 8)));
     for (let k = 0; k + 8 <= answers.length; k += 8) {
-      timings.push({ kind: 'majorityVote', name: `8 answers from #${k} (${size} chars)`, ms: coldMs(() => majorityVote(answers.slice(k, k + 8))) });
+      timings.push({
+        kind: 'majorityVote',
+        name: `8 answers from #${k} (${size} chars)`,
+        ms: coldMs(() => majorityVote(answers.slice(k, k + 8))),
+      });
     }
   }
   timings.sort((a, b) => b.ms - a.ms);
@@ -253,7 +280,9 @@ export function benchPathological(): Record<string, unknown> {
     largestInputChars: MAX_COMPLETION_CHARS,
     maxMs: round(timings[0]?.ms ?? 0, 2),
     slowest: timings.slice(0, 5).map((t) => `${t.kind}: ${t.name}: ${round(t.ms, 2)} ms`),
-    maxMsByKind: Object.fromEntries(['mathEqual', 'extractAnswer', 'majorityVote'].map((k) => [k, round(byKind(k)[0]?.ms ?? 0, 2)])),
+    maxMsByKind: Object.fromEntries(
+      ['mathEqual', 'extractAnswer', 'majorityVote'].map((k) => [k, round(byKind(k)[0]?.ms ?? 0, 2)]),
+    ),
     countByKind: Object.fromEntries(['mathEqual', 'extractAnswer', 'majorityVote'].map((k) => [k, byKind(k).length])),
     limitMs: 50,
     withinLimit: (timings[0]?.ms ?? 0) < 50,

@@ -23,7 +23,16 @@ import { interpreterPool, shutdownInterpreterPool } from '../../activities/sandb
 import { DEFAULT_LIMITS, runPython, type SandboxMode } from '../../activities/sandbox/python-sandbox';
 import type { SandboxLimits, TestCase, Verdict } from '../../activities/sandbox/types';
 
-const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
+const BENCHMARK = path.join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'data',
+  'benchmarks',
+  'promptcot2_codeforces_test.jsonl',
+);
 const HARNESS = path.join(__dirname, '..', '..', 'scripts', 'published-harness.py');
 const TIME_LIMIT_S = 2;
 
@@ -51,7 +60,13 @@ interface ProblemSpec {
   wrong: string;
 }
 
-function multiCase<T>(rand: Rand, maxT: number, make: (rand: Rand) => T, show: (c: T) => string, solve: (c: T) => string) {
+function multiCase<T>(
+  rand: Rand,
+  maxT: number,
+  make: (rand: Rand) => T,
+  show: (c: T) => string,
+  solve: (c: T) => string,
+) {
   const cases = Array.from({ length: int(rand, 1, maxT) }, () => make(rand));
   return { input: `${cases.length}\n${cases.map(show).join('\n')}\n`, output: cases.map(solve).join('\n') };
 }
@@ -69,7 +84,13 @@ const PROBLEMS: ProblemSpec[] = [
   {
     index: 0,
     cases: (rand) =>
-      multiCase(rand, 10, (r) => [int(r, 0, 9), int(r, 0, 9)] as const, ([x, y]) => `${x} ${y}`, ([x, y]) => `${Math.min(x, y)} ${Math.max(x, y)}`),
+      multiCase(
+        rand,
+        10,
+        (r) => [int(r, 0, 9), int(r, 0, 9)] as const,
+        ([x, y]) => `${x} ${y}`,
+        ([x, y]) => `${Math.min(x, y)} ${Math.max(x, y)}`,
+      ),
     correct: 't=int(input())\nfor _ in range(t):\n    x,y=map(int,input().split())\n    print(min(x,y),max(x,y))',
     wrong: 't=int(input())\nfor _ in range(t):\n    x,y=map(int,input().split())\n    print(x,y)',
   },
@@ -93,7 +114,14 @@ const PROBLEMS: ProblemSpec[] = [
   },
   {
     index: 5,
-    cases: (rand) => multiCase(rand, 5, (r) => int(r, 1, 2000), String, (r) => String(lattice(r))),
+    cases: (rand) =>
+      multiCase(
+        rand,
+        5,
+        (r) => int(r, 1, 2000),
+        String,
+        (r) => String(lattice(r)),
+      ),
     correct:
       'import math\ndef f(R):\n    return sum(2*math.isqrt(R*R-1-x*x)+1 for x in range(-(R-1),R))\nt=int(input())\nfor _ in range(t):\n    r=int(input())\n    print(f(r+1)-f(r))',
     wrong:
@@ -116,7 +144,8 @@ const PROBLEMS: ProblemSpec[] = [
       ),
     correct:
       "import sys\nfrom collections import defaultdict\ndata=sys.stdin.read().split(); p=0; t=int(data[p]); p+=1; out=[]\nfor _ in range(t):\n    n=int(data[p]); p+=1; a=list(map(int,data[p:p+n])); p+=n\n    g=defaultdict(list)\n    for v in a: g[v>>2].append(v)\n    for k in g: g[k].sort(reverse=True)\n    out.append(' '.join(str(g[v>>2].pop()) for v in a))\nprint('\\n'.join(out))",
-    wrong: 'import sys\ndata=sys.stdin.read().split(); p=1\nfor _ in range(int(data[0])):\n    n=int(data[p]); a=sorted(map(int,data[p+1:p+1+n])); p+=1+n\n    print(*a)',
+    wrong:
+      'import sys\ndata=sys.stdin.read().split(); p=1\nfor _ in range(int(data[0])):\n    n=int(data[p]); a=sorted(map(int,data[p+1:p+1+n])); p+=1+n\n    print(*a)',
   },
 ];
 
@@ -130,7 +159,10 @@ function workload(testsPerProblem: number, reps: number, seed: number): Program[
   const programs: Program[] = [];
   for (const p of PROBLEMS) {
     const tests = [...published[p.index]!, ...Array.from({ length: testsPerProblem }, () => p.cases(rand))];
-    programs.push({ name: `cf${p.index}-correct`, code: p.correct, tests }, { name: `cf${p.index}-wrong`, code: p.wrong, tests });
+    programs.push(
+      { name: `cf${p.index}-correct`, code: p.correct, tests },
+      { name: `cf${p.index}-wrong`, code: p.wrong, tests },
+    );
   }
   programs.push({ name: 'syntax-error', code: 'def f(:\n    pass', tests: programs[0]!.tests });
   return Array.from({ length: reps }, () => programs).flat();
@@ -150,10 +182,17 @@ async function mapLimit<T, R>(items: T[], width: number, fn: (item: T) => Promis
   return out;
 }
 
-async function runOurs(programs: Program[], limits: SandboxLimits, mode: SandboxMode, cores: number): Promise<{ seconds: number; verdicts: Verdict[] }> {
+async function runOurs(
+  programs: Program[],
+  limits: SandboxLimits,
+  mode: SandboxMode,
+  cores: number,
+): Promise<{ seconds: number; verdicts: Verdict[] }> {
   const t0 = process.hrtime.bigint();
   // as on a worker: `cores` programs (activities) at a time
-  const results = await mapLimit(programs, cores, (p) => runPython(p.code, p.tests, { ...limits, parallelism: cores }, { mode }));
+  const results = await mapLimit(programs, cores, (p) =>
+    runPython(p.code, p.tests, { ...limits, parallelism: cores }, { mode }),
+  );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { seconds, verdicts: results.flatMap((r) => r.verdicts.map((v) => v.verdict)) };
 }
@@ -162,7 +201,9 @@ function runPublished(programs: Program[], workers: number): Promise<{ seconds: 
   const jobs = programs.flatMap((p) => p.tests.map((t) => ({ code: p.code, input: t.input, output: t.output })));
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.env.PROMPTCOT_SANDBOX_PYTHON ?? 'python3', [HARNESS], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.env.PROMPTCOT_SANDBOX_PYTHON ?? 'python3', [HARNESS], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.on('error', reject);
@@ -210,9 +251,20 @@ export async function benchSandbox(): Promise<Record<string, unknown>> {
   const fresh = await runOurs(programs, limits, 'fresh', cores);
   const fork = await runOurs(programs, limits, 'fork', cores);
 
-  const mismatches: Array<{ execution: number; published: string; fork: string; fresh: string; publishedParallel: string }> = [];
+  const mismatches: Array<{
+    execution: number;
+    published: string;
+    fork: string;
+    fresh: string;
+    publishedParallel: string;
+  }> = [];
   for (let i = 0; i < executions; i++) {
-    const row = { published: published.verdicts[i]!, fork: fork.verdicts[i]!, fresh: fresh.verdicts[i]!, publishedParallel: publishedParallel.verdicts[i]! };
+    const row = {
+      published: published.verdicts[i]!,
+      fork: fork.verdicts[i]!,
+      fresh: fresh.verdicts[i]!,
+      publishedParallel: publishedParallel.verdicts[i]!,
+    };
     if (new Set(Object.values(row)).size > 1) mismatches.push({ execution: i, ...row });
   }
 
@@ -224,16 +276,33 @@ export async function benchSandbox(): Promise<Record<string, unknown>> {
   return {
     cores,
     workload: { programs: programs.length, executions, testsPerProblem, reps, seed, timeLimitSeconds: TIME_LIMIT_S },
-    ours: { mode: 'fork', seconds: round3(fork.seconds), executionsPerSecond: forkRate, poolPrestartSeconds: round3(prestartSeconds) },
+    ours: {
+      mode: 'fork',
+      seconds: round3(fork.seconds),
+      executionsPerSecond: forkRate,
+      poolPrestartSeconds: round3(prestartSeconds),
+    },
     oursFresh: { mode: 'fresh', seconds: round3(fresh.seconds), executionsPerSecond: rate(executions, fresh.seconds) },
-    published: { workers: 1, seconds: round3(published.seconds), executionsPerSecond: rate(executions, published.seconds) },
-    publishedParallel: { workers: cores, seconds: round3(publishedParallel.seconds), executionsPerSecond: rate(executions, publishedParallel.seconds) },
+    published: {
+      workers: 1,
+      seconds: round3(published.seconds),
+      executionsPerSecond: rate(executions, published.seconds),
+    },
+    publishedParallel: {
+      workers: cores,
+      seconds: round3(publishedParallel.seconds),
+      executionsPerSecond: rate(executions, publishedParallel.seconds),
+    },
     ratio: round3(forkRate / rate(executions, published.seconds)),
     ratioVsPublishedParallel: round3(forkRate / rate(executions, publishedParallel.seconds)),
     ratioForkVsFresh: round3(forkRate / rate(executions, fresh.seconds)),
     verdicts: counts(fork.verdicts),
     verdictsIdentical: mismatches.length === 0,
     mismatches: mismatches.slice(0, 10),
-    timeLimitCheck: { ours: loopFork.verdicts, published: loopPublished.verdicts, identical: loopFork.verdicts.join() === loopPublished.verdicts.join() },
+    timeLimitCheck: {
+      ours: loopFork.verdicts,
+      published: loopPublished.verdicts,
+      identical: loopFork.verdicts.join() === loopPublished.verdicts.join(),
+    },
   };
 }

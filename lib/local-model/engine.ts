@@ -1,7 +1,14 @@
 // The local model server's inference engine: one node-llama-cpp model, one context with `parallel` sequences,
 // teacher-forced scoring (exact full-vocabulary log-probs) and seeded generation (see http.ts for the API).
 import { statSync } from 'node:fs';
-import type { ControlledEvaluateInputItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type {
+  ControlledEvaluateInputItem,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+} from 'node-llama-cpp';
 import { gpt2ByteToChar } from '../tiny-model';
 import { mulberry32 } from '../../domain/core/random';
 import { logSumExp, sampleFromLogits, seedHash, topIndices, Utf8Assembler } from './sampling';
@@ -215,7 +222,12 @@ export class Engine {
       // Σ exp(logit - max) over the full vocabulary.
       return [
         token,
-        { generateNext: { logits: { filter: { tokens: [tokens[i + 1]!], includeTop: Math.max(1, topK) } }, totalLogitWeight: true } },
+        {
+          generateNext: {
+            logits: { filter: { tokens: [tokens[i + 1]!], includeTop: Math.max(1, topK) } },
+            totalLogitWeight: true,
+          },
+        },
       ];
     });
     const results = await seq.controlledEvaluate(input);
@@ -224,7 +236,8 @@ export class Engine {
       scores = [{ token: tokens[0]!, logprob: null, top: null }];
       for (let i = 0; i < last; i++) {
         const next = results[i]?.next;
-        if (!next?.logits || next.totalLogitWeight === undefined) throw new Error(`llama.cpp returned no logits for prompt token ${i}`);
+        if (!next?.logits || next.totalLogitWeight === undefined)
+          throw new Error(`llama.cpp returned no logits for prompt token ${i}`);
         const entries = [...next.logits.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
         const lse = entries[0]![1] + Math.log(next.totalLogitWeight);
         const actual = next.logits.get(tokens[i + 1]!);
@@ -250,7 +263,13 @@ export class Engine {
   async sample(req: SampleRequest): Promise<SampleResult> {
     return this.pool.use(async (seq) => {
       const wantGeneration = req.maxTokens > 0;
-      const { scores, next } = await this.evaluatePrompt(seq, req.tokens, req.scorePrompt, req.logprobs ?? 0, wantGeneration);
+      const { scores, next } = await this.evaluatePrompt(
+        seq,
+        req.tokens,
+        req.scorePrompt,
+        req.logprobs ?? 0,
+        wantGeneration,
+      );
       const result: SampleResult = {
         text: '',
         pieces: [],

@@ -83,7 +83,6 @@ class HttpError extends Error {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // Request schemas
 // ---------------------------------------------------------------------------------------------------------
@@ -102,7 +101,9 @@ const common = {
 const CompletionRequestSchema = z
   .object({
     ...common,
-    prompt: z.union([z.string(), z.array(z.string()).min(1)], { message: 'expected a string or a non-empty array of strings' }),
+    prompt: z.union([z.string(), z.array(z.string()).min(1)], {
+      message: 'expected a string or a non-empty array of strings',
+    }),
     max_tokens: z.number().int().min(0).nullish(),
     echo: z.boolean().nullish(),
     logprobs: z.number().int().min(0).max(20).nullish(),
@@ -135,7 +136,9 @@ const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const
 const CHAT_STOPS = CHAT_ROLES.map((r) => `<|${r}|>`);
 
 /** The fixed chat template (see the header comment). */
-export function renderChatPrompt(messages: ReadonlyArray<{ role: string; content?: string | null | ReadonlyArray<{ text: string }> }>): string {
+export function renderChatPrompt(
+  messages: ReadonlyArray<{ role: string; content?: string | null | ReadonlyArray<{ text: string }> }>,
+): string {
   let out = '';
   for (const m of messages) {
     const content = typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join('');
@@ -179,14 +182,18 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   } catch (err) {
     throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'request body must be a JSON object');
   return body;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
   const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+  });
   res.end(data);
 }
 
@@ -224,7 +231,8 @@ class Server {
     const route = routes[pathname];
     if (!route) throw new HttpError(404, `unknown route: ${method} ${pathname}`, null, 'not_found_error');
     const handler = route[method];
-    if (!handler) throw new HttpError(405, `method ${method} not allowed on ${pathname}`, null, 'invalid_request_error');
+    if (!handler)
+      throw new HttpError(405, `method ${method} not allowed on ${pathname}`, null, 'invalid_request_error');
     sendJson(res, 200, await handler());
   }
 
@@ -240,7 +248,13 @@ class Server {
 
   private checkModel(model: string | null | undefined): void {
     if (model !== null && model !== undefined && model !== this.modelName) {
-      throw new HttpError(404, `The model '${model}' does not exist (this server serves '${this.modelName}')`, 'model', 'invalid_request_error', 'model_not_found');
+      throw new HttpError(
+        404,
+        `The model '${model}' does not exist (this server serves '${this.modelName}')`,
+        'model',
+        'invalid_request_error',
+        'model_not_found',
+      );
     }
   }
 
@@ -256,7 +270,11 @@ class Server {
   /** A prompt must fit in the context, with room for one more token when something is generated. */
   private checkPromptLength(tokens: Token[], param: string, generates: boolean): void {
     if (tokens.length + (generates ? 1 : 0) > this.engine.contextSize) {
-      throw new HttpError(400, `${param} is too long: ${tokens.length} tokens, the context holds ${this.engine.contextSize}`, param);
+      throw new HttpError(
+        400,
+        `${param} is too long: ${tokens.length} tokens, the context holds ${this.engine.contextSize}`,
+        param,
+      );
     }
   }
 
@@ -272,7 +290,12 @@ class Server {
     const isAborted = this.abortFlag(res);
     const encoded = prompts.map((p, i) => {
       const e = this.engine.promptTokens(p);
-      if (e.tokens.length === 0) throw new HttpError(400, 'prompt must not be empty for a model without a BOS token', prompts.length > 1 ? `prompt[${i}]` : 'prompt');
+      if (e.tokens.length === 0)
+        throw new HttpError(
+          400,
+          'prompt must not be empty for a model without a BOS token',
+          prompts.length > 1 ? `prompt[${i}]` : 'prompt',
+        );
       this.checkPromptLength(e.tokens, prompts.length > 1 ? `prompt[${i}]` : 'prompt', maxTokens > 0);
       return e;
     });
@@ -323,7 +346,11 @@ class Server {
       created: Math.floor(Date.now() / 1000),
       model: this.modelName,
       choices,
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     };
   }
 
@@ -418,8 +445,10 @@ export async function startLocalModelServer(options: LocalModelServerOptions): P
   const host = options.host ?? '127.0.0.1';
   const contextSize = options.contextSize ?? 4096;
   const parallel = options.parallel ?? 4;
-  if (!Number.isInteger(contextSize) || contextSize < 16) throw new Error(`contextSize must be an integer >= 16, got ${contextSize}`);
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`parallel must be a positive integer, got ${parallel}`);
+  if (!Number.isInteger(contextSize) || contextSize < 16)
+    throw new Error(`contextSize must be an integer >= 16, got ${contextSize}`);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new Error(`parallel must be a positive integer, got ${parallel}`);
   const modelName = options.modelName ?? path.basename(modelPath).replace(/\.gguf$/i, '');
   const log = options.log ?? (() => {});
   const engine = await Engine.create({ ...options, modelPath, contextSize, parallel });

@@ -26,15 +26,29 @@ describe('CLI', () => {
   beforeAll(async () => {
     ({ env, fake } = ctx);
     config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url });
-    ctx.workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
+    ctx.workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), [
+      'orchestration',
+      'inference',
+    ]);
   });
 
   it('rejects malformed input at once, naming the fields, without starting anything', () => {
-    const configFile = writeConfigFile(path.join(tmp.dir, 'dead.yaml'), { ...config, temporal: { ...config.temporal, address: '127.0.0.1:1' } });
+    const configFile = writeConfigFile(path.join(tmp.dir, 'dead.yaml'), {
+      ...config,
+      temporal: { ...config.temporal, address: '127.0.0.1:1' },
+    });
     const started = Date.now();
     const out = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/cli.ts', 'start', 'batchInference', '--json', JSON.stringify({ name: 'x', inputFiles: [], chat: { sampling: { n: 0 } } })],
+      [
+        '--import',
+        'tsx',
+        'scripts/cli.ts',
+        'start',
+        'batchInference',
+        '--json',
+        JSON.stringify({ name: 'x', inputFiles: [], chat: { sampling: { n: 0 } } }),
+      ],
       { cwd: ROOT, env: { ...process.env, PROMPTCOT_CONFIG: configFile }, encoding: 'utf8' },
     );
     expect(out.status).toBe(2);
@@ -45,11 +59,15 @@ describe('CLI', () => {
 
     const file = path.join(tmp.dir, 'broken.json');
     require('node:fs').writeFileSync(file, '{"name": "x",\n "inputFiles": [}\n');
-    const broken = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', 'batchInference', '--input', file], {
-      cwd: ROOT,
-      env: { ...process.env, PROMPTCOT_CONFIG: configFile },
-      encoding: 'utf8',
-    });
+    const broken = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/cli.ts', 'start', 'batchInference', '--input', file],
+      {
+        cwd: ROOT,
+        env: { ...process.env, PROMPTCOT_CONFIG: configFile },
+        encoding: 'utf8',
+      },
+    );
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain(`${file}: invalid JSON`);
   });
@@ -63,17 +81,24 @@ describe('CLI', () => {
       })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause?.message).toMatch(/invalid workflow input: shardSize: Invalid input: expected number/);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(
+      /invalid workflow input: shardSize: Invalid input: expected number/,
+    );
   });
 
   it('starts a run, shows its progress, lists it and cancels another', async () => {
     const lines: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
     try {
-      const file = writeJsonl(path.join(tmp.dir, 'p.jsonl'), Array.from({ length: 40 }, (_, i) => ({ prompt: `q${i}` })));
+      const file = writeJsonl(
+        path.join(tmp.dir, 'p.jsonl'),
+        Array.from({ length: 40 }, (_, i) => ({ prompt: `q${i}` })),
+      );
       const input = path.join(tmp.dir, 'run.json');
       require('node:fs').writeFileSync(input, JSON.stringify({ name: 'cli-run', inputFiles: [file], shardSize: 10 }));
-      expect(await runCli(['start', 'batchInference', '--input', input, '--id', 'cli-run-1', '--wait'], config)).toBe(0);
+      expect(await runCli(['start', 'batchInference', '--input', input, '--id', 'cli-run-1', '--wait'], config)).toBe(
+        0,
+      );
       expect(lines[0]).toBe('started batchInference as cli-run-1');
       expect(lines.join('\n')).toMatch(/"kept": 40/);
 
@@ -82,13 +107,21 @@ describe('CLI', () => {
       expect(lines[0]).toMatch(/cli-run-1 \[batchInference\] COMPLETED/);
 
       fake.setFaults(() => ({ type: 'slow', delayMs: 2000 }));
-      const slowFile = writeJsonl(path.join(tmp.dir, 'slow.jsonl'), Array.from({ length: 400 }, (_, i) => ({ prompt: `s${i}` })));
-      require('node:fs').writeFileSync(input, JSON.stringify({ name: 'cli-slow', inputFiles: [slowFile], shardSize: 100, itemConcurrency: 2 }));
+      const slowFile = writeJsonl(
+        path.join(tmp.dir, 'slow.jsonl'),
+        Array.from({ length: 400 }, (_, i) => ({ prompt: `s${i}` })),
+      );
+      require('node:fs').writeFileSync(
+        input,
+        JSON.stringify({ name: 'cli-slow', inputFiles: [slowFile], shardSize: 100, itemConcurrency: 2 }),
+      );
       expect(await runCli(['start', 'batchInference', '--input', input, '--id', 'cli-slow-1'], config)).toBe(0);
       await new Promise((r) => setTimeout(r, 3000));
       lines.length = 0;
       expect(await runCli(['status', 'cli-slow-1'], config)).toBe(0);
-      expect(lines[0]).toMatch(/cli-slow-1 \[batchInference\] RUNNING \| phase completions \| completions \[[#.]+\] [\d.]+% items \d+\/400/);
+      expect(lines[0]).toMatch(
+        /cli-slow-1 \[batchInference\] RUNNING \| phase completions \| completions \[[#.]+\] [\d.]+% items \d+\/400/,
+      );
 
       lines.length = 0;
       expect(await runCli(['list'], config)).toBe(0);
@@ -96,7 +129,10 @@ describe('CLI', () => {
       expect(lines.some((l) => l.startsWith('cli-slow-1\tbatchInference\tRUNNING'))).toBe(true);
 
       expect(await runCli(['cancel', 'cli-slow-1'], config)).toBe(0);
-      const described = await env.client.workflow.getHandle('cli-slow-1').result().catch((e: unknown) => e);
+      const described = await env.client.workflow
+        .getHandle('cli-slow-1')
+        .result()
+        .catch((e: unknown) => e);
       expect((described as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
     } finally {
       fake.setFaults(undefined);
@@ -111,14 +147,28 @@ describe('CLI', () => {
       const file = writeJsonl(path.join(tmp.dir, 'sched.jsonl'), [{ prompt: 'scheduled question' }]);
       const input = path.join(tmp.dir, 'sched.json');
       require('node:fs').writeFileSync(input, JSON.stringify({ name: 'sched-a', inputFiles: [file] }));
-      expect(await runCli(['schedule', 'refresh-test', '--workflow', 'batchInference', '--input', input, '--every', '1d'], config)).toBe(0);
+      expect(
+        await runCli(
+          ['schedule', 'refresh-test', '--workflow', 'batchInference', '--input', input, '--every', '1d'],
+          config,
+        ),
+      ).toBe(0);
       require('node:fs').writeFileSync(input, JSON.stringify({ name: 'sched-b', inputFiles: [file] }));
-      expect(await runCli(['schedule', 'refresh-test', '--workflow', 'batchInference', '--input', input, '--every', '12h'], config)).toBe(0);
+      expect(
+        await runCli(
+          ['schedule', 'refresh-test', '--workflow', 'batchInference', '--input', input, '--every', '12h'],
+          config,
+        ),
+      ).toBe(0);
       expect(lines).toEqual(['schedule refresh-test created', 'schedule refresh-test updated']);
 
       const handle = env.client.schedule.getHandle('refresh-test');
       const described = await handle.describe();
-      expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'batchInference', args: [{ name: 'sched-b' }] });
+      expect(described.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'batchInference',
+        args: [{ name: 'sched-b' }],
+      });
       expect(described.spec.intervals?.[0]?.every).toBe(12 * 3600 * 1000);
       await handle.trigger();
       let started: string | undefined;

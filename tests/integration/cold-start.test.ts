@@ -29,8 +29,15 @@ describe('coldStart', () => {
   const ctx = useTemporalAndFake('cold-start', answer);
 
   it('extracts concepts and annotates rationales of seed problems', async () => {
-    const config = testConfig({ address: ctx.env.address, storageRoot: path.join(ctx.tmp.dir, 'store'), baseUrl: ctx.fake.url });
-    ctx.workers = await runTestWorkers(ctx.env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
+    const config = testConfig({
+      address: ctx.env.address,
+      storageRoot: path.join(ctx.tmp.dir, 'store'),
+      baseUrl: ctx.fake.url,
+    });
+    ctx.workers = await runTestWorkers(ctx.env.nativeConnection, config, await bundleWorkflows(), [
+      'orchestration',
+      'inference',
+    ]);
     const file = writeJsonl(path.join(ctx.tmp.dir, 'seed.jsonl'), [
       { id: 'a', problem: 'Topic Alpha: how many subsets...?' },
       { id: 'b', problem: 'Topic Beta: find the remainder...', level: 'HMMT-Feb' },
@@ -59,12 +66,27 @@ describe('coldStart', () => {
 
     const triples: Array<Record<string, any>> = [];
     for await (const r of store.readAll(result.triples.output)) triples.push(r as Record<string, any>);
-    expect(triples[1]).toMatchObject({ id: 'b', level: 'HMMT-Feb', rationale: 'Start from Beta arithmetic, then raise the difficulty to HMMT-Feb.' });
-    expect(parseGeneration(triples[1]!.target)).toEqual({ ok: true, rationale: triples[1]!.rationale, problem: 'Topic Beta: find the remainder...' });
+    expect(triples[1]).toMatchObject({
+      id: 'b',
+      level: 'HMMT-Feb',
+      rationale: 'Start from Beta arithmetic, then raise the difficulty to HMMT-Feb.',
+    });
+    expect(parseGeneration(triples[1]!.target)).toEqual({
+      ok: true,
+      rationale: triples[1]!.rationale,
+      problem: 'Topic Beta: find the remainder...',
+    });
 
     const reasons = [...result.concepts.rejects, ...result.triples.rejects].flatMap((f: string) =>
-      readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l).reason),
+      readFileSync(store.resolve(f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).reason),
     );
-    expect(reasons).toEqual(['no list of concepts in the answer', 'field problem: Invalid input: expected string, received undefined', "no text after 'Thinking Process:' in the answer"]);
+    expect(reasons).toEqual([
+      'no list of concepts in the answer',
+      'field problem: Invalid input: expected string, received undefined',
+      "no text after 'Thinking Process:' in the answer",
+    ]);
   });
 });

@@ -48,7 +48,12 @@ describe('durability', () => {
   beforeAll(async () => {
     server = await startDevServer({ dbFile, headless: true });
     fake = await startFakeOpenAIServer({ latencyMs: 40, logRequests: false });
-    config = testConfig({ address: server.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url, maxConcurrency: 64 });
+    config = testConfig({
+      address: server.address,
+      storageRoot: path.join(tmp.dir, 'store'),
+      baseUrl: fake.url,
+      maxConcurrency: 64,
+    });
     configFile = writeConfigFile(path.join(tmp.dir, 'temporal.yaml'), config);
     store = new DatasetStore(config.storage.root);
     client = new Client({ connection: await Connection.connect({ address: server.address }) });
@@ -75,7 +80,9 @@ describe('durability', () => {
     );
   }
 
-  async function outputIds(result: { completions: { output: Parameters<DatasetStore['readAll']>[0] } }): Promise<string[]> {
+  async function outputIds(result: {
+    completions: { output: Parameters<DatasetStore['readAll']>[0] };
+  }): Promise<string[]> {
     const ids: string[] = [];
     for await (const row of store.readAll(result.completions.output)) ids.push((row as { sourceId: string }).sourceId);
     return ids;
@@ -121,7 +128,9 @@ describe('durability', () => {
     expect(fake.countsByKey().size).toBe(ITEMS);
     const twice = counts.filter((c) => c > 1).length;
     expect(twice / ITEMS).toBeLessThan(0.1);
-    console.log(`SIGKILL test: killed after ${atKill} requests; ${twice} of ${ITEMS} items (${((100 * twice) / ITEMS).toFixed(2)}%) were requested twice`);
+    console.log(
+      `SIGKILL test: killed after ${atKill} requests; ${twice} of ${ITEMS} items (${((100 * twice) / ITEMS).toFixed(2)}%) were requested twice`,
+    );
   });
 
   it('survives a restart of the Temporal server mid-run', async () => {

@@ -39,11 +39,30 @@ describe('emRationaleLoop operations', () => {
   const ctx = useTemporalAndFake('em-ops', answer);
 
   it('a failed step waits for retryStep; pause holds it; nothing finished is redone', async () => {
-    const base = testConfig({ address: ctx.env.address, storageRoot: path.join(ctx.tmp.dir, 'store'), baseUrl: ctx.fake.url });
+    const base = testConfig({
+      address: ctx.env.address,
+      storageRoot: path.join(ctx.tmp.dir, 'store'),
+      baseUrl: ctx.fake.url,
+    });
     const training = (extraEnv: Record<string, string>): Config => ({
       ...base,
       training: {
-        command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts/example-trainer.ts'), '--data', '{data}', '--output', '{output}', '--base', '{base}', '--kind', '{kind}', '--job', '{job}'],
+        command: [
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(ROOT, 'scripts/example-trainer.ts'),
+          '--data',
+          '{data}',
+          '--output',
+          '{output}',
+          '--base',
+          '{base}',
+          '--kind',
+          '{kind}',
+          '--job',
+          '{job}',
+        ],
         cwd: ROOT,
         env: extraEnv,
         root: path.join(ctx.tmp.dir, 'training'),
@@ -55,7 +74,12 @@ describe('emRationaleLoop operations', () => {
     const kinds = ['orchestration', 'inference', 'cpu', 'training'] as const;
     const bundle = await bundleWorkflows();
     // a broken trainer: exits 0 without a valid result.json (non-retryable)
-    ctx.workers = await runTestWorkers(ctx.env.nativeConnection, training({ EXAMPLE_TRAINER_RESULT: 'invalid' }), bundle, [...kinds]);
+    ctx.workers = await runTestWorkers(
+      ctx.env.nativeConnection,
+      training({ EXAMPLE_TRAINER_RESULT: 'invalid' }),
+      bundle,
+      [...kinds],
+    );
 
     const seeds = writeJsonl(path.join(ctx.tmp.dir, 'seeds.jsonl'), [
       { id: 'a', problem: 'Topic Alpha: count things.' },
@@ -64,13 +88,23 @@ describe('emRationaleLoop operations', () => {
     const handle = await ctx.env.client.workflow.start('emRationaleLoop', {
       taskQueue: base.taskQueues.orchestration,
       workflowId: `em-ops-${Date.now()}`,
-      args: [{ name: 'ops', coldStart: { name: 'x', problemFiles: [seeds], concepts: { numConcepts: 2, level: 'AIME' } }, models: { rationaleModel: { version: 'q0' }, promptGenerator: { version: 'p0' } }, iterations: 1, k: 2 }],
+      args: [
+        {
+          name: 'ops',
+          coldStart: { name: 'x', problemFiles: [seeds], concepts: { numConcepts: 2, level: 'AIME' } },
+          models: { rationaleModel: { version: 'q0' }, promptGenerator: { version: 'p0' } },
+          iterations: 1,
+          k: 2,
+        },
+      ],
     });
     const status = () => handle.query<EmStatus>('status');
     const failed = await until(status, (s) => s.failed !== undefined, 'the failed training step');
     expect(failed.failed!.step).toBe('warm-start/q_phi/train');
     expect(failed.failed!.message).toMatch(/result\.json/);
-    const coldStartRequests = ctx.fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length;
+    const coldStartRequests = ctx.fake.requestLog.filter((r) =>
+      Array.isArray((r.body as { messages?: unknown }).messages),
+    ).length;
     expect(coldStartRequests).toBe(4); // 2 concept extractions + 2 rationales
 
     await handle.signal('pause');
@@ -87,8 +121,11 @@ describe('emRationaleLoop operations', () => {
     expect(result.iterations).toHaveLength(1);
     expect(result.iterations[0]!.eStep.items).toBe(2);
     expect(result.models.rationaleModel.version).not.toBe('q0');
-    if (process.env.UPDATE_HISTORY_FIXTURES) saveHistoryFixture('emRationaleLoop-retry', ctx.env.address, handle.workflowId);
+    if (process.env.UPDATE_HISTORY_FIXTURES)
+      saveHistoryFixture('emRationaleLoop-retry', ctx.env.address, handle.workflowId);
     // cold start was not redone
-    expect(ctx.fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length).toBe(coldStartRequests);
+    expect(ctx.fake.requestLog.filter((r) => Array.isArray((r.body as { messages?: unknown }).messages)).length).toBe(
+      coldStartRequests,
+    );
   }, 300_000);
 });

@@ -39,8 +39,10 @@ function annotator(body: Record<string, unknown>): string {
   const messages = body.messages as Array<{ content: string }>;
   const ask = messages[messages.length - 1]!.content;
   const topic = /Topic (\w+)/.exec(ask)?.[1] ?? 'x';
-  if (ask.includes('foundational concepts being tested')) return `\`\`\`python\n["${topic} sums", "${topic} parity", "counting"]\n\`\`\``;
-  if (ask.includes('reverse-engineer a clear thinking process')) return `Thinking Process: combine ${topic} sums with parity and ask for a count.`;
+  if (ask.includes('foundational concepts being tested'))
+    return `\`\`\`python\n["${topic} sums", "${topic} parity", "counting"]\n\`\`\``;
+  if (ask.includes('reverse-engineer a clear thinking process'))
+    return `Thinking Process: combine ${topic} sums with parity and ask for a count.`;
   return 'unexpected request';
 }
 
@@ -75,12 +77,19 @@ function scoringProxy(upstream: string, onKill: () => void) {
         return;
       }
       const up = http.request(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: target.host },
+        },
         (upRes) => {
           const out: Buffer[] = [];
           upRes.on('data', (c: Buffer) => out.push(c));
           upRes.on('end', () => {
-            if (scoring && upRes.statusCode === 200) answered.set(parsed.prompt!, (answered.get(parsed.prompt!) ?? 0) + 1);
+            if (scoring && upRes.statusCode === 200)
+              answered.set(parsed.prompt!, (answered.get(parsed.prompt!) ?? 0) + 1);
             res.writeHead(upRes.statusCode ?? 502, upRes.headers);
             res.end(Buffer.concat(out));
           });
@@ -94,7 +103,12 @@ function scoringProxy(upstream: string, onKill: () => void) {
     server,
     answered,
     killed: () => killed,
-    listen: () => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1`))),
+    listen: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, '127.0.0.1', () =>
+          resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1`),
+        ),
+      ),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -131,11 +145,27 @@ describe('emRationaleLoop', () => {
     const prefix = `em${Date.now().toString(36)}`;
     const config: Config = ConfigSchema.parse({
       temporal: { address: env.address, namespace: 'default' },
-      taskQueues: Object.fromEntries(['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`])),
+      taskQueues: Object.fromEntries(
+        ['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`]),
+      ),
       storage: { root: path.join(tmp.dir, 'store') },
       endpoints: {
-        annotators: { baseUrl: fake.url, model: 'annotator', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 },
-        local: { baseUrl: localUrl, model: 'tiny', maxConcurrency: 2, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 60_000, maxRetries: 2 },
+        annotators: {
+          baseUrl: fake.url,
+          model: 'annotator',
+          initialBackoffMs: 20,
+          maxBackoffMs: 200,
+          timeoutMs: 10_000,
+        },
+        local: {
+          baseUrl: localUrl,
+          model: 'tiny',
+          maxConcurrency: 2,
+          initialBackoffMs: 50,
+          maxBackoffMs: 500,
+          timeoutMs: 60_000,
+          maxRetries: 2,
+        },
       },
       roles: {
         teacher: { endpoint: 'annotators' },
@@ -145,7 +175,22 @@ describe('emRationaleLoop', () => {
         testCaseWriter: { endpoint: 'local' },
       },
       training: {
-        command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts/example-trainer.ts'), '--data', '{data}', '--output', '{output}', '--base', '{base}', '--kind', '{kind}', '--job', '{job}'],
+        command: [
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(ROOT, 'scripts/example-trainer.ts'),
+          '--data',
+          '{data}',
+          '--output',
+          '{output}',
+          '--base',
+          '{base}',
+          '--kind',
+          '{kind}',
+          '--job',
+          '{job}',
+        ],
         cwd: ROOT,
         root: path.join(tmp.dir, 'training'),
         heartbeatSeconds: 1,
@@ -167,7 +212,12 @@ describe('emRationaleLoop', () => {
       args: [
         {
           name: 'em-test',
-          coldStart: { name: 'ignored', problemFiles: [seeds], concepts: { numConcepts: 3, level: 'AIME', role: 'teacher' }, rationales: { role: 'teacher' } },
+          coldStart: {
+            name: 'ignored',
+            problemFiles: [seeds],
+            concepts: { numConcepts: 3, level: 'AIME', role: 'teacher' },
+            rationales: { role: 'teacher' },
+          },
           models: { rationaleModel: { version: 'tiny-q0' }, promptGenerator: { version: 'tiny-p0' } },
           iterations: 2,
           k: K,
@@ -197,12 +247,17 @@ describe('emRationaleLoop', () => {
       const scored = await rows(store, it.datasets.scored);
       const selected = await rows(store, it.datasets.selected);
       // every (item, k) scored once, in the output exactly once
-      expect(scored.map((r) => `${r.itemId}#${r.k}`).sort()).toEqual(['p1', 'p2', 'p3', 'p4'].flatMap((p) => [0, 1, 2].map((k) => `${p}#${k}`)).sort());
+      expect(scored.map((r) => `${r.itemId}#${r.k}`).sort()).toEqual(
+        ['p1', 'p2', 'p3', 'p4'].flatMap((p) => [0, 1, 2].map((k) => `${p}#${k}`)).sort(),
+      );
       expect(selected.map((r) => r.id)).toEqual(['p1', 'p2', 'p3', 'p4']);
       for (const s of selected) {
         const mine = scored.filter((r) => r.itemId === s.id && r.scored);
         const best = Math.max(...mine.map((r) => r.reward));
-        const argmax = mine.filter((r) => r.reward === best).map((r) => r.k).sort()[0];
+        const argmax = mine
+          .filter((r) => r.reward === best)
+          .map((r) => r.k)
+          .sort()[0];
         expect(s.selectedK).toBe(argmax);
         // R = log p(z|c) + log p(x|z,c) equals the independent computation from the model's probabilities
         const seq = scoringSequence(generationPrompt(s as never), s.rationale, s.problem);
@@ -231,13 +286,24 @@ describe('emRationaleLoop', () => {
     expect(Math.max(...counts)).toBe(1);
 
     // the report: JSON with both iterations and a PNG of mean R per iteration
-    const report = JSON.parse(readFileSync(path.join(config.storage.root, result.report!.json), 'utf8')) as { iterations: IterationRecord[] };
+    const report = JSON.parse(readFileSync(path.join(config.storage.root, result.report!.json), 'utf8')) as {
+      iterations: IterationRecord[];
+    };
     expect(report.iterations.map((i) => i.eStep.meanReward)).toEqual(result.iterations.map((i) => i.eStep.meanReward));
     const png = readFileSync(path.join(config.storage.root, result.report!.png));
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
     // the trainer really ran: an adapter per training job (warm start 2 + 2 per iteration)
-    for (const job of ['warm-start/q_phi', 'warm-start/p_theta', 'iter-1/q_phi', 'iter-1/p_theta', 'iter-2/q_phi', 'iter-2/p_theta']) {
-      expect(existsSync(path.join(tmp.dir, 'training', 'em-test', job, 'output', 'adapter', 'adapter_config.json'))).toBe(true);
+    for (const job of [
+      'warm-start/q_phi',
+      'warm-start/p_theta',
+      'iter-1/q_phi',
+      'iter-1/p_theta',
+      'iter-2/q_phi',
+      'iter-2/p_theta',
+    ]) {
+      expect(
+        existsSync(path.join(tmp.dir, 'training', 'em-test', job, 'output', 'adapter', 'adapter_config.json')),
+      ).toBe(true);
     }
   }, 600_000);
 });

@@ -41,7 +41,10 @@ describe('inference faults during a durable run', () => {
       maxConcurrency: 8,
       endpoint: { timeoutMs: 1000, maxRetries: 3, initialBackoffMs: 10, maxBackoffMs: 50 },
     });
-    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
+    workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), [
+      'orchestration',
+      'inference',
+    ]);
 
     // Every 5th request fails in one of the ways above; requests 150..299 all get 503: an outage longer than the
     // client's 3 retries, so shard activities fail and Temporal retries them, resuming where they stopped.
@@ -51,11 +54,23 @@ describe('inference faults during a durable run', () => {
       return index % 5 === 0 ? FAULTS[(index / 5) % FAULTS.length] : undefined;
     });
     const items = 300;
-    const file = writeJsonl(path.join(tmp.dir, 'p.jsonl'), Array.from({ length: items }, (_, i) => ({ id: `f${i}`, prompt: `faulty ${i}` })));
+    const file = writeJsonl(
+      path.join(tmp.dir, 'p.jsonl'),
+      Array.from({ length: items }, (_, i) => ({ id: `f${i}`, prompt: `faulty ${i}` })),
+    );
     const result = await env.client.workflow.execute('batchInference', {
       taskQueue: config.taskQueues.orchestration,
       workflowId: `faults-${Date.now()}`,
-      args: [{ name: 'faults', inputFiles: [file], shardSize: 50, maxConcurrentShards: 3, itemConcurrency: 4, heartbeatTimeoutSeconds: 5 }],
+      args: [
+        {
+          name: 'faults',
+          inputFiles: [file],
+          shardSize: 50,
+          maxConcurrentShards: 3,
+          itemConcurrency: 4,
+          heartbeatTimeoutSeconds: 5,
+        },
+      ],
     });
     expect(result.completions.counts).toEqual({ items, kept: items, rows: items, rejected: 0, failed: 0 });
     const store = new DatasetStore(config.storage.root);

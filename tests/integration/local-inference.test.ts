@@ -37,7 +37,13 @@ describe('inference on the local node-llama-cpp server', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'local-inference-'));
     const model = generateTinyModel({ outPath: path.join(dir, 'tiny.gguf'), seed: SEED });
     server = await startLocalModelProcess(model.path, { name: 'tiny', parallel: 4 });
-    config = testConfig({ address: '127.0.0.1:1', storageRoot: path.join(dir, 'store'), baseUrl: server.url, model: 'tiny', maxConcurrency: 4 });
+    config = testConfig({
+      address: '127.0.0.1:1',
+      storageRoot: path.join(dir, 'store'),
+      baseUrl: server.url,
+      model: 'tiny',
+      maxConcurrency: 4,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -47,8 +53,10 @@ describe('inference on the local node-llama-cpp server', () => {
 
   it('scores rationale and problem spans exactly (log p(z|c) and log p(x|z,c))', async () => {
     const concepts = 'Concepts: modular arithmetic; pigeonhole principle.\n';
-    const rationale = '<!-- BEGIN RATIONALE --> Combine residues mod 7 with a counting bound — naïve ∑ fails. <!-- END RATIONALE -->\n';
-    const problem = '<!-- BEGIN PROBLEM --> Show that among 8 integers two differ by a multiple of 7. <!-- END PROBLEM -->';
+    const rationale =
+      '<!-- BEGIN RATIONALE --> Combine residues mod 7 with a counting bound — naïve ∑ fails. <!-- END RATIONALE -->\n';
+    const problem =
+      '<!-- BEGIN PROBLEM --> Show that among 8 integers two differ by a multiple of 7. <!-- END PROBLEM -->';
     const text = concepts + rationale + problem;
     const spans = [
       { start: concepts.length, end: concepts.length + rationale.length },
@@ -61,20 +69,33 @@ describe('inference on the local node-llama-cpp server', () => {
     expect(scored.tokens.map((t) => t.text).join('')).toBe(text);
     const expected = spans.map((s) => referenceSpan(text, s.start, s.end));
     scored.spanLogProbs.forEach((got, i) => expect(Math.abs(got - expected[i]!)).toBeLessThan(1e-3));
-    expect(scored.spanLogProbs[0]! + scored.spanLogProbs[1]! + scored.spanLogProbs[3]!).toBeCloseTo(scored.spanLogProbs[2]!, 6);
+    expect(scored.spanLogProbs[0]! + scored.spanLogProbs[1]! + scored.spanLogProbs[3]!).toBeCloseTo(
+      scored.spanLogProbs[2]!,
+      6,
+    );
     // The joint reward R = log p(z|c) + log p(x|z,c) is what the E-step ranks rationales by.
     expect(scored.spanLogProbs[0]).toBeLessThan(0);
 
     // The same through the Temporal activity (what workflows call), in a mock activity context.
     const activities = createInferenceActivities(new InferencePool(config));
-    const viaActivity: { spanLogProbs: number[] } = await new MockActivityEnvironment().run(activities.scoreSpans, { role: 'promptGenerator' as const, text, spans });
+    const viaActivity: { spanLogProbs: number[] } = await new MockActivityEnvironment().run(activities.scoreSpans, {
+      role: 'promptGenerator' as const,
+      text,
+      spans,
+    });
     expect(viaActivity.spanLogProbs).toEqual(scored.spanLogProbs);
     client.close();
   });
 
   it('samples chat completions deterministically per seed, with usage', async () => {
     const client = new InferenceClient(config.endpoints.main!, { name: 'local' });
-    const req = { messages: [{ role: 'user' as const, content: 'Write a problem about primes.' }], n: 2, seed: 11, temperature: 0.8, maxTokens: 24 };
+    const req = {
+      messages: [{ role: 'user' as const, content: 'Write a problem about primes.' }],
+      n: 2,
+      seed: 11,
+      temperature: 0.8,
+      maxTokens: 24,
+    };
     const a = await client.chat(req);
     const b = await client.chat(req);
     const c = await client.chat({ ...req, seed: 12 });
@@ -93,8 +114,17 @@ describe('inference on the local node-llama-cpp server', () => {
 
     beforeAll(async () => {
       env = await startLocalTemporal();
-      config = testConfig({ address: env.address, storageRoot: path.join(dir, 'store'), baseUrl: server.url, model: 'tiny', maxConcurrency: 4 });
-      workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), ['orchestration', 'inference']);
+      config = testConfig({
+        address: env.address,
+        storageRoot: path.join(dir, 'store'),
+        baseUrl: server.url,
+        model: 'tiny',
+        maxConcurrency: 4,
+      });
+      workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), [
+        'orchestration',
+        'inference',
+      ]);
     });
 
     afterAll(async () => {
@@ -103,12 +133,22 @@ describe('inference on the local node-llama-cpp server', () => {
     });
 
     it('generates every completion with provenance, and a re-run with the same seed reproduces them', async () => {
-      const file = writeJsonl(path.join(dir, 'prompts.jsonl'), Array.from({ length: 6 }, (_, i) => ({ id: `p${i}`, prompt: `Problem ${i}: find x.` })));
+      const file = writeJsonl(
+        path.join(dir, 'prompts.jsonl'),
+        Array.from({ length: 6 }, (_, i) => ({ id: `p${i}`, prompt: `Problem ${i}: find x.` })),
+      );
       const run = (name: string) =>
         env.client.workflow.execute('batchInference', {
           taskQueue: config.taskQueues.orchestration,
           workflowId: `${name}-${Date.now()}`,
-          args: [{ name, inputFiles: [file], shardSize: 4, chat: { role: 'promptGenerator', sampling: { n: 2, maxTokens: 24, seed: 8000 } } }],
+          args: [
+            {
+              name,
+              inputFiles: [file],
+              shardSize: 4,
+              chat: { role: 'promptGenerator', sampling: { n: 2, maxTokens: 24, seed: 8000 } },
+            },
+          ],
         });
       const first = await run('real-1');
       const second = await run('real-2');
@@ -121,9 +161,26 @@ describe('inference on the local node-llama-cpp server', () => {
       };
       const a = await rows(first.completions.output as never);
       const b = await rows(second.completions.output as never);
-      expect(a.map((r) => r.id)).toEqual(['p0#0', 'p0#1', 'p1#0', 'p1#1', 'p2#0', 'p2#1', 'p3#0', 'p3#1', 'p4#0', 'p4#1', 'p5#0', 'p5#1']);
+      expect(a.map((r) => r.id)).toEqual([
+        'p0#0',
+        'p0#1',
+        'p1#0',
+        'p1#1',
+        'p2#0',
+        'p2#1',
+        'p3#0',
+        'p3#1',
+        'p4#0',
+        'p4#1',
+        'p5#0',
+        'p5#1',
+      ]);
       expect(a.map((r) => r.completion)).toEqual(b.map((r) => r.completion));
-      expect(a[0]!.provenance).toMatchObject({ role: 'promptGenerator', model: 'tiny', sampling: { n: 2, maxTokens: 24, seed: expect.any(Number) } });
+      expect(a[0]!.provenance).toMatchObject({
+        role: 'promptGenerator',
+        model: 'tiny',
+        sampling: { n: 2, maxTokens: 24, seed: expect.any(Number) },
+      });
       expect(a[0]!.provenance.usage.promptTokens).toBeGreaterThan(0);
     });
   });

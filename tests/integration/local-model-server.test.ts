@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderChatPrompt } from '../../lib/local-model/http';
 import { startLocalModelProcess, type LocalModelProcess } from '../support/local-model';
-import { generateTinyModel, referenceLogProbs, tinyModel, tokenizeBytes, type TinyBigramModel } from '../../lib/tiny-model';
+import {
+  generateTinyModel,
+  referenceLogProbs,
+  tinyModel,
+  tokenizeBytes,
+  type TinyBigramModel,
+} from '../../lib/tiny-model';
 
 const SEED = 424242; // not the default seed: the server must serve the file it is given
 const MODEL_NAME = 'tiny-test';
@@ -53,10 +59,22 @@ test('lists the served model', async () => {
 });
 
 describe('/v1/completions scoring (echo, logprobs, max_tokens 0)', () => {
-  const texts = ['Hello world', 'two  spaces,\nnew lines\n\n\tand a tab.', 'é∑ — non-ASCII 😀 text', ' leading and trailing ', 'x'];
+  const texts = [
+    'Hello world',
+    'two  spaces,\nnew lines\n\n\tand a tab.',
+    'é∑ — non-ASCII 😀 text',
+    ' leading and trailing ',
+    'x',
+  ];
 
   test.each(texts)('exact log-probs for %j', async (text) => {
-    const { status, json } = await post('/completions', { model: MODEL_NAME, prompt: text, max_tokens: 0, echo: true, logprobs: 1 });
+    const { status, json } = await post('/completions', {
+      model: MODEL_NAME,
+      prompt: text,
+      max_tokens: 0,
+      echo: true,
+      logprobs: 1,
+    });
     expect(status).toBe(200);
     const choice = json.choices[0];
     expect(choice.text).toBe(text);
@@ -83,15 +101,26 @@ describe('/v1/completions scoring (echo, logprobs, max_tokens 0)', () => {
       expect(values.length).toBeLessThanOrEqual(2);
       expect(Math.max(...values)).toBeGreaterThanOrEqual(lp.token_logprobs[i] - 1e-9);
     });
-    expect(json.usage).toEqual({ prompt_tokens: bytes.length + 1, completion_tokens: 0, total_tokens: bytes.length + 1 });
+    expect(json.usage).toEqual({
+      prompt_tokens: bytes.length + 1,
+      completion_tokens: 0,
+      total_tokens: bytes.length + 1,
+    });
   });
 
   test('a batch of prompts gives one choice per prompt', async () => {
-    const { status, json } = await post('/completions', { prompt: ['ab', 'cd e'], max_tokens: 0, echo: true, logprobs: 0 });
+    const { status, json } = await post('/completions', {
+      prompt: ['ab', 'cd e'],
+      max_tokens: 0,
+      echo: true,
+      logprobs: 0,
+    });
     expect(status).toBe(200);
     expect(json.choices.map((c: any) => c.text)).toEqual(['ab', 'cd e']);
     const reference = referenceLogProbs(tokenizeBytes('cd e'), model);
-    json.choices[1].logprobs.token_logprobs.forEach((v: number, i: number) => expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3));
+    json.choices[1].logprobs.token_logprobs.forEach((v: number, i: number) =>
+      expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3),
+    );
     expect(json.choices[1].logprobs.top_logprobs[0]).toEqual({ c: json.choices[1].logprobs.token_logprobs[0] });
   });
 });
@@ -156,7 +185,9 @@ describe('/v1/chat/completions', () => {
     expect(a.json.choices.some((c: any) => c.message.content.length > 0)).toBe(true);
 
     const b = await post('/chat/completions', { messages, max_tokens: 48, seed: 11, n: 3 });
-    expect(b.json.choices.map((c: any) => c.message.content)).toEqual(a.json.choices.map((c: any) => c.message.content));
+    expect(b.json.choices.map((c: any) => c.message.content)).toEqual(
+      a.json.choices.map((c: any) => c.message.content),
+    );
     const shifted = await post('/chat/completions', { messages, max_tokens: 48, seed: 12 });
     expect(shifted.json.choices[0].message.content).toBe(a.json.choices[1].message.content);
     const other = await post('/chat/completions', { messages, max_tokens: 48, seed: 99 });
@@ -164,8 +195,19 @@ describe('/v1/chat/completions', () => {
   });
 
   test('logprobs: true reports each token with its bytes and exact log-prob', async () => {
-    const { json } = await post('/chat/completions', { messages, max_tokens: 32, seed: 5, logprobs: true, top_logprobs: 2 });
-    const content = json.choices[0].logprobs.content as Array<{ token: string; logprob: number; bytes: number[]; top_logprobs: unknown[] }>;
+    const { json } = await post('/chat/completions', {
+      messages,
+      max_tokens: 32,
+      seed: 5,
+      logprobs: true,
+      top_logprobs: 2,
+    });
+    const content = json.choices[0].logprobs.content as Array<{
+      token: string;
+      logprob: number;
+      bytes: number[];
+      top_logprobs: unknown[];
+    }>;
     expect(content.length).toBeGreaterThan(0);
     let prev = '\n'.charCodeAt(0); // the chat prompt ends with "<|assistant|>\n"
     for (const t of content) {
@@ -178,7 +220,9 @@ describe('/v1/chat/completions', () => {
 
   test('serves concurrent requests', async () => {
     const replies = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => post('/chat/completions', { messages: [{ role: 'user', content: `q${i}` }], max_tokens: 32, seed: i })),
+      Array.from({ length: 8 }, (_, i) =>
+        post('/chat/completions', { messages: [{ role: 'user', content: `q${i}` }], max_tokens: 32, seed: i }),
+      ),
     );
     for (const r of replies) expect(r.status).toBe(200);
   });

@@ -31,7 +31,9 @@ test('npm run quickstart runs batchInference end to end on the embedded defaults
     });
     expect(out.stderr).not.toMatch(/Error/);
     expect(out.status).toBe(0);
-    expect(out.stdout).toContain(`started the Temporal dev server at 127.0.0.1:${temporalPort}, Web UI http://127.0.0.1:${uiPort}`);
+    expect(out.stdout).toContain(
+      `started the Temporal dev server at 127.0.0.1:${temporalPort}, Web UI http://127.0.0.1:${uiPort}`,
+    );
     expect(out.stdout).toMatch(/COMPLETED \| phase done/);
     expect(out.stdout).toContain('counts: {"items":8,"kept":8,"rows":16,"rejected":0,"failed":0}');
     const manifest = /output: (\S+)/.exec(out.stdout)![1]!;

@@ -9,7 +9,10 @@ describe('replay of recorded histories', () => {
   it('replays every fixture without a determinism error', () => {
     const fixtures = loadHistoryFixtures();
     expect(fixtures.length).toBeGreaterThanOrEqual(3);
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/replay-histories.ts'], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' });
+    const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/replay-histories.ts'], {
+      cwd: path.join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
     expect(out.stdout).toContain(`${fixtures.length} of ${fixtures.length} histories replayed`);
     expect(out.status).toBe(0);
   });
@@ -23,7 +26,10 @@ describe('replay of recorded histories', () => {
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOldActivity';
     writeFileSync(path.join(dir, 'changed.json'), JSON.stringify(history));
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/replay-histories.ts', dir], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' });
+    const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/replay-histories.ts', dir], {
+      cwd: path.join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
     expect(out.status).toBe(1);
     expect(out.stdout).toMatch(/FAILED changed\.json: DeterminismViolationError/);
   });

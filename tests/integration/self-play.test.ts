@@ -29,16 +29,44 @@ const K = 8;
 
 const SUM = 'Read two integers a and b from one line and print their sum.';
 const MAX = 'The first line holds n, the second n integers. Print the largest of them.';
-const aimeStatement = (JSON.parse(readFileSync(AIME24, 'utf8').split('\n')[3]!) as { prompt: string }).prompt.replace('<|im_start|>user\n', '').split('<|im_end|>')[0]!;
+const aimeStatement = (JSON.parse(readFileSync(AIME24, 'utf8').split('\n')[3]!) as { prompt: string }).prompt
+  .replace('<|im_start|>user\n', '')
+  .split('<|im_end|>')[0]!;
 
 const PROMPTS: Array<Record<string, unknown> | string> = [
   { id: 'code-sum', source: 'PromptCoT-Code', prompt: formatProblem('code', SUM) },
-  { id: 'code-bad-tests', source: 'PromptCoT-Code', prompt: formatProblem('code', 'Read two integers and print their product.') },
-  { id: 'code-max', source: 'OpenSource-Code', prompt: formatProblem('code', MAX), test_cases: [{ input: '3\n1 5 2\n', output: '5\n' }, { input: '1\n-4\n', output: '-4\n' }] },
+  {
+    id: 'code-bad-tests',
+    source: 'PromptCoT-Code',
+    prompt: formatProblem('code', 'Read two integers and print their product.'),
+  },
+  {
+    id: 'code-max',
+    source: 'OpenSource-Code',
+    prompt: formatProblem('code', MAX),
+    test_cases: [
+      { input: '3\n1 5 2\n', output: '5\n' },
+      { input: '1\n-4\n', output: '-4\n' },
+    ],
+  },
   { id: 'math-vote', source: 'PromptCoT-Math', prompt: formatProblem('math', 'What is six times seven?') },
-  { id: 'math-ref', source: 'OpenSource-Math', prompt: formatProblem('math', 'Compute three times four.'), answer: '12' },
-  { id: 'math-proof', source: 'PromptCoT-Math', prompt: formatProblem('math', 'Prove that there are infinitely many primes.') },
-  { id: 'math-trivial', source: 'PromptCoT-Math', prompt: formatProblem('math', 'How many positive divisors does a prime squared have, minus two?'), answer: '1' },
+  {
+    id: 'math-ref',
+    source: 'OpenSource-Math',
+    prompt: formatProblem('math', 'Compute three times four.'),
+    answer: '12',
+  },
+  {
+    id: 'math-proof',
+    source: 'PromptCoT-Math',
+    prompt: formatProblem('math', 'Prove that there are infinitely many primes.'),
+  },
+  {
+    id: 'math-trivial',
+    source: 'PromptCoT-Math',
+    prompt: formatProblem('math', 'How many positive divisors does a prime squared have, minus two?'),
+    answer: '1',
+  },
   { id: 'math-aime', source: 'OpenSource-Math', prompt: formatProblem('math', aimeStatement), answer: '7' },
   { id: 'math-no-answer', source: 'PromptCoT-Math', prompt: formatProblem('math', 'Describe the colour of the sky.') },
   { id: 'no-source', prompt: 'a record without its source' },
@@ -46,7 +74,8 @@ const PROMPTS: Array<Record<string, unknown> | string> = [
 ];
 
 const think = (text: string) => `Let me think.\n${text}\n</think>\n\n`;
-const program = (body: string) => (j: number) => `${think(`I will write the program, attempt ${j}.`)}\`\`\`python\nimport time\ntime.sleep(0.3)\n${body}\n\`\`\``;
+const program = (body: string) => (j: number) =>
+  `${think(`I will write the program, attempt ${j}.`)}\`\`\`python\nimport time\ntime.sleep(0.3)\n${body}\n\`\`\``;
 const SUM_RIGHT = program('a, b = map(int, input().split())\nprint(a + b)');
 const SUM_WRONG = program('a, b = map(int, input().split())\nprint(a - b)');
 const MAX_RIGHT = program('n = int(input())\nprint(max(map(int, input().split())))');
@@ -78,7 +107,11 @@ function rollout(item: string, round: number, j: number): string {
   }
 }
 
-const SUM_TESTS = ['{"input": "1 2", "output": "3"}', '{"input": "5 7", "output": "12"}', '{"input": "10 -3", "output": "7"}'];
+const SUM_TESTS = [
+  '{"input": "1 2", "output": "3"}',
+  '{"input": "5 7", "output": "12"}',
+  '{"input": "10 -3", "output": "7"}',
+];
 const WRONG_TEST = '{"input": "2 2", "output": "5"}';
 
 /** Every scripted request, by its seed. */
@@ -90,17 +123,22 @@ function script(): Map<number, string> {
   };
   for (let r = 0; r < 4; r++) {
     // three good tests and one with a wrong expected output, which the cross-check removes
-    put(deriveSeed(SEED, 'code-sum\u0000tests', r), `<think>\nAn edge case.\n</think>\n\n\`\`\`json\n${r < 3 ? SUM_TESTS[r] : WRONG_TEST}\n\`\`\``);
+    put(
+      deriveSeed(SEED, 'code-sum\u0000tests', r),
+      `<think>\nAn edge case.\n</think>\n\n\`\`\`json\n${r < 3 ? SUM_TESTS[r] : WRONG_TEST}\n\`\`\``,
+    );
     put(deriveSeed(SEED, 'code-bad-tests\u0000tests', r), '```json\n{"input": {"a": 2, "b": 3}, "output": 6}\n```');
   }
   // the cross-check's independent solutions: two right, one wrong, so the majority output of every test is a + b
-  for (let m = 0; m < 3; m++) put(deriveSeed(SEED, 'code-sum\u0000cross-check', m), m < 2 ? SUM_RIGHT(100 + m) : SUM_WRONG(100 + m));
+  for (let m = 0; m < 3; m++)
+    put(deriveSeed(SEED, 'code-sum\u0000cross-check', m), m < 2 ? SUM_RIGHT(100 + m) : SUM_WRONG(100 + m));
   for (let i = 0; i < K; i++) {
     put(deriveSeed(SEED, 'math-vote\u0000answer', i), i < 6 ? boxed('42', i) : boxed('24', i));
     put(deriveSeed(SEED, 'math-no-answer\u0000answer', i), `${think('Hmm.')}It is blue.`);
   }
   for (const item of ['code-sum', 'code-max', 'math-vote', 'math-ref']) {
-    for (const round of [1, 2]) for (let j = 0; j < K; j++) put(deriveSeed(SEED, rolloutSeedKey(item, round), j), rollout(item, round, j));
+    for (const round of [1, 2])
+      for (let j = 0; j < K; j++) put(deriveSeed(SEED, rolloutSeedKey(item, round), j), rollout(item, round, j));
   }
   return bySeed;
 }
@@ -139,18 +177,41 @@ describe('selfPlay', () => {
     ({ env, fake } = ctx);
   });
 
-
   /** A config on task queues of its own (so each test's workers serve only it), its file, and the prompt file. */
   function setUp(prefix: string, trainerEnv: Record<string, string> = {}) {
     const config: Config = ConfigSchema.parse({
       temporal: { address: env.address, namespace: 'default' },
-      taskQueues: Object.fromEntries(['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`])),
+      taskQueues: Object.fromEntries(
+        ['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`]),
+      ),
       storage: { root: path.join(tmp.dir, 'store') },
-      endpoints: { main: { baseUrl: fake.url, model: 'policy-0', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 } },
-      roles: Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'main' }])),
+      endpoints: {
+        main: { baseUrl: fake.url, model: 'policy-0', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 },
+      },
+      roles: Object.fromEntries(
+        ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [
+          r,
+          { endpoint: 'main' },
+        ]),
+      ),
       sandbox: { concurrency: 2 },
       training: {
-        command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts/example-trainer.ts'), '--data', '{data}', '--output', '{output}', '--base', '{base}', '--kind', '{kind}', '--job', '{job}'],
+        command: [
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(ROOT, 'scripts/example-trainer.ts'),
+          '--data',
+          '{data}',
+          '--output',
+          '{output}',
+          '--base',
+          '{base}',
+          '--kind',
+          '{kind}',
+          '--job',
+          '{job}',
+        ],
         cwd: ROOT,
         root: path.join(tmp.dir, 'training'),
         heartbeatSeconds: 1,
@@ -184,7 +245,11 @@ describe('selfPlay', () => {
     workers.push(spawnWorker(configFile));
     await workers[0]!.ready;
 
-    const first = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-a-${Date.now()}`, args: [input('sp-a')] });
+    const first = await env.client.workflow.start('selfPlay', {
+      taskQueue: config.taskQueues.orchestration,
+      workflowId: `sp-a-${Date.now()}`,
+      args: [input('sp-a')],
+    });
 
     // kill the worker once a few rollouts of round 1 are scored (recorded in the scoring shard's attempt file)
     const work = path.join(store.datasetDir('sp-a/round-1/scored'), '.work');
@@ -192,7 +257,11 @@ describe('selfPlay', () => {
       existsSync(work)
         ? readdirSync(work)
             .filter((f) => f.includes('.attempt-'))
-            .flatMap((f) => readFileSync(path.join(work, f), 'utf8').split('\n').filter((l) => l.endsWith('}')))
+            .flatMap((f) =>
+              readFileSync(path.join(work, f), 'utf8')
+                .split('\n')
+                .filter((l) => l.endsWith('}')),
+            )
         : [];
     const started = Date.now();
     while (recorded().length < 3 && Date.now() - started < 240_000) await new Promise((r) => setTimeout(r, 50));
@@ -218,26 +287,46 @@ describe('selfPlay', () => {
     expect(scored.filter((r) => r.scoredBy.attempt > 1).length).toBe(4 * K - beforeCrash.size);
 
     // verdicts as scripted
-    const passes = (rs: Array<Record<string, any>>, item: string) => rs.filter((r) => r.itemId === item && r.verdict === 'pass').length;
+    const passes = (rs: Array<Record<string, any>>, item: string) =>
+      rs.filter((r) => r.itemId === item && r.verdict === 'pass').length;
     expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored, i))).toEqual([2, 8, 3, 0]);
     const scored2 = await rows(store, 'sp-a/round-2/scored');
     expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored2, i))).toEqual([1, 4, 2, 1]);
     // the tests the writer wrote (4), less the one the majority of the cross-check solutions disagrees with
-    expect((await rows(store, 'sp-a/rewarded'))[0]!.tests).toEqual([...SUM_TESTS, WRONG_TEST].map((t) => JSON.parse(t)));
+    expect((await rows(store, 'sp-a/rewarded'))[0]!.tests).toEqual(
+      [...SUM_TESTS, WRONG_TEST].map((t) => JSON.parse(t)),
+    );
     const rewarded = await rows(store, 'sp-a/cross-checked');
     expect(rewarded.map((r) => r.id)).toEqual(['code-sum', 'code-max', 'math-vote', 'math-ref']);
     expect(rewarded[0]!.tests).toEqual(SUM_TESTS.map((t) => JSON.parse(t)));
-    expect(rewarded[0]!.testCheck).toMatchObject({ programs: 3, agree: [0, 1, 2], disagree: [3], undecided: [], majority: { 3: '4\n' }, dropped: 1 });
+    expect(rewarded[0]!.testCheck).toMatchObject({
+      programs: 3,
+      agree: [0, 1, 2],
+      disagree: [3],
+      undecided: [],
+      majority: { 3: '4\n' },
+      dropped: 1,
+    });
     expect(rewarded[1]!.testOrigin).toBe('given');
     expect([rewarded[2]!.answer, rewarded[2]!.answerOrigin]).toEqual(['42', 'majority']);
 
     // the round reports: every prompt kept or dropped by a named rule
-    const report = (r: number) => JSON.parse(readFileSync(path.join(config.storage.root, a.rounds[r - 1]!.report), 'utf8')) as RoundReport;
+    const report = (r: number) =>
+      JSON.parse(readFileSync(path.join(config.storage.root, a.rounds[r - 1]!.report), 'utf8')) as RoundReport;
     const r1 = report(1);
     const r2 = report(2);
-    console.log(`self-play: ${beforeCrash.size} of ${4 * K} rollouts scored before the crash; round 1 report ${JSON.stringify(r1)}`);
+    console.log(
+      `self-play: ${beforeCrash.size} of ${4 * K} rollouts scored before the crash; round 1 report ${JSON.stringify(r1)}`,
+    );
     const nonZero = (d: Record<string, number>) => Object.fromEntries(Object.entries(d).filter(([, n]) => n > 0));
-    const before = { 'invalid-record': 2, 'contamination-exact': 1, 'math-prompt-pattern': 1, 'too-few-tests': 1, 'trivial-answer': 1, 'no-answer': 1 };
+    const before = {
+      'invalid-record': 2,
+      'contamination-exact': 1,
+      'math-prompt-pattern': 1,
+      'too-few-tests': 1,
+      'trivial-answer': 1,
+      'no-answer': 1,
+    };
     expect(nonZero(r1.dropped)).toEqual({ ...before, 'too-easy': 1, unsolved: 1 });
     expect(nonZero(r2.dropped)).toEqual({ ...before, 'too-easy': 1, 'no-valid-chosen': 1 });
     for (const r of [r1, r2]) {
@@ -249,7 +338,13 @@ describe('selfPlay', () => {
     expect(r1.passCountHistogram).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 1]);
     expect(r1.rollouts.invalid['mixed-language']).toBe(1);
     expect(r1.rewards).toEqual({
-      code: { problems: 2, withGivenTests: 1, withWrittenTests: 1, tests: 5, crossCheck: { problems: 1, tests: 4, agree: 3, disagree: 1, undecided: 0, dropped: 1 } },
+      code: {
+        problems: 2,
+        withGivenTests: 1,
+        withWrittenTests: 1,
+        tests: 5,
+        crossCheck: { problems: 1, tests: 4, agree: 3, disagree: 1, undecided: 0, dropped: 1 },
+      },
       math: { problems: 2, referenceAnswers: 1, majorityAnswers: 1 },
     });
     expect(r2.passCountHistogram).toEqual([0, 2, 1, 0, 1, 0, 0, 0, 0]);
@@ -267,23 +362,40 @@ describe('selfPlay', () => {
     const count = (ps: Array<Record<string, any>>, source: string) => ps.filter((p) => p.source === source).length;
     expect([count(pairs1, 'PromptCoT-Code'), count(pairs1, 'PromptCoT-Math')]).toEqual([2, 3]);
     expect([count(pairs2, 'PromptCoT-Code'), count(pairs2, 'PromptCoT-Math')]).toEqual([1, 2]);
-    expect(pairs1.filter((p) => p.source === 'PromptCoT-Code').every((p) => p.chosen.includes('print(a + b)') && p.rejected.includes('print(a - b)'))).toBe(true);
+    expect(
+      pairs1
+        .filter((p) => p.source === 'PromptCoT-Code')
+        .every((p) => p.chosen.includes('print(a + b)') && p.rejected.includes('print(a - b)')),
+    ).toBe(true);
 
     // the trainer ran once per round, on that round's pairs, and the next round used its policy
-    for (const r of [1, 2]) expect(existsSync(path.join(tmp.dir, 'training', 'sp-a', `round-${r}`, 'policy', 'output', 'adapter', 'adapter_config.json'))).toBe(true);
+    for (const r of [1, 2])
+      expect(
+        existsSync(
+          path.join(tmp.dir, 'training', 'sp-a', `round-${r}`, 'policy', 'output', 'adapter', 'adapter_config.json'),
+        ),
+      ).toBe(true);
     expect(a.rounds[1]!.policy).toEqual(a.rounds[0]!.trained);
     expect(a.policy).toEqual(a.rounds[1]!.trained);
     expect(a.rounds[0]!.trained!.version).not.toBe('policy-0');
 
     // the same seed again (another run name, no crash): byte-identical pairs and the same reports
-    const second = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-b-${Date.now()}`, args: [input('sp-b')] });
+    const second = await env.client.workflow.start('selfPlay', {
+      taskQueue: config.taskQueues.orchestration,
+      workflowId: `sp-b-${Date.now()}`,
+      args: [input('sp-b')],
+    });
     const b = (await second.result()) as SelfPlayResult;
     for (const r of [0, 1]) {
       const bytesA = datasetBytes(store, a.rounds[r]!.pairs.name);
       expect(bytesA.length).toBeGreaterThan(0);
       expect(datasetBytes(store, b.rounds[r]!.pairs.name)).toBe(bytesA);
       const { name: _a, policy: _pa, ...restA } = report(r + 1);
-      const { name: _b, policy: _pb, ...restB } = JSON.parse(readFileSync(path.join(config.storage.root, b.rounds[r]!.report), 'utf8')) as RoundReport;
+      const {
+        name: _b,
+        policy: _pb,
+        ...restB
+      } = JSON.parse(readFileSync(path.join(config.storage.root, b.rounds[r]!.report), 'utf8')) as RoundReport;
       expect(restB).toEqual(restA);
     }
   }, 600_000);
@@ -294,9 +406,14 @@ describe('selfPlay', () => {
     const worker = spawnWorker(configFile);
     workers.push(worker);
     await worker.ready;
-    const handle = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-c-${Date.now()}`, args: [input('sp-c', 3)] });
+    const handle = await env.client.workflow.start('selfPlay', {
+      taskQueue: config.taskQueues.orchestration,
+      workflowId: `sp-c-${Date.now()}`,
+      args: [input('sp-c', 3)],
+    });
     const status = () => handle.query<SelfPlayStatus>('status');
-    const trainerStarted = (round: number) => existsSync(path.join(tmp.dir, 'training', 'sp-c', `round-${round}`, 'policy'));
+    const trainerStarted = (round: number) =>
+      existsSync(path.join(tmp.dir, 'training', 'sp-c', `round-${round}`, 'policy'));
     const waitFor = async (what: () => Promise<boolean> | boolean) => {
       const started = Date.now();
       while (!(await what())) {
@@ -305,7 +422,11 @@ describe('selfPlay', () => {
       }
     };
     // a stop during a step before the rounds: that step finishes, nothing after it starts
-    const early = await env.client.workflow.start('selfPlay', { taskQueue: config.taskQueues.orchestration, workflowId: `sp-d-${Date.now()}`, args: [input('sp-d', 1)] });
+    const early = await env.client.workflow.start('selfPlay', {
+      taskQueue: config.taskQueues.orchestration,
+      workflowId: `sp-d-${Date.now()}`,
+      args: [input('sp-d', 1)],
+    });
     await waitFor(async () => ['rewards', 'cross-check'].includes((await early.query<SelfPlayStatus>('status')).step));
     await early.signal('stop');
     const stoppedEarly = (await early.result()) as SelfPlayResult;
@@ -327,7 +448,10 @@ describe('selfPlay', () => {
     expect(result.rounds.map((r) => r.policy.version)).toEqual(['policy-0', 'policy-0']);
     expect(result.policy.version).toBe('policy-0');
     // the cancelled trainers wrote no adapter
-    for (const r of [1, 2]) expect(existsSync(path.join(tmp.dir, 'training', 'sp-c', `round-${r}`, 'policy', 'output', 'adapter'))).toBe(false);
+    for (const r of [1, 2])
+      expect(existsSync(path.join(tmp.dir, 'training', 'sp-c', `round-${r}`, 'policy', 'output', 'adapter'))).toBe(
+        false,
+      );
     // the pairs of both rounds were still built, as in the first run (same seed)
     const store = new DatasetStore(config.storage.root);
     expect(datasetBytes(store, result.rounds[0]!.pairs.name)).toBe(datasetBytes(store, 'sp-a/round-1/pairs'));

@@ -41,7 +41,16 @@ describe('mapDatasetStage on a real Temporal server', () => {
     const handle = await env.client.workflow.start(mapDatasetStage, {
       taskQueue: config.taskQueues.orchestration,
       workflowId: `noop-${Date.now()}`,
-      args: [{ stage: 'noop', operation: 'noop', input: dataset, output: 'noop/output', maxConcurrentShards: 3, shardsPerRun: 4 }],
+      args: [
+        {
+          stage: 'noop',
+          operation: 'noop',
+          input: dataset,
+          output: 'noop/output',
+          maxConcurrentShards: 3,
+          shardsPerRun: 4,
+        },
+      ],
     });
     const result = await handle.result();
     expect(result.counts).toEqual({ items: 1000, kept: 1000, rows: 1000, rejected: 0, failed: 0 });
@@ -70,7 +79,11 @@ describe('mapDatasetStage on a real Temporal server', () => {
       maxConcurrentShards: 0,
     };
     const err = await env.client.workflow
-      .execute('mapDatasetStage', { taskQueue: config.taskQueues.orchestration, workflowId: `bad-${Date.now()}`, args: [bad] })
+      .execute('mapDatasetStage', {
+        taskQueue: config.taskQueues.orchestration,
+        workflowId: `bad-${Date.now()}`,
+        args: [bad],
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const message = String((err as WorkflowFailedError).cause?.message);
@@ -111,7 +124,12 @@ describe('mapDatasetStage on a real Temporal server', () => {
     expect(out.rejectedAtImport).toBe(1);
     expect(readFileSync(store.resolve(out.importRejects), 'utf8')).toMatch(/"line":2/);
     expect(out.completions.counts).toEqual({ items: 4, kept: 2, rows: 4, rejected: 2, failed: 0 });
-    const rejects = out.completions.rejects.flatMap((f: string) => readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    const rejects = out.completions.rejects.flatMap((f: string) =>
+      readFileSync(store.resolve(f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     expect(rejects.map((r: { reason: string }) => r.reason)).toEqual([
       'field prompt: expected a non-empty string',
       expect.stringContaining('field messages[0].role'),

@@ -52,7 +52,11 @@ const PASSES = 3;
 const RECORDS = 10;
 
 describe('synthesizeCorpus', () => {
-  const ctx = useTemporalAndFake('synthesis', { latencyMs: 2, respond: scriptedCompletion, key: (b) => `${String(b.prompt)}|${String(b.seed)}` });
+  const ctx = useTemporalAndFake('synthesis', {
+    latencyMs: 2,
+    respond: scriptedCompletion,
+    key: (b) => `${String(b.prompt)}|${String(b.seed)}`,
+  });
   const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
@@ -64,11 +68,20 @@ describe('synthesizeCorpus', () => {
   beforeAll(async () => {
     ({ env, fake } = ctx);
     bundle = await bundleWorkflows();
-    config = testConfig({ address: env.address, storageRoot: path.join(tmp.dir, 'store'), baseUrl: fake.url, maxConcurrency: 16 });
+    config = testConfig({
+      address: env.address,
+      storageRoot: path.join(tmp.dir, 'store'),
+      baseUrl: fake.url,
+      maxConcurrency: 16,
+    });
     store = new DatasetStore(config.storage.root);
     ctx.workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
     conceptFile = writeJsonl(path.join(tmp.dir, 'concepts.jsonl'), [
-      ...Array.from({ length: RECORDS }, (_, i) => ({ id: `cs${i}`, foundational_concepts: [`Concept set ${i}`, 'Counting'], level: 'AIME' })),
+      ...Array.from({ length: RECORDS }, (_, i) => ({
+        id: `cs${i}`,
+        foundational_concepts: [`Concept set ${i}`, 'Counting'],
+        level: 'AIME',
+      })),
       { id: 'broken', foundational_concepts: [] },
     ]);
   });
@@ -84,7 +97,17 @@ describe('synthesizeCorpus', () => {
     const handle = await env.client.workflow.start('synthesizeCorpus', {
       taskQueue: config.taskQueues.orchestration,
       workflowId: `synth-${Date.now()}`,
-      args: [{ name: 'corpus-a', runKey: 'first', conceptFiles: [conceptFile], domain: 'math', passes: PASSES, mathFilters: true, shardSize: 4 }],
+      args: [
+        {
+          name: 'corpus-a',
+          runKey: 'first',
+          conceptFiles: [conceptFile],
+          domain: 'math',
+          passes: PASSES,
+          mathFilters: true,
+          shardSize: 4,
+        },
+      ],
     });
     const result = (await handle.result()) as SynthesisResult;
     // 10 records x 3 passes; cs0 never parses; cs5 is a proof (math filter).
@@ -103,20 +126,45 @@ describe('synthesizeCorpus', () => {
     const rows = await rowsOf(result.corpus);
     expect(rows).toHaveLength(result.totals.kept);
     const first = rows.find((r) => r.id === 'cs6@0')!;
-    expect(first).toMatchObject({ conceptSetId: 'cs6', pass: 0, seed: 8000, domain: 'math', level: 'AIME', rationale: 'rationale 6', concepts: ['Concept set 6', 'Counting'] });
-    expect(first.prompt).toBe(`${first.problem}\nPlease reason step by step, and put your final answer within \\boxed{}.`);
+    expect(first).toMatchObject({
+      conceptSetId: 'cs6',
+      pass: 0,
+      seed: 8000,
+      domain: 'math',
+      level: 'AIME',
+      rationale: 'rationale 6',
+      concepts: ['Concept set 6', 'Counting'],
+    });
+    expect(first.prompt).toBe(
+      `${first.problem}\nPlease reason step by step, and put your final answer within \\boxed{}.`,
+    );
     expect(rows.filter((r) => r.conceptSetId === 'cs1').map((r) => r.pass)).toEqual([0]);
 
-    const rejects = result.rejects.flatMap((f) => readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    const rejects = result.rejects.flatMap((f) =>
+      readFileSync(store.resolve(f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     expect(rejects.find((r) => r.source.sourceId === 'cs1@1').reason).toBe('exact duplicate of first/cs1@0');
-    expect(rejects.find((r) => r.source.sourceId === 'cs2@2').reason).toMatch(/^near duplicate of first\/cs2@0 \(Jaccard 0\.\d+\)$/);
+    expect(rejects.find((r) => r.source.sourceId === 'cs2@2').reason).toMatch(
+      /^near duplicate of first\/cs2@0 \(Jaccard 0\.\d+\)$/,
+    );
     expect(rejects.find((r) => r.source.sourceId === 'cs4@0').reason).toBe('exact duplicate of first/cs3@0');
 
     const view = renderRunView(await readRunView(env.client, handle.workflowId));
     expect(view).toContain('passes 3/3 done: generated 30 parsed 24 duplicates 9 kept 15');
     const progress = await handle.query<SynthesisProgress>('progress');
     expect(progress.phase).toBe('done');
-    expect(progress.passes[1]).toMatchObject({ pass: 1, status: 'done', generated: RECORDS, parsed: RECORDS - 2, rejected: 2, duplicates: 4, kept: RECORDS - 6 });
+    expect(progress.passes[1]).toMatchObject({
+      pass: 1,
+      status: 'done',
+      generated: RECORDS,
+      parsed: RECORDS - 2,
+      rejected: 2,
+      duplicates: 4,
+      kept: RECORDS - 6,
+    });
   });
 
   it('a refresh run deduplicates against everything the corpus generated before', async () => {
@@ -124,11 +172,26 @@ describe('synthesizeCorpus', () => {
     const result = (await env.client.workflow.execute('synthesizeCorpus', {
       taskQueue: config.taskQueues.orchestration,
       workflowId: `synth-refresh-${Date.now()}`,
-      args: [{ name: 'corpus-a', runKey: 'second', conceptFiles: [conceptFile], domain: 'math', passes: 1, seeds: 'run', mathFilters: true }],
+      args: [
+        {
+          name: 'corpus-a',
+          runKey: 'second',
+          conceptFiles: [conceptFile],
+          domain: 'math',
+          passes: 1,
+          seeds: 'run',
+          mathFilters: true,
+        },
+      ],
     })) as SynthesisResult;
     expect(result.passes[0]!.seed).not.toBe(8000);
     // cs1, cs3 and cs4 produce problems the first run kept (exact duplicates); cs2's new word keeps it near its first.
-    const rejects = result.rejects.flatMap((f) => readFileSync(store.resolve(f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    const rejects = result.rejects.flatMap((f) =>
+      readFileSync(store.resolve(f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     expect(rejects.find((r) => r.source.sourceId === 'cs1@0').reason).toBe('exact duplicate of first/cs1@0');
     expect(rejects.find((r) => r.source.sourceId === 'cs3@0').reason).toBe('exact duplicate of first/cs3@0');
     expect(result.totals.exactDuplicates).toBe(3);
@@ -143,12 +206,40 @@ describe('synthesizeCorpus', () => {
       path.join(tmp.dir, 'many.jsonl'),
       Array.from({ length: records }, (_, i) => ({ id: `m${i}`, prompt: `Concept set ${10 + i}: write a problem.` })),
     );
-    const slow = await startFakeOpenAIServer({ latencyMs: 50, respond: scriptedCompletion, key: (b) => `${String(b.prompt)}|${String(b.seed)}` });
-    const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: slow.url, maxConcurrency: 4 });
-    const resumeWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference', 'cpu']);
+    const slow = await startFakeOpenAIServer({
+      latencyMs: 50,
+      respond: scriptedCompletion,
+      key: (b) => `${String(b.prompt)}|${String(b.seed)}`,
+    });
+    const cfg = testConfig({
+      address: env.address,
+      storageRoot: config.storage.root,
+      baseUrl: slow.url,
+      maxConcurrency: 4,
+    });
+    const resumeWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, [
+      'orchestration',
+      'inference',
+      'cpu',
+    ]);
     try {
-      const args = [{ name: 'corpus-resume', runKey: 'r1', conceptFiles: [file], domain: 'code', passes: 2, shardSize: 100, heartbeatTimeoutSeconds: 1, maxConcurrentPasses: 1 }];
-      const first = await env.client.workflow.start('synthesizeCorpus', { taskQueue: cfg.taskQueues.orchestration, workflowId: `resume-a-${Date.now()}`, args });
+      const args = [
+        {
+          name: 'corpus-resume',
+          runKey: 'r1',
+          conceptFiles: [file],
+          domain: 'code',
+          passes: 2,
+          shardSize: 100,
+          heartbeatTimeoutSeconds: 1,
+          maxConcurrentPasses: 1,
+        },
+      ];
+      const first = await env.client.workflow.start('synthesizeCorpus', {
+        taskQueue: cfg.taskQueues.orchestration,
+        workflowId: `resume-a-${Date.now()}`,
+        args,
+      });
       const deadline = Date.now() + 60_000;
       while (slow.requests < records * 0.3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await first.cancel();
@@ -156,7 +247,11 @@ describe('synthesizeCorpus', () => {
       const beforeRestart = slow.requests;
       expect(beforeRestart).toBeLessThan(records); // cancelled in the middle of the first pass
 
-      const second = await env.client.workflow.execute('synthesizeCorpus', { taskQueue: cfg.taskQueues.orchestration, workflowId: `resume-b-${Date.now()}`, args });
+      const second = await env.client.workflow.execute('synthesizeCorpus', {
+        taskQueue: cfg.taskQueues.orchestration,
+        workflowId: `resume-b-${Date.now()}`,
+        args,
+      });
       const result = second as SynthesisResult;
       expect(result.totals.generated).toBe(records * 2);
       expect(slow.requests).toBe(records * 2);
@@ -174,17 +269,31 @@ describe('synthesizeCorpus', () => {
   it('runs on real inference against the local model server (gibberish is set aside, the run completes)', async () => {
     const model = generateTinyModel({ outPath: path.join(tmp.dir, 'tiny.gguf') });
     const local = await startLocalModelProcess(model.path, { name: 'tiny', parallel: 2 });
-    const cfg = testConfig({ address: env.address, storageRoot: config.storage.root, baseUrl: local.url, model: 'tiny', maxConcurrency: 2 });
+    const cfg = testConfig({
+      address: env.address,
+      storageRoot: config.storage.root,
+      baseUrl: local.url,
+      model: 'tiny',
+      maxConcurrency: 2,
+    });
     const localWorkers = await runTestWorkers(env.nativeConnection, cfg, bundle, ['orchestration', 'inference', 'cpu']);
     try {
       const result = (await env.client.workflow.execute('synthesizeCorpus', {
         taskQueue: cfg.taskQueues.orchestration,
         workflowId: `synth-real-${Date.now()}`,
-        args: [{ name: 'corpus-real', conceptFiles: [conceptFile], domain: 'code', passes: 2, sampling: { maxTokens: 48 } }],
+        args: [
+          { name: 'corpus-real', conceptFiles: [conceptFile], domain: 'code', passes: 2, sampling: { maxTokens: 48 } },
+        ],
       })) as SynthesisResult;
       expect(result.totals.generated).toBe(RECORDS * 2);
       expect(result.totals.rejected + result.totals.parsed).toBe(RECORDS * 2);
-      const rejects = readFileSync(store.resolve(`datasets/corpus-real/${result.runKey}/generated/pass-000/rejects-00000.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const rejects = readFileSync(
+        store.resolve(`datasets/corpus-real/${result.runKey}/generated/pass-000/rejects-00000.jsonl`),
+        'utf8',
+      )
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(rejects[0].reason).toMatch(/^unparseable generation/);
       expect(typeof rejects[0].detail.completion).toBe('string');
       expect(rejects[0].detail).toMatchObject({ pass: 0, seed: 8000, model: 'tiny' });

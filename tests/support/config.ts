@@ -14,11 +14,23 @@ export interface TestConfigOptions {
 
 export function testConfig(o: TestConfigOptions): Config {
   const prefix = o.taskQueuePrefix ?? `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const roles = Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'main' }]));
+  const roles = Object.fromEntries(
+    ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'main' }]),
+  );
   return ConfigSchema.parse({
     temporal: { address: o.address, namespace: 'default' },
-    taskQueues: { orchestration: `${prefix}-orchestration`, inference: `${prefix}-inference`, cpu: `${prefix}-cpu`, sandbox: `${prefix}-sandbox`, training: `${prefix}-training` },
-    workers: { orchestration: {}, inference: { maxConcurrentActivityTaskExecutions: 64 }, cpu: { maxConcurrentActivityTaskExecutions: 16 } },
+    taskQueues: {
+      orchestration: `${prefix}-orchestration`,
+      inference: `${prefix}-inference`,
+      cpu: `${prefix}-cpu`,
+      sandbox: `${prefix}-sandbox`,
+      training: `${prefix}-training`,
+    },
+    workers: {
+      orchestration: {},
+      inference: { maxConcurrentActivityTaskExecutions: 64 },
+      cpu: { maxConcurrentActivityTaskExecutions: 16 },
+    },
     storage: { root: o.storageRoot },
     endpoints: {
       main: {

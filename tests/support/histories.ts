@@ -8,10 +8,14 @@ import { ensureTemporalCli } from '../../lib/temporal-cli';
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
 export function saveHistoryFixture(name: string, address: string, workflowId: string): void {
-  const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--address', address, '-w', workflowId, '--output', 'json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const json = execFileSync(
+    ensureTemporalCli(),
+    ['workflow', 'show', '--address', address, '-w', workflowId, '--output', 'json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), JSON.stringify(JSON.parse(json)) + '\n');
   // Replay needs the original workflow id (child workflow ids are derived from it).
   const indexFile = path.join(HISTORY_FIXTURES, 'workflow-ids.json');
@@ -23,5 +27,8 @@ export function saveHistoryFixture(name: string, address: string, workflowId: st
 export function loadHistoryFixtures(): Array<{ name: string; history: unknown }> {
   return readdirSync(HISTORY_FIXTURES)
     .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
-    .map((f) => ({ name: f.replace(/\.json$/, ''), history: JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, f), 'utf8')) as unknown }));
+    .map((f) => ({
+      name: f.replace(/\.json$/, ''),
+      history: JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, f), 'utf8')) as unknown,
+    }));
 }

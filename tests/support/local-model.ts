@@ -12,7 +12,10 @@ export interface LocalModelProcess {
   stop(): Promise<void>;
 }
 
-export function startLocalModelProcess(modelPath: string, options: { name: string; parallel?: number; contextSize?: number }): Promise<LocalModelProcess> {
+export function startLocalModelProcess(
+  modelPath: string,
+  options: { name: string; parallel?: number; contextSize?: number },
+): Promise<LocalModelProcess> {
   const args = [
     require.resolve('tsx/cli'),
     'scripts/local-model-server.ts',

@@ -5,9 +5,16 @@ import { ConfigSchema } from '../../domain/platform/config';
 const config = (adapters: 'none' | 'vllm') =>
   ConfigSchema.parse({
     endpoints: { gpu: { baseUrl: 'http://gpu:8000/v1', model: 'base-32b', adapters } },
-    roles: Object.fromEntries(['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'gpu' }])),
+    roles: Object.fromEntries(
+      ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'gpu' }]),
+    ),
   });
-const trained = { job: 'em/iter-1/q_phi', version: 'em/iter-1/q_phi@ab12', adapter: '/runs/training/em/iter-1/q_phi/output/adapter', model: 'em--iter-1--q_phi' };
+const trained = {
+  job: 'em/iter-1/q_phi',
+  version: 'em/iter-1/q_phi@ab12',
+  adapter: '/runs/training/em/iter-1/q_phi/output/adapter',
+  model: 'em--iter-1--q_phi',
+};
 
 describe('activateModel', () => {
   it('vLLM endpoint: loads the adapter and switches the role to its name', async () => {
@@ -16,7 +23,11 @@ describe('activateModel', () => {
       calls.push(input);
       return { endpoint: input.endpoint, model: 'em--iter-1--q_phi', loadedAdapter: true };
     });
-    expect(await activateModel({ role: 'rationaleModel', trained })).toEqual({ version: trained.version, adapter: trained.adapter, model: 'em--iter-1--q_phi' });
+    expect(await activateModel({ role: 'rationaleModel', trained })).toEqual({
+      version: trained.version,
+      adapter: trained.adapter,
+      model: 'em--iter-1--q_phi',
+    });
     expect(calls).toEqual([{ result: trained, endpoint: 'http://gpu:8000/v1', server: 'vllm' }]);
   });
 
@@ -24,14 +35,25 @@ describe('activateModel', () => {
     const { activateModel } = createModelActivation(config('none'), async () => {
       throw new Error('must not be called');
     });
-    expect(await activateModel({ role: 'rationaleModel', trained })).toEqual({ version: trained.version, adapter: trained.adapter });
+    expect(await activateModel({ role: 'rationaleModel', trained })).toEqual({
+      version: trained.version,
+      adapter: trained.adapter,
+    });
   });
 
   it('a trainer that started its own server: the role moves there', async () => {
     const { activateModel } = createModelActivation(config('vllm'), async () => {
       throw new Error('must not be called');
     });
-    const v = await activateModel({ role: 'promptGenerator', trained: { ...trained, endpoint: 'http://node7:9000/v1' } });
-    expect(v).toEqual({ version: trained.version, adapter: trained.adapter, endpoint: 'http://node7:9000/v1', model: 'em--iter-1--q_phi' });
+    const v = await activateModel({
+      role: 'promptGenerator',
+      trained: { ...trained, endpoint: 'http://node7:9000/v1' },
+    });
+    expect(v).toEqual({
+      version: trained.version,
+      adapter: trained.adapter,
+      endpoint: 'http://node7:9000/v1',
+      model: 'em--iter-1--q_phi',
+    });
   });
 });

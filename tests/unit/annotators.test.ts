@@ -14,7 +14,9 @@ beforeAll(async () => {
     respond: (body) => {
       const ask = (body.messages as Array<{ content: string }>).at(-1)!.content;
       const who = String(body.model);
-      return ask.includes('foundational concepts being tested') ? `\`\`\`python\n["${who} concept", "parity"]\n\`\`\`` : `Thinking Process: designed by ${who}.`;
+      return ask.includes('foundational concepts being tested')
+        ? `\`\`\`python\n["${who} concept", "parity"]\n\`\`\``
+        : `Thinking Process: designed by ${who}.`;
     },
   });
   pool = new InferencePool(testConfig({ address: '127.0.0.1:1', storageRoot: '/tmp/unused', baseUrl: fake.url }));
@@ -24,8 +26,18 @@ afterAll(async () => {
   await fake.close();
 });
 
-const ctx = (id: string): ItemContext => ({ stage: 'concepts', sourceId: id, shard: 0, line: 1, attempt: 1, signal: new AbortController().signal });
-const annotators = [{ role: 'teacher' as const, model: 'qwen-72b' }, { role: 'teacher' as const, model: 'phi-4' }];
+const ctx = (id: string): ItemContext => ({
+  stage: 'concepts',
+  sourceId: id,
+  shard: 0,
+  line: 1,
+  attempt: 1,
+  signal: new AbortController().signal,
+});
+const annotators = [
+  { role: 'teacher' as const, model: 'qwen-72b' },
+  { role: 'teacher' as const, model: 'phi-4' },
+];
 
 describe('cold start annotators', () => {
   it("'all': every annotator annotates every problem, and writes the rationale of its own concepts", async () => {
@@ -40,7 +52,10 @@ describe('cold start annotators', () => {
     const annotate = preparedOperation('annotateRationale', { pool: () => pool });
     const rparams = annotate.parseParams({ level: 'AIME' });
     const rationales = await Promise.all(out.rows.map((r) => annotate.run(r, rparams, ctx(String(r.id)))));
-    expect(rationales.map((o) => ('rows' in o ? o.rows[0]!.rationale : o.reject))).toEqual(['designed by qwen-72b.', 'designed by phi-4.']);
+    expect(rationales.map((o) => ('rows' in o ? o.rows[0]!.rationale : o.reject))).toEqual([
+      'designed by qwen-72b.',
+      'designed by phi-4.',
+    ]);
   });
 
   it("'one': each problem goes to one annotator chosen by its id, the same on every run, all annotators used", async () => {

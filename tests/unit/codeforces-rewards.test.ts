@@ -16,7 +16,16 @@ afterAll(async () => {
   await shutdownJsSandbox();
 });
 
-const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
+const BENCHMARK = path.join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'data',
+  'benchmarks',
+  'promptcot2_codeforces_test.jsonl',
+);
 
 const loadProblems = () => readCodeBenchmark(BENCHMARK);
 
@@ -42,7 +51,13 @@ def main():
     print('\\n'.join(out))
 main()`;
 
-const SOLUTIONS: Array<{ problem: number; statementHas: string; correct: string; wrong: string; wrongVerdict: string }> = [
+const SOLUTIONS: Array<{
+  problem: number;
+  statementHas: string;
+  correct: string;
+  wrong: string;
+  wrongVerdict: string;
+}> = [
   {
     problem: 0,
     statementHas: 'the minimum of $x$ and $y$, followed by the maximum',
@@ -71,7 +86,10 @@ const SOLUTIONS: Array<{ problem: number; statementHas: string; correct: string;
     statementHas: 'Timur is in a car',
     correct: TIMUR,
     // Rounds instead of flooring: 4 + 1.5 becomes 6 where the answer is 5.
-    wrong: TIMUR.replace('b[i-1]+(d-a[i-1])*(b[i]-b[i-1])//(a[i]-a[i-1])', 'round(b[i-1]+(d-a[i-1])*(b[i]-b[i-1])/(a[i]-a[i-1]))'),
+    wrong: TIMUR.replace(
+      'b[i-1]+(d-a[i-1])*(b[i]-b[i-1])//(a[i]-a[i-1])',
+      'round(b[i-1]+(d-a[i-1])*(b[i]-b[i-1])/(a[i]-a[i-1]))',
+    ),
     wrongVerdict: 'wrong_answer',
   },
   {
@@ -95,7 +113,8 @@ for _ in range(t):
     for k in g: g[k].sort(reverse=True)
     out.append(' '.join(str(g[v>>2].pop()) for v in a))
 print('\\n'.join(out))`,
-    wrong: 'import sys\ndata=sys.stdin.read().split(); p=1\nfor _ in range(int(data[0])):\n    n=int(data[p]); a=sorted(map(int,data[p+1:p+1+n])); p+=1+n\n    print(*a)',
+    wrong:
+      'import sys\ndata=sys.stdin.read().split(); p=1\nfor _ in range(int(data[0])):\n    n=int(data[p]); a=sorted(map(int,data[p+1:p+1+n])); p+=1+n\n    print(*a)',
     wrongVerdict: 'wrong_answer',
   },
 ];
@@ -134,43 +153,70 @@ describe('evaluateCode activity', () => {
   it('gives reward 1 only when every test passes, with per-test verdicts', async () => {
     const good = await env.run(activities.evaluateCode, { completion: completion(SOLUTIONS[0]!.correct), tests });
     expect(good).toMatchObject({ reward: 1, passed: 2, total: 2 });
-    const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, { completion: completion('print("3 3")'), tests });
+    const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, {
+      completion: completion('print("3 3")'),
+      tests,
+    });
     expect(bad).toMatchObject({ reward: 0, passed: 1, total: 2 });
     expect(bad.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'pass']);
   });
 
   it('JavaScript solutions run in isolated-vm', async () => {
-    const js = "const l = require('fs').readFileSync(0, 'utf8').trim().split('\\n');\nfor (const r of l.slice(1)) { const [x, y] = r.split(' ').map(Number); console.log(Math.min(x, y), Math.max(x, y)); }";
+    const js =
+      "const l = require('fs').readFileSync(0, 'utf8').trim().split('\\n');\nfor (const r of l.slice(1)) { const [x, y] = r.split(' ').map(Number); console.log(Math.min(x, y), Math.max(x, y)); }";
     const jsCompletion = `<think>plan</think>\n\`\`\`javascript\n${js}\n\`\`\``;
-    expect(await env.run(activities.evaluateCode, { completion: jsCompletion, tests, language: 'javascript' as const })).toMatchObject({ reward: 1, passed: 2 });
-    const wrong: EvaluateCodeResult = await env.run(activities.evaluateCode, { code: "console.log('3 3')", tests, language: 'javascript' as const });
+    expect(
+      await env.run(activities.evaluateCode, { completion: jsCompletion, tests, language: 'javascript' as const }),
+    ).toMatchObject({ reward: 1, passed: 2 });
+    const wrong: EvaluateCodeResult = await env.run(activities.evaluateCode, {
+      code: "console.log('3 3')",
+      tests,
+      language: 'javascript' as const,
+    });
     expect(wrong.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'pass']);
   });
 
   it('a custom checker accepts any valid output (several answers are right) and a broken one is refused', async () => {
     // "print two indices i < j with a[i] + a[j] = s": the expected output is one valid pair among several
     const pairTests = [{ input: '5 7\n1 6 3 4 2\n', output: '0 1' }];
-    const program = 'n, s = map(int, input().split())\na = list(map(int, input().split()))\nprint(*[(i, j) for i in range(n) for j in range(i + 1, n) if a[i] + a[j] == s][-1])';
+    const program =
+      'n, s = map(int, input().split())\na = list(map(int, input().split()))\nprint(*[(i, j) for i in range(n) for j in range(i + 1, n) if a[i] + a[j] == s][-1])';
     const checker = [
       'function check(input, expected, actual) {',
       "  const [head, row] = input.trim().split('\\n');",
       "  const s = Number(head.split(' ')[1]); const a = row.split(' ').map(Number);",
-      "  const [i, j] = actual.trim().split(/\\s+/).map(Number);",
-      "  if (!(i < j) || a[i] + a[j] !== s) return { ok: false, reason: `a[${i}] + a[${j}] is not ${s}` };",
+      '  const [i, j] = actual.trim().split(/\\s+/).map(Number);',
+      '  if (!(i < j) || a[i] + a[j] !== s) return { ok: false, reason: `a[${i}] + a[${j}] is not ${s}` };',
       '  return true;',
       '}',
     ].join('\n');
     const plain: EvaluateCodeResult = await env.run(activities.evaluateCode, { code: program, tests: pairTests });
     expect(plain.verdicts[0]!.verdict).toBe('wrong_answer'); // it printed "2 3", another valid pair
-    expect(await env.run(activities.evaluateCode, { code: program, tests: pairTests, checker })).toMatchObject({ reward: 1 });
-    const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, { code: 'print(0, 2)', tests: pairTests, checker });
+    expect(await env.run(activities.evaluateCode, { code: program, tests: pairTests, checker })).toMatchObject({
+      reward: 1,
+    });
+    const bad: EvaluateCodeResult = await env.run(activities.evaluateCode, {
+      code: 'print(0, 2)',
+      tests: pairTests,
+      checker,
+    });
     expect(bad.verdicts[0]).toMatchObject({ verdict: 'wrong_answer', detail: 'a[0] + a[2] is not 7' });
-    await expect(env.run(activities.evaluateCode, { code: program, tests: pairTests, checker: 'function check( {' })).rejects.toThrow(/checker/);
+    await expect(
+      env.run(activities.evaluateCode, { code: program, tests: pairTests, checker: 'function check( {' }),
+    ).rejects.toThrow(/checker/);
   });
 
   it('scores a completion without a program 0, and refuses an empty test list', async () => {
-    expect(await env.run(activities.evaluateCode, { completion: 'I think the answer is 42.', tests })).toEqual({ reward: 0, passed: 0, total: 2, verdicts: [], noCode: true });
-    await expect(env.run(activities.evaluateCode, { code: 'print(1)', tests: [] })).rejects.toThrow('at least one test');
+    expect(await env.run(activities.evaluateCode, { completion: 'I think the answer is 42.', tests })).toEqual({
+      reward: 0,
+      passed: 0,
+      total: 2,
+      verdicts: [],
+      noCode: true,
+    });
+    await expect(env.run(activities.evaluateCode, { code: 'print(1)', tests: [] })).rejects.toThrow(
+      'at least one test',
+    );
   });
 });
 
@@ -179,19 +225,32 @@ describe('call-based problems (starter code with a function name)', () => {
     { input: '[2, 7, 11, 15]\n9', output: '[0, 1]' },
     { input: '[3, 2, 4]\n6', output: '[1, 2]' },
   ];
-  const solution = 'class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return (seen[target - x], i)\n            seen[x] = i';
+  const solution =
+    'class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return (seen[target - x], i)\n            seen[x] = i';
 
   it('calls Solution().fn(*json args) and compares the JSON result, tuples as lists', async () => {
     const ok = await runPython(solution, tests, DEFAULT_LIMITS, { fnName: 'twoSum' });
     expect(ok.verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
-    const wrong = await runPython(solution.replace('(seen[target - x], i)', '(i, seen[target - x])'), tests, DEFAULT_LIMITS, { fnName: 'twoSum' });
+    const wrong = await runPython(
+      solution.replace('(seen[target - x], i)', '(i, seen[target - x])'),
+      tests,
+      DEFAULT_LIMITS,
+      { fnName: 'twoSum' },
+    );
     expect(wrong.verdicts.map((v) => v.verdict)).toEqual(['wrong_answer', 'wrong_answer']);
     expect(wrong.verdicts[0]!.detail).toBe('expected [0,1] got [1,0]');
-    const plainFunction = await runPython('def twoSum(nums, target):\n    return [nums.index(x) for x in nums if target - x in nums][:2]', tests.slice(0, 1), DEFAULT_LIMITS, { fnName: 'twoSum' });
+    const plainFunction = await runPython(
+      'def twoSum(nums, target):\n    return [nums.index(x) for x in nums if target - x in nums][:2]',
+      tests.slice(0, 1),
+      DEFAULT_LIMITS,
+      { fnName: 'twoSum' },
+    );
     expect(plainFunction.verdicts[0]!.verdict).toBe('pass');
   });
 
   it('refuses a function name that is not an identifier', async () => {
-    await expect(runPython(solution, tests, DEFAULT_LIMITS, { fnName: 'x); import os; (' })).rejects.toThrow('fnName: not a Python identifier');
+    await expect(runPython(solution, tests, DEFAULT_LIMITS, { fnName: 'x); import os; (' })).rejects.toThrow(
+      'fnName: not a Python identifier',
+    );
   });
 });

@@ -42,11 +42,20 @@ describe('temporal.yaml', () => {
 
   it('names the file, line and field of a bad value', () => {
     const text = MINIMAL.replace('model: tiny', 'model: tiny\n    maxConcurrency: many');
-    expect(errorOf(() => parseConfig(text, 'x.yaml', {}))).toMatch(/x\.yaml:6: endpoints\.local\.maxConcurrency: .*expected number/);
+    expect(errorOf(() => parseConfig(text, 'x.yaml', {}))).toMatch(
+      /x\.yaml:6: endpoints\.local\.maxConcurrency: .*expected number/,
+    );
   });
 
   it('rejects unknown fields and unknown endpoints of roles', () => {
-    const msg = errorOf(() => parseConfig(MINIMAL.replace('teacher: { endpoint: local, model: big-teacher }', 'teacher: { endpoint: gpu }') + 'sandbx: {}\n', 'x.yaml', {}));
+    const msg = errorOf(() =>
+      parseConfig(
+        MINIMAL.replace('teacher: { endpoint: local, model: big-teacher }', 'teacher: { endpoint: gpu }') +
+          'sandbx: {}\n',
+        'x.yaml',
+        {},
+      ),
+    );
     expect(msg).toContain('roles.teacher.endpoint: unknown endpoint "gpu"');
     expect(msg).toMatch(/Unrecognized key.*sandbx/);
   });
@@ -64,7 +73,9 @@ describe('temporal.yaml', () => {
     expect(config.temporal.address).toBe('temporal.example:7233');
     expect(config.endpoints.local!.maxConcurrency).toBe(256);
     expect(config.workers.inference.maxConcurrentActivityTaskExecutions).toBe(8);
-    expect(errorOf(() => parseConfig(MINIMAL, 'x.yaml', { PROMPTCOT__endpoints__local__maxConcurrency: 'lots' }))).toContain(
+    expect(
+      errorOf(() => parseConfig(MINIMAL, 'x.yaml', { PROMPTCOT__endpoints__local__maxConcurrency: 'lots' })),
+    ).toContain(
       'endpoints.local.maxConcurrency: Invalid input: expected number, received string (set by environment variable PROMPTCOT__endpoints__local__maxConcurrency)',
     );
   });

@@ -8,13 +8,24 @@ import { preparedOperation } from '../../activities/registry';
 import type { ItemContext } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
-import { buildContaminationIndex, contaminationWords, findContamination, withStockPhrasing, type ContaminationIndex } from '../../domain/contamination';
+import {
+  buildContaminationIndex,
+  contaminationWords,
+  findContamination,
+  withStockPhrasing,
+  type ContaminationIndex,
+} from '../../domain/contamination';
 import { mulberry32 } from '../../domain/core/random';
 import { problemOfPrompt, withoutChatTurn } from '../../domain/self-play';
 import { tempDir } from '../support/files';
 
 const DIR = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks');
-const FILES = ['promptcot2_aime24_test.jsonl', 'promptcot2_aime25_test.jsonl', 'promptcot2_hmmt25_test.jsonl', 'promptcot2_codeforces_test.jsonl'].map((f) => path.join(DIR, f));
+const FILES = [
+  'promptcot2_aime24_test.jsonl',
+  'promptcot2_aime25_test.jsonl',
+  'promptcot2_hmmt25_test.jsonl',
+  'promptcot2_codeforces_test.jsonl',
+].map((f) => path.join(DIR, f));
 
 function benchmarkTexts(): Array<{ where: string; text: string }> {
   return FILES.flatMap((file) =>
@@ -22,7 +33,10 @@ function benchmarkTexts(): Array<{ where: string; text: string }> {
       .split('\n')
       .map((l, i) => ({ l, i }))
       .filter(({ l }) => l.trim() !== '')
-      .map(({ l, i }) => ({ where: `${path.basename(file)}:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })),
+      .map(({ l, i }) => ({
+        where: `${path.basename(file)}:${i + 1}`,
+        text: (JSON.parse(l) as { prompt: string }).prompt,
+      })),
   );
 }
 
@@ -34,8 +48,14 @@ function statementOf(prompt: string): string {
 
 // ---- a corpus of fresh problems in stock phrasing (seeded, so the figures below are stable)
 
-const NOUNS = 'lantern orchard river beacon falcon meadow quarry harbor citadel glacier canyon prairie lagoon summit tundra delta archipelago vineyard monastery foundry observatory aqueduct windmill lighthouse caravan bazaar fortress pagoda sanctuary workshop greenhouse library carousel gazebo granary kiosk'.split(' ');
-const ADJ = 'crimson silent ancient hollow golden jagged narrow misty frozen velvet amber cobalt scarlet hidden distant gentle rusty dusty lunar solar'.split(' ');
+const NOUNS =
+  'lantern orchard river beacon falcon meadow quarry harbor citadel glacier canyon prairie lagoon summit tundra delta archipelago vineyard monastery foundry observatory aqueduct windmill lighthouse caravan bazaar fortress pagoda sanctuary workshop greenhouse library carousel gazebo granary kiosk'.split(
+    ' ',
+  );
+const ADJ =
+  'crimson silent ancient hollow golden jagged narrow misty frozen velvet amber cobalt scarlet hidden distant gentle rusty dusty lunar solar'.split(
+    ' ',
+  );
 const VERBS = 'paints stacks labels sorts weighs colors folds rotates flips merges splits swaps'.split(' ');
 const THINGS = 'tokens marbles tiles coins cards beads pebbles stamps flags keys'.split(' ');
 
@@ -49,13 +69,28 @@ function freshCorpus(count: number, seed: number): string[] {
     const detail = `Each ${pick(THINGS).slice(0, -1)} carries a label from $1$ to $${num()}$, and the ${pick(ADJ)} ones are placed next to a ${pick(NOUNS)}.`;
     switch (k % 6) {
       case 0:
-        out.push(formatProblem('math', `${scene} ${detail} The probability that two chosen ${pick(THINGS)} share a label is $\\tfrac{m}{n}$ where $m$ and $n$ are relatively prime positive integers. Find $m+n$.`));
+        out.push(
+          formatProblem(
+            'math',
+            `${scene} ${detail} The probability that two chosen ${pick(THINGS)} share a label is $\\tfrac{m}{n}$ where $m$ and $n$ are relatively prime positive integers. Find $m+n$.`,
+          ),
+        );
         break;
       case 1:
-        out.push(formatProblem('math', `${scene} ${detail} The expected number of ${pick(THINGS)} left by the ${pick(NOUNS)} can be written as $\\frac{m}{n}$, where $m$ and $n$ are relatively prime positive integers. Find $m+n$.`));
+        out.push(
+          formatProblem(
+            'math',
+            `${scene} ${detail} The expected number of ${pick(THINGS)} left by the ${pick(NOUNS)} can be written as $\\frac{m}{n}$, where $m$ and $n$ are relatively prime positive integers. Find $m+n$.`,
+          ),
+        );
         break;
       case 2:
-        out.push(formatProblem('math', `${scene} ${detail} Let $N$ be the number of ways to order the ${pick(THINGS)}. Find the remainder when $N$ is divided by $1000$.`));
+        out.push(
+          formatProblem(
+            'math',
+            `${scene} ${detail} Let $N$ be the number of ways to order the ${pick(THINGS)}. Find the remainder when $N$ is divided by $1000$.`,
+          ),
+        );
         break;
       case 3:
         out.push(
@@ -74,7 +109,12 @@ function freshCorpus(count: number, seed: number): string[] {
         );
         break;
       default:
-        out.push(formatProblem('math', `${scene} ${detail} Suppose the ratio of the ${pick(THINGS)} to the ${pick(THINGS)} is $\\tfrac{p}{q}$, where $p$ and $q$ are relatively prime positive integers. Find $p+q$.`));
+        out.push(
+          formatProblem(
+            'math',
+            `${scene} ${detail} Suppose the ratio of the ${pick(THINGS)} to the ${pick(THINGS)} is $\\tfrac{p}{q}$, where $p$ and $q$ are relatively prime positive integers. Find $p+q$.`,
+          ),
+        );
     }
   }
   return out;
@@ -98,7 +138,13 @@ function contaminatedPrompts(texts: Array<{ where: string; text: string }>): Arr
   ] as const) {
     const t = by(file, line);
     const s = statementOf(t.text);
-    out.push({ prompt: formatProblem('math', `Solve the following competition problem carefully. ${s} Give the answer as a single number.`), from: t.where });
+    out.push({
+      prompt: formatProblem(
+        'math',
+        `Solve the following competition problem carefully. ${s} Give the answer as a single number.`,
+      ),
+      from: t.where,
+    });
     out.push({ prompt: formatProblem('math', paraphrase(s, 12)), from: t.where });
   }
   for (const line of [5, 40, 120, 250, 400]) {
@@ -109,7 +155,11 @@ function contaminatedPrompts(texts: Array<{ where: string; text: string }>): Arr
   // one leaked problem three times, lightly edited each time: copies of one problem are not "many problems"
   const leaked = by('promptcot2_aime24_test.jsonl', 12);
   const s = statementOf(leaked.text);
-  for (const edit of [(x: string) => `Problem. ${x}`, (x: string) => `${x} (Answer with an integer.)`, (x: string) => paraphrase(x, 9)]) {
+  for (const edit of [
+    (x: string) => `Problem. ${x}`,
+    (x: string) => `${x} (Answer with an integer.)`,
+    (x: string) => paraphrase(x, 9),
+  ]) {
     out.push({ prompt: formatProblem('math', edit(s)), from: leaked.where });
   }
   return out;
@@ -119,9 +169,16 @@ function statementOfPrompt(prompt: string): string {
   return problemOfPrompt(prompt, promptWrappers());
 }
 
-function drops(prompts: string[], index: ContaminationIndex): { exact: number; ngram: number; hits: Array<ReturnType<typeof findContamination>> } {
+function drops(
+  prompts: string[],
+  index: ContaminationIndex,
+): { exact: number; ngram: number; hits: Array<ReturnType<typeof findContamination>> } {
   const hits = prompts.map((p) => findContamination(statementOfPrompt(p), index));
-  return { exact: hits.filter((h) => h?.rule === 'contamination-exact').length, ngram: hits.filter((h) => h?.rule === 'contamination-ngram').length, hits };
+  return {
+    exact: hits.filter((h) => h?.rule === 'contamination-exact').length,
+    ngram: hits.filter((h) => h?.rule === 'contamination-ngram').length,
+    hits,
+  };
 }
 
 describe('13-gram contamination and stock phrasing, against the real benchmark files', () => {
@@ -163,7 +220,12 @@ describe('13-gram contamination and stock phrasing, against the real benchmark f
 
   it('still drops a benchmark problem under our template by the exact rule, even when all its n-grams are phrasing', () => {
     for (const t of [texts[0]!, texts[35]!, texts[100]!, texts[400]!]) {
-      expect(findContamination(statementOfPrompt(formatProblem(t.where.includes('codeforces') ? 'code' : 'math', statementOf(t.text))), index)).toEqual({ rule: 'contamination-exact', benchmark: t.where });
+      expect(
+        findContamination(
+          statementOfPrompt(formatProblem(t.where.includes('codeforces') ? 'code' : 'math', statementOf(t.text))),
+          index,
+        ),
+      ).toEqual({ rule: 'contamination-exact', benchmark: t.where });
     }
     // a text made only of template n-grams is still found whole
     const phrasing = 'the first line contains a single integer t 1 le t le 10 4 the number of test cases';
@@ -172,15 +234,26 @@ describe('13-gram contamination and stock phrasing, against the real benchmark f
       'Bob stacks heavy crates inside an abandoned barn during autumn storms, placing lighter boxes above heavier ones so that no tower ever topples over',
       'Carol counts distant stars above a quiet hill each night, recording which constellations rise first and how many meteors cross between midnight and dawn',
     ];
-    const tiny = buildContaminationIndex(stories.map((story, i) => ({ where: `t:${i + 1}`, text: `${story}. ${phrasing}` })), 13);
+    const tiny = buildContaminationIndex(
+      stories.map((story, i) => ({ where: `t:${i + 1}`, text: `${story}. ${phrasing}` })),
+      13,
+    );
     expect(tiny.ngrams.size).toBeLessThan(tiny.all.size);
-    expect(findContamination(`${stories[1]}. ${phrasing}`, tiny)).toEqual({ rule: 'contamination-exact', benchmark: 't:2' });
+    expect(findContamination(`${stories[1]}. ${phrasing}`, tiny)).toEqual({
+      rule: 'contamination-exact',
+      benchmark: 't:2',
+    });
     expect(findContamination(`Dave sorts letters. ${phrasing}`, tiny)).toBeNull();
   });
 
   it('counts copies of one problem once: three copies of a leaked problem do not make its n-grams stock', () => {
     const leaked = statementOf(texts.find((t) => t.where === 'promptcot2_aime24_test.jsonl:12')!.text);
-    const copies = withStockPhrasing(base, [leaked, `Problem. ${leaked}`, `${leaked} (Answer with an integer.)`, paraphrase(leaked, 9)]);
+    const copies = withStockPhrasing(base, [
+      leaked,
+      `Problem. ${leaked}`,
+      `${leaked} (Answer with an integer.)`,
+      paraphrase(leaked, 9),
+    ]);
     expect(copies.leftOut.stock).toBe(0);
     expect(findContamination(paraphrase(leaked, 9), copies)?.rule).toBe('contamination-ngram');
   });
@@ -188,11 +261,23 @@ describe('13-gram contamination and stock phrasing, against the real benchmark f
   describe('through prepareSelfPlayPrompt with the corpus file as the reference (how the workflow calls it)', () => {
     const tmp = tempDir('contamination-stock');
     afterAll(() => tmp.remove());
-    const ctx = (): ItemContext => ({ stage: 't', sourceId: 'x', shard: 0, line: 1, attempt: 1, signal: new AbortController().signal });
+    const ctx = (): ItemContext => ({
+      stage: 't',
+      sourceId: 'x',
+      shard: 0,
+      line: 1,
+      attempt: 1,
+      signal: new AbortController().signal,
+    });
 
     it('drops the contaminated prompts and no fresh one, counted per rule', async () => {
       const file = path.join(tmp.dir, 'corpus.jsonl');
-      const records = corpus.map((prompt, i) => ({ id: `p${i}`, source: i < fresh.length ? (prompt.includes('```python') ? 'PromptCoT-Code' : 'OpenSource-Math') : 'OpenSource-Math', prompt }));
+      const records = corpus.map((prompt, i) => ({
+        id: `p${i}`,
+        source:
+          i < fresh.length ? (prompt.includes('```python') ? 'PromptCoT-Code' : 'OpenSource-Math') : 'OpenSource-Math',
+        prompt,
+      }));
       writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
       const count = async (params: unknown) => {
         const op = preparedOperation('prepareSelfPlayPrompt');
@@ -212,17 +297,29 @@ describe('13-gram contamination and stock phrasing, against the real benchmark f
       const before = await count({ contamination: { benchmarkFiles: FILES, corpusAsReference: false } });
       const after = await count({ contamination: { benchmarkFiles: FILES }, corpusFiles: [file] });
       // printed for the README's figures
-      console.log(JSON.stringify({ prompts: records.length, fresh: fresh.length, contaminated: dirty.length, before, after: after.rules }));
+      console.log(
+        JSON.stringify({
+          prompts: records.length,
+          fresh: fresh.length,
+          contaminated: dirty.length,
+          before,
+          after: after.rules,
+        }),
+      );
       expect(before.droppedFresh.length).toBeGreaterThan(10);
       expect(after.droppedFresh).toEqual([]);
       expect((after.rules['contamination-exact'] ?? 0) + (after.rules['contamination-ngram'] ?? 0)).toBe(dirty.length);
       // the index with the reference is built once per file set and reused
       const again = await contaminationIndex(FILES, 13, { corpusFiles: [file], referenceFiles: [], minPrompts: 3 });
-      expect(again).toBe(await contaminationIndex(FILES, 13, { corpusFiles: [file], referenceFiles: [], minPrompts: 3 }));
+      expect(again).toBe(
+        await contaminationIndex(FILES, 13, { corpusFiles: [file], referenceFiles: [], minPrompts: 3 }),
+      );
       // reference files of ordinary problems work the same way
       const ref = path.join(tmp.dir, 'reference.jsonl');
       writeFileSync(ref, fresh.map((p) => JSON.stringify({ problem: statementOfPrompt(p) })).join('\n') + '\n');
-      const viaReference = await count({ contamination: { benchmarkFiles: FILES, corpusAsReference: false, referenceFiles: [ref] } });
+      const viaReference = await count({
+        contamination: { benchmarkFiles: FILES, corpusAsReference: false, referenceFiles: [ref] },
+      });
       expect(viaReference.droppedFresh).toEqual([]);
     });
   });

@@ -17,12 +17,35 @@ describe('problemWords', () => {
   it('lowercases, splits on whitespace and ()[]{}$^+-*/=, keeps words of 4+ characters that are not numbers', () => {
     expect(problemWords('Triangle ABC has CIRCUMCIRCLE Omega')).toEqual(['triangle', 'circumcircle', 'omega']);
     expect(problemWords('alpha(beta)gamma[delta]{epsilon}$zeta^theta+iota-kappa*lambda/mu=omega')).toEqual([
-      'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'theta', 'iota', 'kappa', 'lambda', 'omega',
+      'alpha',
+      'beta',
+      'gamma',
+      'delta',
+      'epsilon',
+      'zeta',
+      'theta',
+      'iota',
+      'kappa',
+      'lambda',
+      'omega',
     ]);
     // tabs, newlines, Python's other whitespace (\x1c-\x1f, NEL, NBSP, ideographic space) separate words
-    expect(problemWords('lemma\ttheta\nsigma\x1cdelta\u0085kappa\u00a0gamma\u3000omega')).toEqual(['lemma', 'theta', 'sigma', 'delta', 'kappa', 'gamma', 'omega']);
+    expect(problemWords('lemma\ttheta\nsigma\x1cdelta\u0085kappa\u00a0gamma\u3000omega')).toEqual([
+      'lemma',
+      'theta',
+      'sigma',
+      'delta',
+      'kappa',
+      'gamma',
+      'omega',
+    ]);
     // numbers: only 0-9 . , characters are dropped; mixed tokens are words
-    expect(problemWords('1000 3.14159 1,000,000 .... 2024, x2024 10th 12ab 1.5e3')).toEqual(['x2024', '10th', '12ab', '1.5e3']);
+    expect(problemWords('1000 3.14159 1,000,000 .... 2024, x2024 10th 12ab 1.5e3')).toEqual([
+      'x2024',
+      '10th',
+      '12ab',
+      '1.5e3',
+    ]);
     // other punctuation stays part of the word (as in the published code)
     expect(problemWords('parabola, parabola. parabola')).toEqual(['parabola,', 'parabola.', 'parabola']);
     // unique, in order of first appearance
@@ -36,7 +59,10 @@ describe('problemWords', () => {
   });
 
   it('drops stop words (also with surrounding . , ; : ! ? quotes), configurably', () => {
-    expect(problemWords('Find the number of positive integers n such that the polynomial has integer roots.')).toEqual(['polynomial', 'roots.']);
+    expect(problemWords('Find the number of positive integers n such that the polynomial has integer roots.')).toEqual([
+      'polynomial',
+      'roots.',
+    ]);
     expect(problemWords('integer, "integers" (value) given: value? \\frac{a}{b} \\sqrt{x}')).toEqual(['\\sqrt']);
     expect(problemWords('Find the polynomial', { stopWords: [] })).toEqual(['find', 'polynomial']);
     expect(problemWords('Find the polynomial roots', { extraStopWords: ['Polynomial'] })).toEqual(['roots']);
@@ -48,7 +74,8 @@ describe('problemWords', () => {
     }
     expect(DEFAULT_STOP_WORDS.length).toBeGreaterThan(300);
     // content words of mathematics are not stop words
-    for (const w of ['triangle', 'prime', 'probability', 'polynomial', 'circle', 'sequence', 'graph', 'matrix']) expect(DEFAULT_STOP_WORDS).not.toContain(w);
+    for (const w of ['triangle', 'prime', 'probability', 'polynomial', 'circle', 'sequence', 'graph', 'matrix'])
+      expect(DEFAULT_STOP_WORDS).not.toContain(w);
   });
 
   it('does not depend on what came before (the published running common-word cache did, §8 bug 15)', () => {
@@ -80,7 +107,9 @@ describe('MinHash', () => {
   it('signatures equal the plain unsigned computation of (a_i * h + b_i) mod 2^32, the same in every process', () => {
     const hasher = new MinHasher();
     const f = new WordFilter();
-    const hashes = f.wordHashes('Let ABC be a triangle with circumcircle omega and incircle gamma; the tangent at vertex meets');
+    const hashes = f.wordHashes(
+      'Let ABC be a triangle with circumcircle omega and incircle gamma; the tangent at vertex meets',
+    );
     const sig = hasher.signature(hashes);
     expect(sig.length).toBe(128);
     for (let i = 0; i < 128; i++) expect(sig[i]).toBe(hasher.value(hashes, i));
@@ -122,7 +151,11 @@ describe('MinHash', () => {
 });
 
 /** The published procedure, done exactly: first come wins, exact string, then word-set Jaccard > 0.2 against every kept problem. */
-function referenceDedup(problems: SyntheticProblem[], wordsOf: (p: SyntheticProblem) => ReadonlySet<string>, threshold = 0.2): Map<string, { exact: boolean }> {
+function referenceDedup(
+  problems: SyntheticProblem[],
+  wordsOf: (p: SyntheticProblem) => ReadonlySet<string>,
+  threshold = 0.2,
+): Map<string, { exact: boolean }> {
   const dropped = new Map<string, { exact: boolean }>();
   const keptTexts = new Set<string>();
   const keptWords: Array<ReadonlySet<string>> = [];
@@ -149,7 +182,16 @@ function runIndex(index: NearDuplicateIndex, problems: SyntheticProblem[]): Map<
   return results;
 }
 
-const FIXTURE = syntheticProblems({ count: 2000, seed: 11, nearDupRate: 0.5, exactDupRate: 0.02, emptyRate: 0.01, editMin: 0.25, editMax: 0.95, sourceWindow: 200 });
+const FIXTURE = syntheticProblems({
+  count: 2000,
+  seed: 11,
+  nearDupRate: 0.5,
+  exactDupRate: 0.02,
+  emptyRate: 0.01,
+  editMin: 0.25,
+  editMax: 0.95,
+  sourceWindow: 200,
+});
 
 describe('NearDuplicateIndex', () => {
   const tmp = tempDir('dedup');
@@ -196,7 +238,8 @@ describe('NearDuplicateIndex', () => {
       } else {
         // a problem the index kept: did LSH miss a duplicate among what the index had kept?
         const words = byId.get(p.id)!.words;
-        if (words.size > 0 && keptByIndex.some((id) => jaccard(words, byId.get(id)!.words) > 0.2)) lshMissesAgainstOwnKept++;
+        if (words.size > 0 && keptByIndex.some((id) => jaccard(words, byId.get(id)!.words) > 0.2))
+          lshMissesAgainstOwnKept++;
         keptByIndex.push(p.id);
       }
     }
@@ -211,7 +254,8 @@ describe('NearDuplicateIndex', () => {
     expect(misses + extra).toBeLessThan(0.02 * problems.length);
     expect(lshMissesAgainstOwnKept).toBeLessThan(0.02 * problems.length);
     // exact duplicates are always found
-    for (const [id, d] of reference) if (d.exact) expect(results.get(id)).toMatchObject({ duplicate: true, exact: true });
+    for (const [id, d] of reference)
+      if (d.exact) expect(results.get(id)).toMatchObject({ duplicate: true, exact: true });
     expect(index.size).toBe(keptByIndex.length);
     expect(stats.documents).toBe(keptByIndex.length);
     expect(stats.checks).toBe(problems.length);
@@ -228,7 +272,9 @@ describe('NearDuplicateIndex', () => {
     const t = new NearDuplicateIndex({ threshold: 0.2 });
     t.add('x', 'aaaa bbbb cccc dddd eeee ffff');
     expect(t.check('aaaa bbbb gggg hhhh iiii jjjj')).toEqual({ duplicate: false }); // 2/10
-    expect(new NearDuplicateIndex({ threshold: 0.19 }).checkAndAdd('x', 'aaaa bbbb cccc dddd eeee ffff')).toEqual({ duplicate: false });
+    expect(new NearDuplicateIndex({ threshold: 0.19 }).checkAndAdd('x', 'aaaa bbbb cccc dddd eeee ffff')).toEqual({
+      duplicate: false,
+    });
   });
 
   it('problems with no kept words take part in exact dedup only', () => {
@@ -236,7 +282,13 @@ describe('NearDuplicateIndex', () => {
     expect(index.checkAndAdd('e1', 'What is 2+2?')).toEqual({ duplicate: false });
     expect(index.checkAndAdd('e2', 'What is 3+3?')).toEqual({ duplicate: false });
     expect(index.checkAndAdd('e3', '  What is 2+2?\n')).toEqual({ duplicate: true, of: 'e1', jaccard: 1, exact: true });
-    expect(index.stats()).toMatchObject({ documents: 2, emptyWordSets: 2, exactDuplicates: 1, nearDuplicates: 0, bandEntries: 0 });
+    expect(index.stats()).toMatchObject({
+      documents: 2,
+      emptyWordSets: 2,
+      exactDuplicates: 1,
+      nearDuplicates: 0,
+      bandEntries: 0,
+    });
   });
 
   it('a word seen many times before does not change a decision (order independence, §8 bug 15)', () => {
@@ -247,7 +299,11 @@ describe('NearDuplicateIndex', () => {
     const busy = new NearDuplicateIndex();
     // 1500 problems sharing lemma, circumcircle and triangle (J with b = 3/16): the published cache would have made
     // these three common words by now, and a, b would no longer be duplicates (J 1/9)
-    for (let i = 0; i < 1500; i++) busy.add(`f${i}`, `lemma circumcircle triangle ${['xa', 'xb', 'xc', 'xd', 'xe', 'xf', 'xg', 'xh'].map((x) => `${x}${i}word`).join(' ')}`);
+    for (let i = 0; i < 1500; i++)
+      busy.add(
+        `f${i}`,
+        `lemma circumcircle triangle ${['xa', 'xb', 'xc', 'xd', 'xe', 'xf', 'xg', 'xh'].map((x) => `${x}${i}word`).join(' ')}`,
+      );
     busy.add('a', a);
     const r1 = fresh.check(b);
     const r2 = busy.check(b);
@@ -311,7 +367,11 @@ describe('NearDuplicateIndex', () => {
     reopened.close();
     reopened = NearDuplicateIndex.open(file);
     expect(reopened.size).toBe(3);
-    expect(reopened.check('parabola hyperbola ellipse circle focus')).toMatchObject({ duplicate: true, of: 'c2', exact: true });
+    expect(reopened.check('parabola hyperbola ellipse circle focus')).toMatchObject({
+      duplicate: true,
+      of: 'c2',
+      exact: true,
+    });
     reopened.close();
 
     // a complete last record whose bytes did not all reach the disk (bad checksum, nothing after it)
@@ -347,7 +407,13 @@ describe('NearDuplicateIndex', () => {
     index.close();
     const reopened = NearDuplicateIndex.open(file);
     expect(reopened.size).toBe(ids.length + 1);
-    ids.forEach((id, i) => expect(reopened.check(`lemma${i} circumcircle${i} parabola${i} tangent${i} hyperbola`)).toMatchObject({ duplicate: true, of: id, exact: false }));
+    ids.forEach((id, i) =>
+      expect(reopened.check(`lemma${i} circumcircle${i} parabola${i} tangent${i} hyperbola`)).toMatchObject({
+        duplicate: true,
+        of: id,
+        exact: false,
+      }),
+    );
     expect(reopened.check('What is 2+2?')).toMatchObject({ duplicate: true, of: 'no-words', exact: true });
     expect(reopened.stats()).toMatchObject({ emptyWordSets: 1, loadedDocuments: ids.length + 1 });
     reopened.close();

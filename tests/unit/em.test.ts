@@ -1,7 +1,14 @@
 // The pure parts of the EM rationale loop: scoring spans, best-of-K selection, metrics, convergence; and the PNG plot.
 import { inflateSync } from 'node:zlib';
 import { renderLinePlotPng } from '../../activities/em-rationale-loop/plot';
-import { converged, generationCompletion, median, scoringSequence, selectBest, type IterationRecord } from '../../domain/em-rationale-loop';
+import {
+  converged,
+  generationCompletion,
+  median,
+  scoringSequence,
+  selectBest,
+  type IterationRecord,
+} from '../../domain/em-rationale-loop';
 import { parseGeneration } from '../../domain/synthesize-corpus';
 
 describe('scoringSequence', () => {
@@ -25,7 +32,14 @@ describe('scoringSequence', () => {
 });
 
 describe('selectBest (z* = argmax R)', () => {
-  const c = (k: number, logpZ?: number, logpX?: number, tokensZ = 10, tokensX = 10) => ({ k, rationale: `z${k}`, logpZ, logpX, tokensZ, tokensX });
+  const c = (k: number, logpZ?: number, logpX?: number, tokensZ = 10, tokensX = 10) => ({
+    k,
+    rationale: `z${k}`,
+    logpZ,
+    logpX,
+    tokensZ,
+    tokensX,
+  });
   it('takes the highest joint log-likelihood; ties go to the lowest k; unscored never wins', () => {
     expect(selectBest([c(0, -10, -5), c(1, -3, -4), c(2, -6, -2)], 'sum')!.k).toBe(1);
     expect(selectBest([c(2, -3, -4), c(1, -4, -3), c(0)], 'sum')!.k).toBe(1);
@@ -41,7 +55,8 @@ describe('selectBest (z* = argmax R)', () => {
 });
 
 describe('metrics and convergence', () => {
-  const rec = (iteration: number, meanReward: number) => ({ iteration, eStep: { meanReward } }) as unknown as IterationRecord;
+  const rec = (iteration: number, meanReward: number) =>
+    ({ iteration, eStep: { meanReward } }) as unknown as IterationRecord;
   it('median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
@@ -56,7 +71,14 @@ describe('metrics and convergence', () => {
 
 describe('renderLinePlotPng', () => {
   it('writes a valid RGB PNG whose pixels show the series', () => {
-    const png = renderLinePlotPng([{ x: 1, y: -120.5 }, { x: 2, y: -100 }, { x: 3, y: -95.25 }], { width: 320, height: 200 });
+    const png = renderLinePlotPng(
+      [
+        { x: 1, y: -120.5 },
+        { x: 2, y: -100 },
+        { x: 3, y: -95.25 },
+      ],
+      { width: 320, height: 200 },
+    );
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     expect(png.readUInt32BE(16)).toBe(320);
     expect(png.readUInt32BE(20)).toBe(200);

@@ -20,10 +20,15 @@ function sources(dir: string): string[] {
 describe('failure catalog', () => {
   it('lists every failure type thrown by activities and workflows', () => {
     const thrown = new Map<string, string>();
-    const patterns = [/nonRetryable\([^;]*?,\s*'([A-Za-z]+)'\)/g, /ApplicationFailure\.create\(\{[^}]*?type:\s*'([A-Za-z]+)'/g, /\bfailure\(\s*'([A-Za-z]+)'/g];
+    const patterns = [
+      /nonRetryable\([^;]*?,\s*'([A-Za-z]+)'\)/g,
+      /ApplicationFailure\.create\(\{[^}]*?type:\s*'([A-Za-z]+)'/g,
+      /\bfailure\(\s*'([A-Za-z]+)'/g,
+    ];
     for (const file of ['activities', 'workflows', 'workers'].flatMap((d) => sources(path.join(ROOT, d)))) {
       const text = readFileSync(file, 'utf8');
-      for (const re of patterns) for (const m of text.matchAll(re)) if (m[1]) thrown.set(m[1], path.relative(ROOT, file));
+      for (const re of patterns)
+        for (const m of text.matchAll(re)) if (m[1]) thrown.set(m[1], path.relative(ROOT, file));
     }
     expect(thrown.size).toBeGreaterThan(8);
     const missing = [...thrown].filter(([type]) => !(type in FAILURES)).map(([type, file]) => `${type} (${file})`);
@@ -32,7 +37,9 @@ describe('failure catalog', () => {
 
   it('workflows do not retry exactly the non-retryable types of the catalog', () => {
     expect([...NON_RETRYABLE].sort()).toEqual([...FAILURE_TYPES_NOT_RETRIED].sort());
-    expect(NON_RETRYABLE).toEqual(expect.arrayContaining(['InvalidInput', 'DatasetError', 'NonRetryableInferenceError', 'TrainJobConflict']));
+    expect(NON_RETRYABLE).toEqual(
+      expect.arrayContaining(['InvalidInput', 'DatasetError', 'NonRetryableInferenceError', 'TrainJobConflict']),
+    );
     expect(NON_RETRYABLE).not.toContain('InferenceUnavailableError');
   });
 
@@ -41,7 +48,9 @@ describe('failure catalog', () => {
     expect(itemErrorKind('a string')).toBe('item');
     expect(itemErrorKind(new RetryLaterError('no sandbox here'))).toBe('retry-shard');
     expect(itemErrorKind(Object.assign(new Error('x'), { name: 'InferenceUnavailableError' }))).toBe('retry-shard');
-    expect(itemErrorKind(ApplicationFailure.nonRetryable('benchmark file unreadable', 'InvalidInput'))).toBe('fail-shard');
+    expect(itemErrorKind(ApplicationFailure.nonRetryable('benchmark file unreadable', 'InvalidInput'))).toBe(
+      'fail-shard',
+    );
     expect(itemErrorKind(ApplicationFailure.retryable('flaky', 'X'))).toBe('item');
   });
 });

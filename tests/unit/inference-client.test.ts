@@ -5,8 +5,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ConfigSchema, type EndpointConfig } from '../../domain/platform/config';
 import { createInferenceActivities } from '../../activities/inference/activities';
-import { backoffDelayMs, InferenceClient, type GenerationResult, type InferenceClientOptions } from '../../activities/inference/client';
-import { InferenceUnavailableError, NonRetryableInferenceError, parseRetryAfter } from '../../activities/inference/errors';
+import {
+  backoffDelayMs,
+  InferenceClient,
+  type GenerationResult,
+  type InferenceClientOptions,
+} from '../../activities/inference/client';
+import {
+  InferenceUnavailableError,
+  NonRetryableInferenceError,
+  parseRetryAfter,
+} from '../../activities/inference/errors';
 import { Limiter } from '../../activities/inference/limiter';
 import { InferencePool } from '../../activities/inference/pool';
 import { alignEchoedTokens, SpanScoringError, sumSpanLogProbs } from '../../activities/inference/spans';
@@ -71,7 +80,9 @@ describe('chat', () => {
     });
     expect(result.attempts).toBe(1);
     expect(result.model).toBe('fake-model');
-    expect(result.choices.map((c) => c.text)).toEqual([0, 1, 2].map((i) => `echo(seed=1234, i=${i}): concepts: graphs, parity`));
+    expect(result.choices.map((c) => c.text)).toEqual(
+      [0, 1, 2].map((i) => `echo(seed=1234, i=${i}): concepts: graphs, parity`),
+    );
     expect(result.choices.every((c) => c.finishReason === 'stop')).toBe(true);
     expect(server.requestLog).toHaveLength(1);
     const logged = server.requestLog[0]!;
@@ -229,7 +240,9 @@ describe('retries', () => {
     expect(backoffDelayMs(1, policy, () => 0, 2_000)).toBe(2_000);
     expect(parseRetryAfter(new Headers({ 'retry-after': '2' }))).toBe(2_000);
     expect(parseRetryAfter(new Headers({ 'retry-after-ms': '150' }))).toBe(150);
-    expect(parseRetryAfter(new Headers({ 'retry-after': new Date(Date.now() + 3_000).toUTCString() }))).toBeGreaterThan(1_000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': new Date(Date.now() + 3_000).toUTCString() }))).toBeGreaterThan(
+      1_000,
+    );
     expect(parseRetryAfter(new Headers({}))).toBeUndefined();
   });
 });
@@ -255,7 +268,9 @@ describe('limits', () => {
 
   test('requestsPerSecond spaces request starts', async () => {
     const client = makeClient({ requestsPerSecond: 40, maxConcurrency: 16 });
-    await Promise.all(Array.from({ length: 12 }, (_, i) => client.chat({ messages: [{ role: 'user', content: `r${i}` }] })));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => client.chat({ messages: [{ role: 'user', content: `r${i}` }] })),
+    );
     const times = server.requestLog.map((r) => r.receivedAt).sort((a, b) => a - b);
     const spanMs = times[times.length - 1]! - times[0]!;
     // 12 starts at 40/s: 11 intervals of 25 ms.
@@ -303,7 +318,13 @@ describe('scoreSpans', () => {
     expect(result.spanLogProbs[1]).toBeCloseTo(expected(problemStart, text.length), 10);
     expect(result.tokens[0]).toEqual({ text: 'C', offset: 0, logprob: null });
     expect(server.requestLog[0]!.path).toBe('/v1/completions');
-    expect(server.requestLog[0]!.body).toEqual({ model: 'fake-model', prompt: text, echo: true, logprobs: 1, max_tokens: 0 });
+    expect(server.requestLog[0]!.body).toEqual({
+      model: 'fake-model',
+      prompt: text,
+      echo: true,
+      logprobs: 1,
+      max_tokens: 0,
+    });
     expect(client.usage().promptTokens).toBe(text.length);
   });
 
@@ -316,7 +337,9 @@ describe('scoreSpans', () => {
 
   test('rejects spans outside the text before calling the server', async () => {
     const client = makeClient();
-    await expect(client.scoreSpans({ text, spans: [{ start: 5, end: 999 }] })).rejects.toThrow(NonRetryableInferenceError);
+    await expect(client.scoreSpans({ text, spans: [{ start: 5, end: 999 }] })).rejects.toThrow(
+      NonRetryableInferenceError,
+    );
     expect(server.requests).toBe(0);
   });
 
@@ -331,10 +354,12 @@ describe('scoreSpans', () => {
       { text: ' c', offset: 2, logprob: -2 },
     ]);
     expect(sumSpanLogProbs(withBos, [{ start: 0, end: 4 }])).toEqual([-3]);
-    expect(() => alignEchoedTokens('ab c', { tokens: ['ab', 'c'], token_logprobs: [null, -1] })).toThrow(SpanScoringError);
-    expect(() => alignEchoedTokens('ab c', { tokens: ['ab', ' c'], token_logprobs: [null, -1], text_offset: [0, 3] })).toThrow(
-      /text_offset/,
+    expect(() => alignEchoedTokens('ab c', { tokens: ['ab', 'c'], token_logprobs: [null, -1] })).toThrow(
+      SpanScoringError,
     );
+    expect(() =>
+      alignEchoedTokens('ab c', { tokens: ['ab', ' c'], token_logprobs: [null, -1], text_offset: [0, 3] }),
+    ).toThrow(/text_offset/);
     expect(() => alignEchoedTokens('ab', { tokens: ['ab'] })).toThrow(/echo: true/);
   });
 });
@@ -342,7 +367,9 @@ describe('scoreSpans', () => {
 describe('pool and activities', () => {
   function config() {
     return ConfigSchema.parse({
-      endpoints: { fake: { baseUrl: server.url, model: 'fake-model', maxRetries: 1, initialBackoffMs: 5, maxBackoffMs: 10 } },
+      endpoints: {
+        fake: { baseUrl: server.url, model: 'fake-model', maxRetries: 1, initialBackoffMs: 5, maxBackoffMs: 10 },
+      },
       roles: {
         promptGenerator: { endpoint: 'fake', model: 'prompt-gen' },
         rationaleModel: { endpoint: 'fake' },
@@ -400,13 +427,18 @@ describe('pool and activities', () => {
       const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 300 });
       let heartbeats = 0;
       env.on('heartbeat', () => heartbeats++);
-      const result: GenerationResult = await env.run(activities.chatCompletion, { role: 'policy' as const, request: hello });
+      const result: GenerationResult = await env.run(activities.chatCompletion, {
+        role: 'policy' as const,
+        request: hello,
+      });
       expect(result.choices[0]!.text).toBe('echo(seed=none, i=0): hello');
       expect(heartbeats).toBeGreaterThanOrEqual(3);
 
       const cancelEnv = new MockActivityEnvironment({ heartbeatTimeoutMs: 300 });
       const started = Date.now();
-      const pending = cancelEnv.run(activities.chatCompletion, { role: 'policy' as const, request: hello }).catch((e: unknown) => e);
+      const pending = cancelEnv
+        .run(activities.chatCompletion, { role: 'policy' as const, request: hello })
+        .catch((e: unknown) => e);
       setTimeout(() => cancelEnv.cancel(), 100);
       const err = await pending;
       expect(err).toBeInstanceOf(Error);

@@ -17,12 +17,28 @@ import {
   type TestCase,
 } from '../../activities/sandbox/js-sandbox';
 
-const BENCHMARK = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_codeforces_test.jsonl');
+const BENCHMARK = path.join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'data',
+  'benchmarks',
+  'promptcot2_codeforces_test.jsonl',
+);
 const SANDBOX_MODULE = path.join(__dirname, '..', '..', 'activities', 'sandbox', 'js-sandbox.ts');
 const SECRET_NAME = 'PROMPTCOT_JS_SANDBOX_TEST_SECRET';
 const SECRET = `s3cr3t-${process.pid}-${Date.now()}`;
 
-const L: SandboxLimits = { ...DEFAULT_LIMITS, wallTimeMs: 4000, cpuTimeMs: 2000, memoryMb: 128, maxOutputBytes: 1 << 20, parallelism: 2 };
+const L: SandboxLimits = {
+  ...DEFAULT_LIMITS,
+  wallTimeMs: 4000,
+  cpuTimeMs: 2000,
+  memoryMb: 128,
+  maxOutputBytes: 1 << 20,
+  parallelism: 2,
+};
 
 const loadProblems = () => readCodeBenchmark(BENCHMARK);
 
@@ -66,7 +82,12 @@ describe('benchmark problems in three stdin styles', () => {
   it('problem 0 (min and max) with fs.readFileSync(0)', async () => {
     const p = problems[0]!;
     expect(p.prompt).toContain('the minimum of $x$ and $y$, followed by the maximum');
-    const extra: TestCase[] = [[5, 2], [0, 0], [9, 1], [3, 7]].map(([x, y]) => ({
+    const extra: TestCase[] = [
+      [5, 2],
+      [0, 0],
+      [9, 1],
+      [3, 7],
+    ].map(([x, y]) => ({
       input: `1\n${x} ${y}\n`,
       output: `${Math.min(x!, y!)} ${Math.max(x!, y!)}`,
     }));
@@ -148,11 +169,17 @@ main();`;
     const wrong = byEvents.replace("inside(c) !== inside(d) ? 'YES' : 'NO'", "'NO'");
     expect((await runJavaScript(byEvents, p.tests, L)).verdicts[0]!.verdict).toBe('pass');
     expect((await runJavaScript(byForAwait, p.tests, L)).verdicts[0]!.verdict).toBe('pass');
-    expect((await runJavaScript(wrong, p.tests, L)).verdicts[0]).toMatchObject({ verdict: 'wrong_answer', detail: 'line 1: expected "YES" got "NO"' });
+    expect((await runJavaScript(wrong, p.tests, L)).verdicts[0]).toMatchObject({
+      verdict: 'wrong_answer',
+      detail: 'line 1: expected "YES" got "NO"',
+    });
   });
 
   it('a syntax error is compile_error for every test', async () => {
-    const tests = loadProblems()[0]!.tests.concat([{ input: '1\n1 2', output: '1 2' }, { input: '1\n3 2', output: '2 3' }]);
+    const tests = loadProblems()[0]!.tests.concat([
+      { input: '1\n1 2', output: '1 2' },
+      { input: '1\n3 2', output: '2 3' },
+    ]);
     const r = await runJavaScript('const x = ;\nconsole.log(x)', tests, L);
     expect(r.verdicts).toHaveLength(3);
     for (const v of r.verdicts) {
@@ -164,17 +191,34 @@ main();`;
 
 describe('the shim behaves like Node for common program shapes', () => {
   it('Buffer stdin, readSync, the event loop order and process.exitCode', async () => {
-    expect(await one("const b = require('fs').readFileSync('/dev/stdin'); console.log(b.length, b[0], (b + '').trim())", 'hé\n', '4 104 hé')).toMatchObject({ verdict: 'pass' });
+    expect(
+      await one(
+        "const b = require('fs').readFileSync('/dev/stdin'); console.log(b.length, b[0], (b + '').trim())",
+        'hé\n',
+        '4 104 hé',
+      ),
+    ).toMatchObject({ verdict: 'pass' });
     const order = `setTimeout(() => console.log('timeout'), 5);
 setImmediate(() => console.log('immediate'));
 Promise.resolve().then(() => console.log('promise'));
 process.nextTick(() => console.log('tick'));
 console.log('main');`;
     expect(await one(order, '', 'main\ntick\npromise\nimmediate\ntimeout')).toMatchObject({ verdict: 'pass' });
-    expect(await one("process.exitCode = 4; console.log('x')", '', 'x')).toMatchObject({ verdict: 'runtime_error', detail: 'exit code 4' });
+    expect(await one("process.exitCode = 4; console.log('x')", '', 'x')).toMatchObject({
+      verdict: 'runtime_error',
+      detail: 'exit code 4',
+    });
     const inspect = "console.log([1, 'a', { b: 2 }], new Map([[1, 2]]), 5n, -0, null, undefined, '%d!', 7)";
-    expect(await one(inspect, '', "[ 1, 'a', { b: 2 } ] Map(1) { 1 => 2 } 5n -0 null undefined %d! 7")).toMatchObject({ verdict: 'pass' });
-    expect(await one("console.log(module.exports === this, require.main === module, process.argv.length)", '', 'true true 2')).toMatchObject({ verdict: 'pass' });
+    expect(await one(inspect, '', "[ 1, 'a', { b: 2 } ] Map(1) { 1 => 2 } 5n -0 null undefined %d! 7")).toMatchObject({
+      verdict: 'pass',
+    });
+    expect(
+      await one(
+        'console.log(module.exports === this, require.main === module, process.argv.length)',
+        '',
+        'true true 2',
+      ),
+    ).toMatchObject({ verdict: 'pass' });
   });
 
   it('an uncaught exception is runtime_error with the stack as stderr', async () => {
@@ -190,14 +234,46 @@ console.log('main');`;
 describe('hostile programs are contained', () => {
   // Memory bombs get a small heap and a generous clock, so that they reach the limit well before the time limit.
   const M: SandboxLimits = { ...L, memoryMb: 64, cpuTimeMs: 5000, wallTimeMs: 6000 };
-  const cases: Array<{ name: string; code: string; verdict: string; detail?: RegExp; stderr?: RegExp; limits?: SandboxLimits }> = [
+  const cases: Array<{
+    name: string;
+    code: string;
+    verdict: string;
+    detail?: RegExp;
+    stderr?: RegExp;
+    limits?: SandboxLimits;
+  }> = [
     { name: 'infinite loop', code: 'while (true) {}', verdict: 'time_limit' },
-    { name: 'array memory bomb', code: 'const a = []; while (true) a.push(new Array(1000).fill(1));', verdict: 'memory_limit', limits: M },
-    { name: 'Map growth bomb', code: 'const m = new Map(); let i = 0; while (true) m.set(i, i++);', verdict: 'memory_limit', limits: M },
-    { name: 'Set growth bomb', code: 'const s = new Set(); let i = 0; while (true) s.add(i++);', verdict: 'memory_limit', limits: M },
+    {
+      name: 'array memory bomb',
+      code: 'const a = []; while (true) a.push(new Array(1000).fill(1));',
+      verdict: 'memory_limit',
+      limits: M,
+    },
+    {
+      name: 'Map growth bomb',
+      code: 'const m = new Map(); let i = 0; while (true) m.set(i, i++);',
+      verdict: 'memory_limit',
+      limits: M,
+    },
+    {
+      name: 'Set growth bomb',
+      code: 'const s = new Set(); let i = 0; while (true) s.add(i++);',
+      verdict: 'memory_limit',
+      limits: M,
+    },
     { name: 'string doubling', code: "let s = 'ab'; while (true) s = s + s;", verdict: 'memory_limit', limits: M },
-    { name: 'process.binding', code: "process.binding('spawn_sync')", verdict: 'runtime_error', stderr: /process\.binding is not a function/ },
-    { name: "require('child_process')", code: "require('child_process').execSync('id')", verdict: 'runtime_error', stderr: /module not available in the sandbox: child_process/ },
+    {
+      name: 'process.binding',
+      code: "process.binding('spawn_sync')",
+      verdict: 'runtime_error',
+      stderr: /process\.binding is not a function/,
+    },
+    {
+      name: "require('child_process')",
+      code: "require('child_process').execSync('id')",
+      verdict: 'runtime_error',
+      stderr: /module not available in the sandbox: child_process/,
+    },
     {
       name: "globalThis.constructor.constructor('return process')()",
       code: "const p = globalThis.constructor.constructor('return process')(); p.binding('fs');",
@@ -210,11 +286,30 @@ describe('hostile programs are contained', () => {
       verdict: 'runtime_error',
       stderr: /Cannot read properties of undefined \(reading 'require'\)/,
     },
-    { name: 'deep recursion', code: 'function f(n) { return f(n + 1) + 1; }\nf(0);', verdict: 'runtime_error', stderr: /Maximum call stack size exceeded/ },
-    { name: 'huge output', code: "const line = 'x'.repeat(1000); while (true) console.log(line);", verdict: 'runtime_error', detail: /^output limit$/ },
-    { name: 'a loop in a pending setTimeout chain', code: 'function tick() { setTimeout(tick, 0); }\ntick();', verdict: 'time_limit' },
+    {
+      name: 'deep recursion',
+      code: 'function f(n) { return f(n + 1) + 1; }\nf(0);',
+      verdict: 'runtime_error',
+      stderr: /Maximum call stack size exceeded/,
+    },
+    {
+      name: 'huge output',
+      code: "const line = 'x'.repeat(1000); while (true) console.log(line);",
+      verdict: 'runtime_error',
+      detail: /^output limit$/,
+    },
+    {
+      name: 'a loop in a pending setTimeout chain',
+      code: 'function tick() { setTimeout(tick, 0); }\ntick();',
+      verdict: 'time_limit',
+    },
     { name: 'a busy timer callback', code: 'setTimeout(() => { for (;;) {} }, 1000);', verdict: 'time_limit' },
-    { name: 'process.exit(3)', code: "console.log('partial'); process.exit(3); console.log('never');", verdict: 'runtime_error', detail: /^exit code 3$/ },
+    {
+      name: 'process.exit(3)',
+      code: "console.log('partial'); process.exit(3); console.log('never');",
+      verdict: 'runtime_error',
+      detail: /^exit code 3$/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.verdict}`, async () => {
@@ -233,7 +328,9 @@ describe('hostile programs are contained', () => {
       "console.log(JSON.stringify(this.constructor.constructor('return this')().process.env))",
     ];
     for (const code of probes) expect(await one(code, '', '{}')).toMatchObject({ verdict: 'pass' });
-    expect(await one(`console.log(process.env.${SECRET_NAME} === undefined)`, '', 'true')).toMatchObject({ verdict: 'pass' });
+    expect(await one(`console.log(process.env.${SECRET_NAME} === undefined)`, '', 'true')).toMatchObject({
+      verdict: 'pass',
+    });
     // Stack-frame tricks see only isolate functions: nothing with a real process or require.
     const frames = `Error.prepareStackTrace = (e, frames) => frames.map((f) => { const t = f.getThis(); const fn = f.getFunction(); return [t && typeof t.require, fn && typeof fn.caller]; });
 let seen;
@@ -252,11 +349,15 @@ console.log(JSON.stringify(seen).includes('function') ? 'leak' : 'contained');`;
   });
 
   it('the jest process is unharmed and the pool still works after the hostile suite', async () => {
-    const r = await runJavaScript("console.log(require('fs').readFileSync(0, 'utf8').trim().split(' ').reduce((a, b) => a + Number(b), 0))", [
-      { input: '1 2 3', output: '6' },
-      { input: '10 20', output: '30' },
-      { input: '5', output: '5' },
-    ], L);
+    const r = await runJavaScript(
+      "console.log(require('fs').readFileSync(0, 'utf8').trim().split(' ').reduce((a, b) => a + Number(b), 0))",
+      [
+        { input: '1 2 3', output: '6' },
+        { input: '10 20', output: '30' },
+        { input: '5', output: '5' },
+      ],
+      L,
+    );
     expect(r.verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass', 'pass']);
     expect(jsSandboxHostPids().length).toBeLessThanOrEqual(2);
   });
@@ -279,19 +380,35 @@ describe('custom output checkers', () => {
   it('accepts two different valid answers and rejects a wrong one with its reason', async () => {
     expect(await runChecker(checker, { input, expected: '1 2', actual: '1 2\n' }, L)).toEqual({ ok: true });
     expect(await runChecker(checker, { input, expected: '1 2', actual: '3 4' }, L)).toEqual({ ok: true });
-    expect(await runChecker(checker, { input, expected: '1 2', actual: '1 3' }, L)).toEqual({ ok: false, reason: 'a[1] + a[3] = 4, not 7' });
-    expect(await runChecker(checker, { input, expected: '1 2', actual: '2 1' }, L)).toEqual({ ok: false, reason: 'need 1 <= i < j <= 5' });
-    const arrow = 'const noop = 1; console.log(noop);\nconst check = (input, expected, actual) => ({ ok: actual.trim() === expected.trim(), reason: "compared" });';
-    expect(await runChecker(arrow, { input: '', expected: 'x', actual: 'y' }, L)).toEqual({ ok: false, reason: 'compared' });
+    expect(await runChecker(checker, { input, expected: '1 2', actual: '1 3' }, L)).toEqual({
+      ok: false,
+      reason: 'a[1] + a[3] = 4, not 7',
+    });
+    expect(await runChecker(checker, { input, expected: '1 2', actual: '2 1' }, L)).toEqual({
+      ok: false,
+      reason: 'need 1 <= i < j <= 5',
+    });
+    const arrow =
+      'const noop = 1; console.log(noop);\nconst check = (input, expected, actual) => ({ ok: actual.trim() === expected.trim(), reason: "compared" });';
+    expect(await runChecker(arrow, { input: '', expected: 'x', actual: 'y' }, L)).toEqual({
+      ok: false,
+      reason: 'compared',
+    });
   });
 
   it('the answers of two different correct solutions both pass the checker', async () => {
     const first = `const [n, s, ...a] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);
 outer: for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (a[i] + a[j] === s) { console.log(i + 1, j + 1); break outer; }`;
-    const last = first.replace('for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++)', 'for (let j = n - 1; j >= 0; j--) for (let i = j - 1; i >= 0; i--)');
+    const last = first.replace(
+      'for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++)',
+      'for (let j = n - 1; j >= 0; j--) for (let i = j - 1; i >= 0; i--)',
+    );
     // The stdout comparison only knows "1 2"; the second solution's different answer is a wrong_answer there.
     expect((await runJavaScript(first, [{ input, output: '1 2' }], L)).verdicts[0]!.verdict).toBe('pass');
-    expect((await runJavaScript(last, [{ input, output: '1 2' }], L)).verdicts[0]).toMatchObject({ verdict: 'wrong_answer', detail: 'line 1: expected "1 2" got "3 4"' });
+    expect((await runJavaScript(last, [{ input, output: '1 2' }], L)).verdicts[0]).toMatchObject({
+      verdict: 'wrong_answer',
+      detail: 'line 1: expected "1 2" got "3 4"',
+    });
     expect(await runChecker(checker, { input, expected: '1 2', actual: '3 4\n' }, L)).toEqual({ ok: true });
   });
 
@@ -319,7 +436,14 @@ outer: for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (a[i] + a[
 
 describe('host processes', () => {
   it('no host process remains after shutdownJsSandbox()', async () => {
-    await runJavaScript('console.log(1)', [{ input: '', output: '1' }, { input: '', output: '1' }], L);
+    await runJavaScript(
+      'console.log(1)',
+      [
+        { input: '', output: '1' },
+        { input: '', output: '1' },
+      ],
+      L,
+    );
     const pids = jsSandboxHostPids();
     expect(pids.length).toBeGreaterThan(0);
     expect(pids.every(alive)).toBe(true);
@@ -361,18 +485,25 @@ describe('host processes', () => {
 
   it('a host that dies during a run gives runtime_error "sandbox host crashed"', async () => {
     const v = await disturbRun((pid) => process.kill(pid, 'SIGABRT'));
-    expect(v).toMatchObject({ verdict: 'runtime_error', detail: expect.stringMatching(/^sandbox host crashed: signal SIGABRT/) });
+    expect(v).toMatchObject({
+      verdict: 'runtime_error',
+      detail: expect.stringMatching(/^sandbox host crashed: signal SIGABRT/),
+    });
   });
 
   /** Runs a separate Node process that uses the sandbox; returns it with its first stdout line. */
-  function childUsingSandbox(stay: boolean): Promise<{ pid: number; hostPids: number[]; exited: Promise<number | null> }> {
+  function childUsingSandbox(
+    stay: boolean,
+  ): Promise<{ pid: number; hostPids: number[]; exited: Promise<number | null> }> {
     const script = `const { runJavaScript, jsSandboxHostPids } = require(${JSON.stringify(SANDBOX_MODULE)});
 runJavaScript('console.log(7)', [{ input: '', output: '7' }], { wallTimeMs: 4000, cpuTimeMs: 2000, memoryMb: 64, maxProcesses: 1, maxOutputBytes: 65536, parallelism: 1 })
   .then((r) => {
     console.log(JSON.stringify({ verdict: r.verdicts[0].verdict, pids: jsSandboxHostPids() }));
     if (${stay}) setInterval(() => {}, 1000);
   });`;
-    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return new Promise((resolve, reject) => {
       let out = '';

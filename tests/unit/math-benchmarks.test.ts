@@ -56,7 +56,28 @@ function inFakeReasoning(answer: string): string {
   ].join('\n');
 }
 
-const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const NUMBER_WORDS = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS_WORDS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 
 function numberInWords(n: number): string {
@@ -73,7 +94,14 @@ function withThousandsSeparators(digits: string): string {
 /** Variants of an integer reference. */
 function integerVariants(text: string): string[] {
   const n = Number(text);
-  const variants = [`${text}.0`, `0${text}`, `\\frac{${2 * n}}{2}`, `${text}\\text{ ways}`, `\\text{${text}}`, `${text}.`];
+  const variants = [
+    `${text}.0`,
+    `0${text}`,
+    `\\frac{${2 * n}}{2}`,
+    `${text}\\text{ ways}`,
+    `\\text{${text}}`,
+    `${text}.`,
+  ];
   if (Math.abs(n) >= 1000) variants.push(withThousandsSeparators(text), text.replace(/\B(?=(\d{3})+(?!\d))/g, '{,}'));
   if (n >= 0 && n < 1000) variants.push(numberInWords(n));
   if (n < 0) variants.push(`-(${text.slice(1)})`);
@@ -91,17 +119,30 @@ function fractionVariants(a: number, b: number): string[] {
 
 /** Programmatic variants of a reference answer, as applicable to its form. */
 function equivalentForms(reference: string): string[] {
-  const forms = [inFakeReasoning(reference), `$${reference}$`, `\\(${reference}\\)`, reference.replace(/\s+/g, ''), ` ${reference} `];
+  const forms = [
+    inFakeReasoning(reference),
+    `$${reference}$`,
+    `\\(${reference}\\)`,
+    reference.replace(/\s+/g, ''),
+    ` ${reference} `,
+  ];
   if (!reference.includes('=') && !reference.includes(',')) forms.push(`x = ${reference}`);
-  if (reference.includes('\\frac')) forms.push(reference.replace(/\\frac/g, '\\dfrac'), reference.replace(/\\frac/g, '\\tfrac'));
+  if (reference.includes('\\frac'))
+    forms.push(reference.replace(/\\frac/g, '\\dfrac'), reference.replace(/\\frac/g, '\\tfrac'));
   if (reference.includes('\\sqrt{')) forms.push(reference.replace(/\\sqrt\{([^{}]+)\}/g, '($1)^{\\frac{1}{2}}'));
   if (reference.includes('\\cdot')) forms.push(reference.replace(/\\cdot/g, '\\times'));
-  if (reference.includes('^\\circ')) forms.push(reference.replace('^\\circ', ''), reference.replace('^\\circ', '^{\\circ}'), reference.replace('^\\circ', '°'));
+  if (reference.includes('^\\circ'))
+    forms.push(
+      reference.replace('^\\circ', ''),
+      reference.replace('^\\circ', '^{\\circ}'),
+      reference.replace('^\\circ', '°'),
+    );
   if (/^-?\d+$/.test(reference)) forms.push(...integerVariants(reference));
   const fraction = /^\\frac\{(-?\d+)\}\{(\d+)\}$/.exec(reference);
   if (fraction) forms.push(...fractionVariants(Number(fraction[1]), Number(fraction[2])));
   const list = reference.split(/,\s*/);
-  if (list.length > 1) forms.push([...list].reverse().join(', '), `\\{${list.join(', ')}\\}`, `x = ${list.join(' \\text{ or } x = ')}`);
+  if (list.length > 1)
+    forms.push([...list].reverse().join(', '), `\\{${list.join(', ')}\\}`, `x = ${list.join(' \\text{ or } x = ')}`);
   return forms;
 }
 
@@ -145,7 +186,10 @@ describe.each(BENCHMARKS)('$source ($file)', ({ file, source, genuinelyEqual }) 
       const solution = problem.reference_solution.split('####')[0];
       const extracted = extractAnswerDetailed(solution);
       if (extracted.source === 'boxed') boxed++;
-      expect({ idx: problem.idx, equal: mathEqual(extracted.answer, references[k]) }).toEqual({ idx: problem.idx, equal: true });
+      expect({ idx: problem.idx, equal: mathEqual(extracted.answer, references[k]) }).toEqual({
+        idx: problem.idx,
+        equal: true,
+      });
     }
     // AIME 2024 solutions are prose (22 end in a `\boxed`/`\framebox`, the rest in "the answer is" or a last
     // number); the 2025 files hold only `\boxed{answer}`.

@@ -87,7 +87,7 @@ const TABLE: Record<string, Category> = {
       808 || 809
     `),
   },
-  'decimals': {
+  decimals: {
     equal: rows(String.raw`
       0.5 || \frac{1}{2}
       2.50 || 2.5
@@ -112,7 +112,7 @@ const TABLE: Record<string, Category> = {
       3.05 || 3.5
     `),
   },
-  'fractions': {
+  fractions: {
     equal: rows(String.raw`
       \frac{1}{2} || 1/2
       \dfrac{3}{4} || \frac34
@@ -412,7 +412,7 @@ const TABLE: Record<string, Category> = {
   },
   // issue 12 item 12: `x+y=5 || 5` was listed as different; an equation naming a quantity (`a+b=25`, `f(2)=5`)
   // now has the value of its constant side, so it moved to `equal` (`x+1=5 || 5`, an equation to solve, stays different)
-  'equations': {
+  equations: {
     equal: rows(String.raw`
       y=2x+1 || 2x+1=y
       y=2x+1 || y-2x=1

@@ -105,10 +105,28 @@ describe('normalizeAnswer', () => {
 
   it('is idempotent', () => {
     const inputs = [
-      '\\left[\\dfrac{1}{2}, 3\\right)', 'x = \\frac12 \\text{ or } x = -\\tfrac{3}{4}', '\\begin{array}{cc}1 & 0\\\\0&1\\end{array}',
-      '\\boxed{\\text{(C)}}', '5\\text{ cm}^2', '1,000', '{ {5} }', 'y = 2x + 1', '\\$1{,}234.50', 'twenty-five percent',
-      '\\{ \\frac{1}{2}, 0.5 \\}', '(-\\infty, 1) \\cup (2, +\\infty)', '3 \\pm \\sqrt{5}', 'x \\geq 3', '\\sqrt23',
-      '.5 and .25', 'f(x)=x^{2}', '\\mathbf{(A)} 12', '0.\\overline{3}', '\\frac{\\sqrt{3}}{2}.', ' ', '\\text{ }',
+      '\\left[\\dfrac{1}{2}, 3\\right)',
+      'x = \\frac12 \\text{ or } x = -\\tfrac{3}{4}',
+      '\\begin{array}{cc}1 & 0\\\\0&1\\end{array}',
+      '\\boxed{\\text{(C)}}',
+      '5\\text{ cm}^2',
+      '1,000',
+      '{ {5} }',
+      'y = 2x + 1',
+      '\\$1{,}234.50',
+      'twenty-five percent',
+      '\\{ \\frac{1}{2}, 0.5 \\}',
+      '(-\\infty, 1) \\cup (2, +\\infty)',
+      '3 \\pm \\sqrt{5}',
+      'x \\geq 3',
+      '\\sqrt23',
+      '.5 and .25',
+      'f(x)=x^{2}',
+      '\\mathbf{(A)} 12',
+      '0.\\overline{3}',
+      '\\frac{\\sqrt{3}}{2}.',
+      ' ',
+      '\\text{ }',
     ];
     for (const input of inputs) {
       const once = normalizeAnswer(input);
@@ -156,10 +174,18 @@ describe('answer extraction', () => {
   });
 
   it('says where the answer came from', () => {
-    expect(extractAnswerDetailed('</think>\\boxed{\\dfrac12}')).toEqual({ raw: '\\dfrac12', answer: '\\frac{1}{2}', source: 'boxed' });
+    expect(extractAnswerDetailed('</think>\\boxed{\\dfrac12}')).toEqual({
+      raw: '\\dfrac12',
+      answer: '\\frac{1}{2}',
+      source: 'boxed',
+    });
     expect(extractAnswerDetailed('Thus the answer is 7.')).toEqual({ raw: '7', answer: '7', source: 'answer-phrase' });
     expect(extractAnswerDetailed('we get 12 cats')).toEqual({ raw: '12', answer: '12', source: 'last-number' });
-    expect(extractAnswerDetailed('we get 12 cats', { useLastNumber: false })).toEqual({ raw: '', answer: '', source: 'none' });
+    expect(extractAnswerDetailed('we get 12 cats', { useLastNumber: false })).toEqual({
+      raw: '',
+      answer: '',
+      source: 'none',
+    });
     expect(extractAnswerDetailed(null)).toEqual({ raw: '', answer: '', source: 'none' });
   });
 
@@ -179,9 +205,21 @@ describe('answer shapes', () => {
     expect(parseAnswerShape('1,2')).toMatchObject({ kind: 'list' });
     expect(parseAnswerShape('(0,1)\\cup(2,3)')).toMatchObject({ kind: 'union' });
     expect(parseAnswerShape('\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}')).toMatchObject({ kind: 'matrix' });
-    expect(parseAnswerShape('y=2x+1')).toEqual({ kind: 'equation', lhs: 'y', rhs: '2x+1', label: 'left', named: 'left' });
+    expect(parseAnswerShape('y=2x+1')).toEqual({
+      kind: 'equation',
+      lhs: 'y',
+      rhs: '2x+1',
+      label: 'left',
+      named: 'left',
+    });
     // issue 12: `x^2+y^2` names a quantity whose value is 1 (as `a+b=25` is the value 25)
-    expect(parseAnswerShape('x^2+y^2=1')).toEqual({ kind: 'equation', lhs: 'x^2+y^2', rhs: '1', label: null, named: 'left' });
+    expect(parseAnswerShape('x^2+y^2=1')).toEqual({
+      kind: 'equation',
+      lhs: 'x^2+y^2',
+      rhs: '1',
+      label: null,
+      named: 'left',
+    });
     expect(parseAnswerShape('x\\ge5')).toEqual({
       kind: 'bracketed',
       open: '[',

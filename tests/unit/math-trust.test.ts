@@ -24,8 +24,17 @@ function scores(completion: string, reference: string): boolean {
 
 function expectEqual(pairs: readonly Pair[], expected: boolean, symmetric = true): void {
   for (const [prediction, reference] of pairs) {
-    expect({ prediction, reference, equal: mathEqual(prediction, reference) }).toEqual({ prediction, reference, equal: expected });
-    if (symmetric) expect({ prediction: reference, reference: prediction, equal: mathEqual(reference, prediction) }).toEqual({ prediction: reference, reference: prediction, equal: expected });
+    expect({ prediction, reference, equal: mathEqual(prediction, reference) }).toEqual({
+      prediction,
+      reference,
+      equal: expected,
+    });
+    if (symmetric)
+      expect({ prediction: reference, reference: prediction, equal: mathEqual(reference, prediction) }).toEqual({
+        prediction: reference,
+        reference: prediction,
+        equal: expected,
+      });
   }
 }
 
@@ -67,13 +76,20 @@ describe('item 10: every call finishes in bounded time', () => {
     ['1 + 4,000 spaces + "x and 2"', () => mathEqual(`1${' '.repeat(4000)}x and 2`, '1,2')],
     ['4,000 spaces between a value and a unit', () => normalizeAnswer(`5${' '.repeat(4000)} cm^2`)],
     ['an ordinal-like run of spaces', () => normalizeAnswer(`1${' '.repeat(4000)}^`)],
-    ['nested [1+ (the parser backtracks at every level)', () => mathEqual('[1+'.repeat(12) + '1' + ']'.repeat(12), '13')],
+    [
+      'nested [1+ (the parser backtracks at every level)',
+      () => mathEqual('[1+'.repeat(12) + '1' + ']'.repeat(12), '13'),
+    ],
     ['nested (1+ with a missing operand', () => mathEqual('(1+'.repeat(16) + ')'.repeat(16), '1')],
     ['300 minus signs', () => mathEqual('-'.repeat(300) + '1', '1')],
     ['20 absolute-value bars', () => mathEqual('|'.repeat(20), '1')],
-  ])('%s', (_name, run) => {
-    expect(coldMs(run)).toBeLessThan(LIMIT_MS);
-  }, 60_000);
+  ])(
+    '%s',
+    (_name, run) => {
+      expect(coldMs(run)).toBeLessThan(LIMIT_MS);
+    },
+    60_000,
+  );
 
   it(`fuzz: normalisation and comparison of hostile answers up to ${MAX_ANSWER_CHARS} characters and beyond`, () => {
     const slow: string[] = [];
@@ -116,7 +132,11 @@ describe('item 10: every call finishes in bounded time', () => {
   it('an answer longer than the cap is no answer, and is compared as a string only', () => {
     const long = `\\boxed{${'1+'.repeat(MAX_ANSWER_CHARS)}1}`;
     expect(extractAnswer(`</think>${long}`)).toBe('');
-    expect(mathEqualDetailed('1+'.repeat(MAX_ANSWER_CHARS), '2')).toMatchObject({ equal: false, timedOut: true, bound: 'input-size' });
+    expect(mathEqualDetailed('1+'.repeat(MAX_ANSWER_CHARS), '2')).toMatchObject({
+      equal: false,
+      timedOut: true,
+      bound: 'input-size',
+    });
   });
 });
 

@@ -57,7 +57,9 @@ describe('majorityVote', () => {
     expect(majorityVote(['\\{1,2\\}', '\\{2, 1\\}', '1,3', '2,1']).clusters.map((c) => c.size)).toEqual([3, 1]);
     expect(majorityVote(['[1,2)', '[1,2]', '\\left[1,2\\right)']).clusters.map((c) => c.size)).toEqual([2, 1]);
     expect(majorityVote(['y=2x+1', '2x+1=y', 'y=2x-1']).winner).toBe('y=2x+1');
-    expect(majorityVote(['\\frac{\\sqrt2}{2}', '\\frac{1}{\\sqrt{2}}', '0.7071', '0.7']).clusters.map((c) => c.size)).toEqual([3, 1]);
+    expect(
+      majorityVote(['\\frac{\\sqrt2}{2}', '\\frac{1}{\\sqrt{2}}', '0.7071', '0.7']).clusters.map((c) => c.size),
+    ).toEqual([3, 1]);
   });
 
   it('is deterministic: the same answers give the same result', () => {
@@ -107,9 +109,12 @@ describe('trivialAnswerReason', () => {
     expect(trivialAnswerReason(answer)).toBe('empty');
   });
 
-  it.each(['0', '1', '1.0', '\\text{1}', '01', '$0$', '\\boxed{1}', '0.00', 'one'])('drops the answer %j as exactly 0 or 1', (answer) => {
-    expect(trivialAnswerReason(answer)).toBe('zero-or-one');
-  });
+  it.each(['0', '1', '1.0', '\\text{1}', '01', '$0$', '\\boxed{1}', '0.00', 'one'])(
+    'drops the answer %j as exactly 0 or 1',
+    (answer) => {
+      expect(trivialAnswerReason(answer)).toBe('zero-or-one');
+    },
+  );
 
   it.each(['No', '\\text{no solution}', 'None', 'There are no real roots', '\\text{None of these}', 'NO'])(
     'drops the no-solution answer %j',
@@ -165,10 +170,22 @@ describe('matchedPromptPattern', () => {
 
 describe('mathItemRejection', () => {
   it('reports the prompt pattern first, then a trivial answer, else keeps the item', () => {
-    expect(mathItemRejection({ prompt: 'Prove that 2 is prime.', answer: '0' })).toEqual({ reason: 'prompt-pattern', pattern: 'prove that' });
-    expect(mathItemRejection({ prompt: 'Compute 3-2.', answer: '1' })).toEqual({ reason: 'trivial-answer', detail: 'zero-or-one' });
-    expect(mathItemRejection({ prompt: 'Find x.', answer: null })).toEqual({ reason: 'trivial-answer', detail: 'empty' });
-    expect(mathItemRejection({ prompt: 'Does a solution exist?', answer: '\\text{No}' })).toEqual({ reason: 'trivial-answer', detail: 'no-solution' });
+    expect(mathItemRejection({ prompt: 'Prove that 2 is prime.', answer: '0' })).toEqual({
+      reason: 'prompt-pattern',
+      pattern: 'prove that',
+    });
+    expect(mathItemRejection({ prompt: 'Compute 3-2.', answer: '1' })).toEqual({
+      reason: 'trivial-answer',
+      detail: 'zero-or-one',
+    });
+    expect(mathItemRejection({ prompt: 'Find x.', answer: null })).toEqual({
+      reason: 'trivial-answer',
+      detail: 'empty',
+    });
+    expect(mathItemRejection({ prompt: 'Does a solution exist?', answer: '\\text{No}' })).toEqual({
+      reason: 'trivial-answer',
+      detail: 'no-solution',
+    });
     expect(mathItemRejection({ prompt: 'Compute \\binom{8}{3}.', answer: '\\binom{8}{3}' })).toBeNull();
     expect(mathItemRejection({ prompt: 'Compute 7 * 8.', answer: '56' })).toBeNull();
   });

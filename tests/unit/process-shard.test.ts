@@ -7,7 +7,12 @@ import { processShard, type ProcessShardEnv } from '../../activities/stage/proce
 import { ShardWork } from '../../activities/stage/shard-work';
 import { tempDir, writeJsonl } from '../support/files';
 
-function envFor(store: DatasetStore, op: ItemOperation<unknown>, attempt: number, signal = new AbortController().signal): ProcessShardEnv {
+function envFor(
+  store: DatasetStore,
+  op: ItemOperation<unknown>,
+  attempt: number,
+  signal = new AbortController().signal,
+): ProcessShardEnv {
   return { store, operations: () => op, attempt, signal, heartbeat: () => undefined };
 }
 
@@ -43,7 +48,14 @@ describe('processShard', () => {
         return { rows: [{ id, y: (item.x as number) * 2 }, { id: `${id}b` }] };
       },
     };
-    const input = { stage: 's', operation: 'test', input: imported.dataset, shard: 0, output: 'out', itemConcurrency: 8 };
+    const input = {
+      stage: 's',
+      operation: 'test',
+      input: imported.dataset,
+      shard: 0,
+      output: 'out',
+      itemConcurrency: 8,
+    };
     await expect(processShard(envFor(store, op, 1), input)).rejects.toThrow('server went away');
     failAfter = Number.POSITIVE_INFINITY;
     const result = await processShard(envFor(store, op, 2), input);
@@ -55,10 +67,18 @@ describe('processShard', () => {
     expect(twice).toBeLessThanOrEqual(8);
     expect(calls.size).toBe(301);
 
-    const out = readFileSync(path.join(store.datasetDir('out'), 'shard-00000.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const expectedIds = Array.from({ length: 300 }, (_, i) => `q${i}`).filter((id) => id !== 'q7').flatMap((id) => [id, `${id}b`]);
+    const out = readFileSync(path.join(store.datasetDir('out'), 'shard-00000.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const expectedIds = Array.from({ length: 300 }, (_, i) => `q${i}`)
+      .filter((id) => id !== 'q7')
+      .flatMap((id) => [id, `${id}b`]);
     expect(out.map((r) => r.id)).toEqual(expectedIds);
-    const rejects = readFileSync(path.join(store.datasetDir('out'), 'rejects-00000.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rejects = readFileSync(path.join(store.datasetDir('out'), 'rejects-00000.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rejects.map((r) => [r.kind, r.source.sourceId])).toEqual([
       ['failed', 'q7'],
       ['rejected', 'reject-me'],
@@ -75,20 +95,39 @@ describe('processShard', () => {
 
   it('ignores a torn last line left by a killed process', async () => {
     const store = new DatasetStore(path.join(tmp.dir, 'store2'));
-    const file = writeJsonl(path.join(tmp.dir, 'in2.jsonl'), Array.from({ length: 20 }, (_, i) => ({ id: i })));
+    const file = writeJsonl(
+      path.join(tmp.dir, 'in2.jsonl'),
+      Array.from({ length: 20 }, (_, i) => ({ id: i })),
+    );
     const { dataset } = await importJsonl(store, { files: [file], name: 'in', shardSize: 100 });
     const work = new ShardWork(store.datasetDir('out'), 0);
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(work.workDir, { recursive: true });
-    writeFileSync(work.attemptPath(1), `${JSON.stringify({ line: 1, outcome: 'kept', rows: [{ id: 0, old: true }] })}\n{"line":2,"outcome":"ke`);
+    writeFileSync(
+      work.attemptPath(1),
+      `${JSON.stringify({ line: 1, outcome: 'kept', rows: [{ id: 0, old: true }] })}\n{"line":2,"outcome":"ke`,
+    );
     const seen: string[] = [];
-    const op: ItemOperation<unknown> = { parseParams: () => ({}), run: async (item) => (seen.push(String(item.id)), { rows: [item] }) };
-    const result = await processShard(envFor(store, op, 2), { stage: 's', operation: 't', input: dataset, shard: 0, output: 'out', itemConcurrency: 4 });
+    const op: ItemOperation<unknown> = {
+      parseParams: () => ({}),
+      run: async (item) => (seen.push(String(item.id)), { rows: [item] }),
+    };
+    const result = await processShard(envFor(store, op, 2), {
+      stage: 's',
+      operation: 't',
+      input: dataset,
+      shard: 0,
+      output: 'out',
+      itemConcurrency: 4,
+    });
     expect(result.counts.rows).toBe(20);
     expect(result.resumed).toBe(1);
     expect(seen).not.toContain('0');
     expect(seen).toContain('1');
-    const out = readFileSync(work.outputPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const out = readFileSync(work.outputPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out[0]).toEqual({ id: 0, old: true });
     expect(out.map((r) => String(r.id))).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
   });
@@ -100,7 +139,10 @@ describe('processShard cancellation', () => {
 
   it('lets items in flight finish and be recorded, so a restart asks for nothing twice', async () => {
     const store = new DatasetStore(path.join(tmp.dir, 'store'));
-    const file = writeJsonl(path.join(tmp.dir, 'in.jsonl'), Array.from({ length: 100 }, (_, i) => ({ id: `c${i}` })));
+    const file = writeJsonl(
+      path.join(tmp.dir, 'in.jsonl'),
+      Array.from({ length: 100 }, (_, i) => ({ id: `c${i}` })),
+    );
     const { dataset } = await importJsonl(store, { files: [file], name: 'in', shardSize: 1000 });
     const calls = new Map<string, number>();
     const cancel = new AbortController();
@@ -115,7 +157,9 @@ describe('processShard cancellation', () => {
       },
     };
     const input = { stage: 's', operation: 't', input: dataset, shard: 0, output: 'out', itemConcurrency: 6 };
-    await expect(processShard({ ...envFor(store, op, 1, cancel.signal), cancelGraceMs: 5000 }, input)).rejects.toThrow('cancelled by the user');
+    await expect(processShard({ ...envFor(store, op, 1, cancel.signal), cancelGraceMs: 5000 }, input)).rejects.toThrow(
+      'cancelled by the user',
+    );
     const requestedBeforeRestart = calls.size;
     const result = await processShard(envFor(store, op, 1), input);
     expect(result.counts.kept).toBe(100);

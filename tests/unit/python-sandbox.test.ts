@@ -16,7 +16,14 @@ import {
 import { shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
 
 const MARKER = `pcsbx_marker_${process.pid}_${Date.now()}`;
-const L: SandboxLimits = { ...DEFAULT_LIMITS, wallTimeMs: 4000, cpuTimeMs: 2000, memoryMb: 256, maxProcesses: 32, maxOutputBytes: 1 << 20 };
+const L: SandboxLimits = {
+  ...DEFAULT_LIMITS,
+  wallTimeMs: 4000,
+  cpuTimeMs: 2000,
+  memoryMb: 256,
+  maxProcesses: 32,
+  maxOutputBytes: 1 << 20,
+};
 const MODES: SandboxMode[] = ['fork', 'fresh'];
 const inMode = async (mode: SandboxMode, code: string, input = '', output = '') =>
   (await runPython(`# ${MARKER}\n${code}`, [{ input, output }], L, { mode })).verdicts[0]!;
@@ -45,7 +52,8 @@ describe('compareStdio (LiveCodeBench grade_stdio)', () => {
 
 describe('extractCode', () => {
   it('takes the last fenced block after </think>', () => {
-    const text = 'think ```python\nprint(0)\n``` </think>\nA:\n```python\nprint(1)\n```\nthen\n```python\nprint(2)\n```\n';
+    const text =
+      'think ```python\nprint(0)\n``` </think>\nA:\n```python\nprint(1)\n```\nthen\n```python\nprint(2)\n```\n';
     expect(extractCode(text)).toBe('print(2)');
     expect(extractCode('<think>```\nx\n```</think> no code')).toBeUndefined();
     expect(extractCode('```py\nprint(3)\n```')).toBe('print(3)');
@@ -63,13 +71,26 @@ describe('python sandbox', () => {
   afterAll(() => shutdownInterpreterPool());
 
   it.each(MODES)('correct, incorrect and syntax-error programs (%s mode)', async (mode) => {
-    const r = await runPython('a,b=map(int,input().split())\nprint(a+b)', [
-      { input: '1 2\n', output: '3\n' },
-      { input: '2 2\n', output: '5\n' },
-      { input: '10 20', output: '30.0' },
-    ], L, { mode });
+    const r = await runPython(
+      'a,b=map(int,input().split())\nprint(a+b)',
+      [
+        { input: '1 2\n', output: '3\n' },
+        { input: '2 2\n', output: '5\n' },
+        { input: '10 20', output: '30.0' },
+      ],
+      L,
+      { mode },
+    );
     expect(r.verdicts.map((v) => v.verdict)).toEqual(['pass', 'wrong_answer', 'pass']);
-    const s = await runPython('def f(:\n  pass', [{ input: '', output: '' }, { input: '', output: '' }], L, { mode });
+    const s = await runPython(
+      'def f(:\n  pass',
+      [
+        { input: '', output: '' },
+        { input: '', output: '' },
+      ],
+      L,
+      { mode },
+    );
     expect(s.verdicts.map((v) => v.verdict)).toEqual(['compile_error', 'compile_error']);
     expect(s.verdicts[0]!.detail).toMatch(/SyntaxError/);
   });
@@ -110,8 +131,12 @@ describe('python sandbox', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       const port = (server.address() as net.AddressInfo).port;
       try {
-        expect((await one('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=2)')).verdict).toBe('runtime_error');
-        expect((await one(`import socket\nsocket.create_connection(("127.0.0.1", ${port}), timeout=2)`)).verdict).toBe('runtime_error');
+        expect((await one('import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=2)')).verdict).toBe(
+          'runtime_error',
+        );
+        expect((await one(`import socket\nsocket.create_connection(("127.0.0.1", ${port}), timeout=2)`)).verdict).toBe(
+          'runtime_error',
+        );
       } finally {
         await new Promise((r) => server.close(r));
       }
@@ -120,13 +145,26 @@ describe('python sandbox', () => {
     it('environment and host files are invisible', async () => {
       process.env.PCSBX_SECRET = 'hunter2';
       try {
-        expect((await one('import os\nprint("PCSBX_SECRET" in os.environ, os.environ.get("HOME"))', '', 'False /scratch')).verdict).toBe('pass');
+        expect(
+          (await one('import os\nprint("PCSBX_SECRET" in os.environ, os.environ.get("HOME"))', '', 'False /scratch'))
+            .verdict,
+        ).toBe('pass');
       } finally {
         delete process.env.PCSBX_SECRET;
       }
       expect((await one('open("/root/.bashrc").read()')).verdict).toBe('runtime_error');
-      expect((await one(`open(${JSON.stringify(path.resolve(__dirname, '../../package.json'))}).read()`)).verdict).toBe('runtime_error');
-      expect((await one('import os\nprint(os.path.exists("/work"), os.path.exists("/root"), os.path.exists("/etc"))', '', 'False False False')).verdict).toBe('pass');
+      expect((await one(`open(${JSON.stringify(path.resolve(__dirname, '../../package.json'))}).read()`)).verdict).toBe(
+        'runtime_error',
+      );
+      expect(
+        (
+          await one(
+            'import os\nprint(os.path.exists("/work"), os.path.exists("/root"), os.path.exists("/etc"))',
+            '',
+            'False False False',
+          )
+        ).verdict,
+      ).toBe('pass');
     });
     it('writes outside scratch fail and leave nothing on the host', async () => {
       const name = `pcsbx_${process.pid}_${Date.now()}`;
@@ -144,7 +182,11 @@ describe('python sandbox', () => {
     it('killing or stopping the parent, or killing everything, gives the verdict of a fresh sandbox', async () => {
       // in a fresh sandbox the parent is the namespace's init (root): the signal is refused (PermissionError)
       for (const signal of ['SIGKILL', 'SIGSTOP']) {
-        const a = await one(`import os, signal\nos.kill(os.getppid(), signal.${signal})\nprint("still here")`, '', 'still here');
+        const a = await one(
+          `import os, signal\nos.kill(os.getppid(), signal.${signal})\nprint("still here")`,
+          '',
+          'still here',
+        );
         expect(a.verdict).toBe('runtime_error');
         expect(a.stderr).toMatch(/PermissionError/);
       }
@@ -173,13 +215,19 @@ describe('python sandbox', () => {
       // x86-64 syscall numbers; elsewhere no filter is installed and the probe numbers mean other syscalls
       if (process.arch !== 'x64') return void expect((await one(prog)).verdict).not.toBe('compile_error');
       const refused = 'Operation not permitted';
-      expect(await one(prog, '', `${refused}|${refused}|${refused}|${refused}|thread [1]|fork 7|pool [1, 2]`)).toMatchObject({ verdict: 'pass' });
+      expect(
+        await one(prog, '', `${refused}|${refused}|${refused}|${refused}|thread [1]|fork 7|pool [1, 2]`),
+      ).toMatchObject({ verdict: 'pass' });
     });
     it('deep recursion → runtime_error', async () => {
       expect((await one('def f(n): return f(n+1)\nf(0)')).verdict).toBe('runtime_error');
     });
     it('background grandchild (setsid) does not survive the sandbox', async () => {
-      const v = await one('import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint("done")', '', 'done');
+      const v = await one(
+        'import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint("done")',
+        '',
+        'done',
+      );
       expect(v.verdict).toBe('pass');
     });
     it('a test leaves nothing behind for the next one (files, background processes)', async () => {
@@ -198,7 +246,15 @@ describe('python sandbox', () => {
         '    time.sleep(0.8)',
         '    print(os.path.exists("left-behind"), os.path.exists("late"))',
       ].join('\n');
-      const r = await runPython(`# ${MARKER}\n${prog}`, [{ input: '0', output: 'planted' }, { input: '1', output: 'False False' }], { ...L, parallelism: 1 }, { mode });
+      const r = await runPython(
+        `# ${MARKER}\n${prog}`,
+        [
+          { input: '0', output: 'planted' },
+          { input: '1', output: 'False False' },
+        ],
+        { ...L, parallelism: 1 },
+        { mode },
+      );
       expect(r.verdicts.map((v) => v.verdict)).toEqual(['pass', 'pass']);
     });
     it("the parent's memory and file descriptors are out of reach", async () => {
@@ -223,8 +279,13 @@ describe('python sandbox', () => {
       const left = ps.split('\n').filter((l) => l.includes(MARKER) && !l.includes('ps -eo'));
       expect(left).toEqual([]);
       // no sandbox uid processes remain either
-      const byUid = execFileSync('ps', ['-eo', 'uid=,pid=,args=']).toString().split('\n')
-        .filter((l) => { const u = Number(l.trim().split(/\s+/)[0]); return u >= 60000 && u < 64096; });
+      const byUid = execFileSync('ps', ['-eo', 'uid=,pid=,args='])
+        .toString()
+        .split('\n')
+        .filter((l) => {
+          const u = Number(l.trim().split(/\s+/)[0]);
+          return u >= 60000 && u < 64096;
+        });
       expect(byUid).toEqual([]);
     });
   });
@@ -232,9 +293,16 @@ describe('python sandbox', () => {
   it.each(MODES)('runs many tests of one program in parallel, all passing (%s mode, logs the rate)', async (mode) => {
     const n = 64;
     const t0 = Date.now();
-    const r = await runPython('print(int(input()) * 2)', Array.from({ length: n }, (_, i) => ({ input: `${i}\n`, output: `${2 * i}` })), DEFAULT_LIMITS, { mode });
+    const r = await runPython(
+      'print(int(input()) * 2)',
+      Array.from({ length: n }, (_, i) => ({ input: `${i}\n`, output: `${2 * i}` })),
+      DEFAULT_LIMITS,
+      { mode },
+    );
     const secs = (Date.now() - t0) / 1000;
     expect(r.verdicts.every((v) => v.verdict === 'pass')).toBe(true);
-    console.log(`sandbox throughput (${mode}): ${n} runs in ${secs.toFixed(2)} s = ${(n / secs).toFixed(1)} runs/s with ${os.availableParallelism()} parallel`);
+    console.log(
+      `sandbox throughput (${mode}): ${n} runs in ${secs.toFixed(2)} s = ${(n / secs).toFixed(1)} runs/s with ${os.availableParallelism()} parallel`,
+    );
   });
 });

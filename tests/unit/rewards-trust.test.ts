@@ -12,7 +12,13 @@ import { compareCallResult } from '../../activities/sandbox/call-based';
 import { compareStdio, decimalEquals, parseDecimal, stdioKey } from '../../activities/sandbox/compare';
 import type { ItemContext, ItemOutcome } from '../../activities/stage/operation';
 import { parsePyJson, pyEquals, PyInt, PyJsonError } from '../../domain/core/py-json';
-import { chatFormattedPrompt, fixThinkCompletion, parseTestCaseCompletion, splitTrace, withoutChatTurn } from '../../domain/self-play';
+import {
+  chatFormattedPrompt,
+  fixThinkCompletion,
+  parseTestCaseCompletion,
+  splitTrace,
+  withoutChatTurn,
+} from '../../domain/self-play';
 import { parseGeneration } from '../../domain/synthesize-corpus';
 
 const MiB = 1 << 20;
@@ -76,8 +82,29 @@ describe('output comparison runs in linear time on hostile outputs', () => {
   });
 
   it('keys outputs exactly as compareStdio compares them', () => {
-    const outputs = ['1 2', '1.0  2', ' 1\t2e0 \n', '1 2\n\n', 'nan', 'nan ', 'NaN', '-0', '0', 'inf', 'Infinity', '-inf', 'abc 1', 'abc 1.0', '', '\n\n', '١٢', '12', '1_2'];
-    for (const x of outputs) for (const y of outputs) expect([x, y, stdioKey(x) === stdioKey(y)]).toEqual([x, y, compareStdio(x, y).ok]);
+    const outputs = [
+      '1 2',
+      '1.0  2',
+      ' 1\t2e0 \n',
+      '1 2\n\n',
+      'nan',
+      'nan ',
+      'NaN',
+      '-0',
+      '0',
+      'inf',
+      'Infinity',
+      '-inf',
+      'abc 1',
+      'abc 1.0',
+      '',
+      '\n\n',
+      '١٢',
+      '12',
+      '1_2',
+    ];
+    for (const x of outputs)
+      for (const y of outputs) expect([x, y, stdioKey(x) === stdioKey(y)]).toEqual([x, y, compareStdio(x, y).ok]);
   });
 
   it('compares a 4 MiB call-based result quickly', () => {
@@ -121,9 +148,18 @@ describe('call-based comparison as Python compares json.loads values', () => {
   });
 
   it('reads JSON the way json.loads does', () => {
-    expect(parsePyJson(' [1, -0, 2.5, "a\\u00e9\\n", null, true, {"k": []}] ')).toEqual([new PyInt('1'), new PyInt('0'), expect.anything(), 'aé\n', null, true, { k: [] }]);
+    expect(parsePyJson(' [1, -0, 2.5, "a\\u00e9\\n", null, true, {"k": []}] ')).toEqual([
+      new PyInt('1'),
+      new PyInt('0'),
+      expect.anything(),
+      'aé\n',
+      null,
+      true,
+      { k: [] },
+    ]);
     expect((parsePyJson('12345678901234567890123') as PyInt).toBigInt()).toBe(12345678901234567890123n);
-    for (const bad of ['', '[1,]', '01', '+1', '-NaN', "{'a': 1}", '"\t"', '[1', '{"a" 1}', 'nul']) expect(() => parsePyJson(bad)).toThrow(PyJsonError);
+    for (const bad of ['', '[1,]', '01', '+1', '-NaN', "{'a': 1}", '"\t"', '[1', '{"a" 1}', 'nul'])
+      expect(() => parsePyJson(bad)).toThrow(PyJsonError);
     expect(pyEquals(parsePyJson('[[[[1]]]]'), parsePyJson('[[[[1.0]]]]'))).toBe(true);
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     expect(pyEquals(parsePyJson(deep), parsePyJson(deep))).toBe(true);
@@ -139,7 +175,11 @@ describe('fix_qwq_completion: one newline after <think>', () => {
   });
 
   it('rebuilds a completion from reasoning_content without newlines of its own', () => {
-    const rebuilt = completionText({ text: '\n\nThe answer is \\boxed{2}.', finishReason: 'stop', reasoning: '\none plus one\n' });
+    const rebuilt = completionText({
+      text: '\n\nThe answer is \\boxed{2}.',
+      finishReason: 'stop',
+      reasoning: '\none plus one\n',
+    });
     expect(rebuilt).toBe('<think>\none plus one\n</think>\n\nThe answer is \\boxed{2}.');
     expect(fixThinkCompletion(rebuilt)).toBe(rebuilt);
     expect(`\n${fixThinkCompletion(rebuilt)}`.startsWith('\n<think>\none')).toBe(true);
@@ -178,9 +218,17 @@ describe('prompt formatting and problem parsing as published', () => {
     const prompt = formatProblem('code', statement);
     expect(prompt.endsWith('```python\n# YOUR CODE HERE\n```\n\n')).toBe(true);
     for (const given of [prompt, `<|im_start|>user\n${prompt}<|im_end|>\n<|im_start|>assistant\n`]) {
-      const [row] = rowsOf(await prepareSelfPlayPromptOperation.run({ id: 'c', source: 'PromptCoT-Code', prompt: given }, prepareSelfPlayPromptOperation.parseParams({}), ctx()));
+      const [row] = rowsOf(
+        await prepareSelfPlayPromptOperation.run(
+          { id: 'c', source: 'PromptCoT-Code', prompt: given },
+          prepareSelfPlayPromptOperation.parseParams({}),
+          ctx(),
+        ),
+      );
       expect(row!.prompt).toBe(prompt);
-      expect(chatFormattedPrompt(row!.prompt as string).endsWith('```\n\n<|im_end|>\n<|im_start|>assistant')).toBe(true);
+      expect(chatFormattedPrompt(row!.prompt as string).endsWith('```\n\n<|im_end|>\n<|im_start|>assistant')).toBe(
+        true,
+      );
       expect(row!.problem).toBe(statement);
     }
     expect(withoutChatTurn(`<|im_start|>user\n${prompt}<|im_end|>`)).toBe(prompt);
@@ -195,9 +243,11 @@ describe('prompt formatting and problem parsing as published', () => {
   });
 
   it('takes a problem block up to a repeated begin marker, as the published split does', () => {
-    const g = '<!-- BEGIN RATIONALE --> why <!-- END RATIONALE -->\n<!-- BEGIN PROBLEM --> draft <!-- BEGIN PROBLEM --> final <!-- END PROBLEM -->';
+    const g =
+      '<!-- BEGIN RATIONALE --> why <!-- END RATIONALE -->\n<!-- BEGIN PROBLEM --> draft <!-- BEGIN PROBLEM --> final <!-- END PROBLEM -->';
     expect(parseGeneration(g)).toEqual({ ok: true, rationale: 'why', problem: 'draft' });
-    const r = '<!-- BEGIN RATIONALE --> a <!-- BEGIN RATIONALE --> b <!-- END RATIONALE --><!-- BEGIN PROBLEM --> p <!-- END PROBLEM -->';
+    const r =
+      '<!-- BEGIN RATIONALE --> a <!-- BEGIN RATIONALE --> b <!-- END RATIONALE --><!-- BEGIN PROBLEM --> p <!-- END PROBLEM -->';
     expect(parseGeneration(r)).toEqual({ ok: true, rationale: 'a', problem: 'p' });
     for (const x of [g, r]) {
       const p = parseGeneration(x);
@@ -210,10 +260,15 @@ describe('prompt formatting and problem parsing as published', () => {
 describe("Python's json and Decimal in the written tests, the comparison and dedup", () => {
   it('accepts NaN / Infinity in an extra field of a written test, as json.loads does', () => {
     for (const extra of ['NaN', 'Infinity', '-Infinity', '1e999', '123456789012345678901234567890']) {
-      const r = parseTestCaseCompletion(`<think>t</think>\n\`\`\`json\n{"input": "1 2\\n", "output": "3", "confidence": ${extra}}\n\`\`\``);
+      const r = parseTestCaseCompletion(
+        `<think>t</think>\n\`\`\`json\n{"input": "1 2\\n", "output": "3", "confidence": ${extra}}\n\`\`\``,
+      );
       expect(r).toEqual({ ok: true, test: { input: '1 2\n', output: '3' } });
     }
-    expect(parseTestCaseCompletion('```json\n{"input": "1", "output": NaN}\n```')).toEqual({ ok: false, reason: '"output" is not a string' });
+    expect(parseTestCaseCompletion('```json\n{"input": "1", "output": NaN}\n```')).toEqual({
+      ok: false,
+      reason: '"output" is not a string',
+    });
     expect(parseTestCaseCompletion('```json\n{"input": "1", "output": "2",}\n```').ok).toBe(false);
   });
 
@@ -245,6 +300,9 @@ describe('written-test parsing on hostile text', () => {
     const u = timed(() => parseTestCaseCompletion(`\`\`\`json${ws}{"input": "1", "output": "1"}${ws}`));
     expect(u.value).toEqual({ ok: false, reason: 'no ```json block' });
     expect(u.ms).toBeLessThan(2000);
-    expect(parseTestCaseCompletion('```json\n {"input": "a", "output": "b"} \n``` trailing ```json {} ```')).toEqual({ ok: true, test: { input: 'a', output: 'b' } });
+    expect(parseTestCaseCompletion('```json\n {"input": "a", "output": "b"} \n``` trailing ```json {} ```')).toEqual({
+      ok: true,
+      test: { input: 'a', output: 'b' },
+    });
   });
 });

@@ -18,7 +18,12 @@ import { completionText } from '../../activities/self-play/operations';
 import type { ItemContext, ItemOutcome } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
-import { createSelfPlayActivities, type BuildPairsInput, type BuildPairsResult, type RoundReport } from '../../activities/self-play/pairs';
+import {
+  createSelfPlayActivities,
+  type BuildPairsInput,
+  type BuildPairsResult,
+  type RoundReport,
+} from '../../activities/self-play/pairs';
 import { rolloutValidity } from '../../activities/self-play/validity';
 import { buildContaminationIndex, findContamination } from '../../domain/contamination';
 import type { DatasetRef } from '../../domain/core/dataset';
@@ -65,11 +70,16 @@ describe('parseTestCaseCompletion', () => {
   });
 
   it('reads the whole text when there is no think block at all', () => {
-    expect(parseTestCaseCompletion(`Test:\n${block('{"input": "1", "output": "2"}')}`)).toEqual({ ok: true, test: { input: '1', output: '2' } });
+    expect(parseTestCaseCompletion(`Test:\n${block('{"input": "1", "output": "2"}')}`)).toEqual({
+      ok: true,
+      test: { input: '1', output: '2' },
+    });
   });
 
   it('drops extra fields', () => {
-    const r = parseTestCaseCompletion(`</think>${block('{"input": "1", "output": "2", "explanation": "doubles", "id": 7}')}`);
+    const r = parseTestCaseCompletion(
+      `</think>${block('{"input": "1", "output": "2", "explanation": "doubles", "id": 7}')}`,
+    );
     expect(r).toEqual({ ok: true, test: { input: '1', output: '2' } });
     if (r.ok) expect(Object.keys(r.test).sort()).toEqual(['input', 'output']);
   });
@@ -147,23 +157,45 @@ describe('fixThinkCompletion and splitTrace', () => {
   });
 
   it('splits a fixed completion into thinking and answer', () => {
-    expect(splitTrace(fixThinkCompletion('step one</think>The answer is 5.'))).toEqual({ ok: true, thinking: '\nstep one', answer: 'The answer is 5.' });
+    expect(splitTrace(fixThinkCompletion('step one</think>The answer is 5.'))).toEqual({
+      ok: true,
+      thinking: '\nstep one',
+      answer: 'The answer is 5.',
+    });
   });
 
   it('refuses a completion without </think>', () => {
-    expect(splitTrace(fixThinkCompletion('still thinking... \\boxed{5}'))).toEqual({ ok: false, problem: 'no-think-block' });
+    expect(splitTrace(fixThinkCompletion('still thinking... \\boxed{5}'))).toEqual({
+      ok: false,
+      problem: 'no-think-block',
+    });
   });
 
   it('refuses empty thinking', () => {
-    expect(splitTrace(fixThinkCompletion('<think>  \n </think>The answer is 5.'))).toEqual({ ok: false, problem: 'empty-think' });
+    expect(splitTrace(fixThinkCompletion('<think>  \n </think>The answer is 5.'))).toEqual({
+      ok: false,
+      problem: 'empty-think',
+    });
     expect(splitTrace(fixThinkCompletion('</think>The answer is 5.'))).toEqual({ ok: false, problem: 'empty-think' });
   });
 
   it('refuses a second <think> or </think>', () => {
-    expect(splitTrace(fixThinkCompletion('a <think> b</think>answer'))).toEqual({ ok: false, problem: 'extra-think-tag' });
-    expect(splitTrace(fixThinkCompletion('<think><think>a</think>answer'))).toEqual({ ok: false, problem: 'extra-think-tag' });
-    expect(splitTrace(fixThinkCompletion('a</think>answer</think> more'))).toEqual({ ok: false, problem: 'extra-think-tag' });
-    expect(splitTrace(fixThinkCompletion('a</think>answer <think>again'))).toEqual({ ok: false, problem: 'extra-think-tag' });
+    expect(splitTrace(fixThinkCompletion('a <think> b</think>answer'))).toEqual({
+      ok: false,
+      problem: 'extra-think-tag',
+    });
+    expect(splitTrace(fixThinkCompletion('<think><think>a</think>answer'))).toEqual({
+      ok: false,
+      problem: 'extra-think-tag',
+    });
+    expect(splitTrace(fixThinkCompletion('a</think>answer</think> more'))).toEqual({
+      ok: false,
+      problem: 'extra-think-tag',
+    });
+    expect(splitTrace(fixThinkCompletion('a</think>answer <think>again'))).toEqual({
+      ok: false,
+      problem: 'extra-think-tag',
+    });
   });
 
   it('refuses Han or Hangul in the answer part but allows them in the thinking', () => {
@@ -229,10 +261,14 @@ describe('SelfPlayInputSchema', () => {
 describe('contamination', () => {
   const problem =
     'Let ABC be a triangle with AB = 13, BC = 14 and CA = 15. A circle tangent to AB and AC has its center on BC. Find the radius of the circle.';
-  const other = 'How many positive divisors does 2024 have? Give the count of all such divisors including 1 and 2024 itself, as an integer.';
+  const other =
+    'How many positive divisors does 2024 have? Give the count of all such divisors including 1 and 2024 itself, as an integer.';
   const index = buildContaminationIndex(
     [
-      { where: 'bench.jsonl:1', text: chatWrapped(`${problem}\nPlease reason step by step, and put your final answer within \\boxed{}.`) },
+      {
+        where: 'bench.jsonl:1',
+        text: chatWrapped(`${problem}\nPlease reason step by step, and put your final answer within \\boxed{}.`),
+      },
       { where: 'bench.jsonl:2', text: other },
       { where: 'bench.jsonl:3', text: 'Compute 2 + 3.' },
     ],
@@ -240,25 +276,40 @@ describe('contamination', () => {
   );
 
   it('finds the same problem under another template, case and punctuation', () => {
-    const variant = 'let abc be a triangle with ab=13, bc=14, and ca=15; a circle tangent to ab and ac has its center on bc -- find the radius of the circle!!';
+    const variant =
+      'let abc be a triangle with ab=13, bc=14, and ca=15; a circle tangent to ab and ac has its center on bc -- find the radius of the circle!!';
     expect(findContamination(variant, index)).toEqual({ rule: 'contamination-exact', benchmark: 'bench.jsonl:1' });
-    expect(findContamination(chatWrapped(formatProblem('math', problem)), index)).toEqual({ rule: 'contamination-exact', benchmark: 'bench.jsonl:1' });
+    expect(findContamination(chatWrapped(formatProblem('math', problem)), index)).toEqual({
+      rule: 'contamination-exact',
+      benchmark: 'bench.jsonl:1',
+    });
     expect(findContamination(problem, index)).toEqual({ rule: 'contamination-exact', benchmark: 'bench.jsonl:1' });
   });
 
   it('finds a shared run of 13 words in an otherwise different prompt, naming the n-gram', () => {
-    const prompt = 'Alice asks: give the count of all such divisors including 1 and 2024 itself, as an integer? She then squares every prime she meets along the way.';
+    const prompt =
+      'Alice asks: give the count of all such divisors including 1 and 2024 itself, as an integer? She then squares every prime she meets along the way.';
     expect(findContamination(prompt, index)).toEqual({
       rule: 'contamination-ngram',
       benchmark: 'bench.jsonl:2',
       ngram: 'give the count of all such divisors including 1 and 2024 itself as',
     });
     // twelve shared words are not enough
-    expect(findContamination('Alice asks: the count of all such divisors including 1 and 2024 itself, as a fraction?', index)).toBeNull();
+    expect(
+      findContamination(
+        'Alice asks: the count of all such divisors including 1 and 2024 itself, as a fraction?',
+        index,
+      ),
+    ).toBeNull();
   });
 
   it('finds nothing in an unrelated prompt', () => {
-    expect(findContamination('A farmer has seventeen sheep and all but nine run away. How many sheep does the farmer still have left today?', index)).toBeNull();
+    expect(
+      findContamination(
+        'A farmer has seventeen sheep and all but nine run away. How many sheep does the farmer still have left today?',
+        index,
+      ),
+    ).toBeNull();
     expect(findContamination('', index)).toBeNull();
   });
 
@@ -266,35 +317,65 @@ describe('contamination', () => {
     // under 13 words and inside a long benchmark problem: no evidence
     expect(findContamination('Find the radius of the circle.', index)).toBeNull();
     // equal (as words) to a short benchmark text: exact
-    expect(findContamination('compute 2+3', index)).toEqual({ rule: 'contamination-exact', benchmark: 'bench.jsonl:3' });
+    expect(findContamination('compute 2+3', index)).toEqual({
+      rule: 'contamination-exact',
+      benchmark: 'bench.jsonl:3',
+    });
   });
 
   it('reports an exact match against the benchmark text that holds it, not the first owner of a shared n-gram', () => {
     const S = Array.from({ length: 14 }, (_, i) => `s${i}`);
     const A = [...S.slice(0, 13), 'gap', ...S.slice(1)].join(' ');
     const B = ['intro', ...S, 'outro'].join(' ');
-    const twoTexts = buildContaminationIndex([{ where: 'A', text: A }, { where: 'B', text: B }], 13);
+    const twoTexts = buildContaminationIndex(
+      [
+        { where: 'A', text: A },
+        { where: 'B', text: B },
+      ],
+      13,
+    );
     expect(findContamination(S.join(' '), twoTexts)).toEqual({ rule: 'contamination-exact', benchmark: 'B' });
   });
 
   it('still finds a problem that the benchmark files repeat (copies are one text, not a template)', () => {
-    const copies = [problem, problem, problem, other, 'Compute 2 + 3.'].map((text, i) => ({ where: `dup:${i + 1}`, text }));
-    expect(findContamination(problem, buildContaminationIndex(copies, 13))).toEqual({ rule: 'contamination-exact', benchmark: 'dup:1' });
+    const copies = [problem, problem, problem, other, 'Compute 2 + 3.'].map((text, i) => ({
+      where: `dup:${i + 1}`,
+      text,
+    }));
+    expect(findContamination(problem, buildContaminationIndex(copies, 13))).toEqual({
+      rule: 'contamination-exact',
+      benchmark: 'dup:1',
+    });
   });
 
   it('leaves template text out of the index: a new problem in the benchmark template is clean', () => {
     // the template every benchmark problem carries is not evidence of contamination
-    const aime = readFileSync(AIME24, 'utf8').split('\n').filter((l) => l.trim() !== '');
-    const aimeIndex = buildContaminationIndex(aime.map((l, i) => ({ where: `aime24:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })), 13);
-    const fresh = 'A bag holds 7 red and 9 blue marbles; two are drawn without replacement. The probability both are red is $\\tfrac{m}{n}$ in lowest terms. Find $m+n$.';
+    const aime = readFileSync(AIME24, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const aimeIndex = buildContaminationIndex(
+      aime.map((l, i) => ({ where: `aime24:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })),
+      13,
+    );
+    const fresh =
+      'A bag holds 7 red and 9 blue marbles; two are drawn without replacement. The probability both are red is $\\tfrac{m}{n}$ in lowest terms. Find $m+n$.';
     expect(findContamination(formatProblem('math', fresh), aimeIndex)).toBeNull();
     expect(findContamination(chatWrapped(formatProblem('math', fresh)), aimeIndex)).toBeNull();
-    const codeforces = readFileSync(path.join(path.dirname(AIME24), 'promptcot2_codeforces_test.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
-    const cfIndex = buildContaminationIndex(codeforces.map((l, i) => ({ where: `cf:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })), 13);
-    const code = chatWrapped(formatProblem('code', 'Given an integer array, print the sum of its squares modulo a prime chosen by the judge.'));
+    const codeforces = readFileSync(path.join(path.dirname(AIME24), 'promptcot2_codeforces_test.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const cfIndex = buildContaminationIndex(
+      codeforces.map((l, i) => ({ where: `cf:${i + 1}`, text: (JSON.parse(l) as { prompt: string }).prompt })),
+      13,
+    );
+    const code = chatWrapped(
+      formatProblem('code', 'Given an integer array, print the sum of its squares modulo a prime chosen by the judge.'),
+    );
     expect(findContamination(code, cfIndex)).toBeNull();
     // while a real benchmark problem under our template is still found
-    const statement = /^<\|im_start\|>user\n([\s\S]*?)<\|im_end\|>/.exec((JSON.parse(codeforces[2]!) as { prompt: string }).prompt)![1]!;
+    const statement = /^<\|im_start\|>user\n([\s\S]*?)<\|im_end\|>/.exec(
+      (JSON.parse(codeforces[2]!) as { prompt: string }).prompt,
+    )![1]!;
     expect(findContamination(formatProblem('code', statement), cfIndex)?.benchmark).toBe('cf:3');
   });
 
@@ -328,7 +409,10 @@ describe('contamination', () => {
     it('gives the same hit through the index the activities load from the file', async () => {
       const loaded = await contaminationIndex([AIME24], 13);
       expect(loaded.texts).toHaveLength(records.length);
-      expect(findContamination(statement, loaded)).toEqual({ rule: 'contamination-exact', benchmark: `${base}:${pick.line}` });
+      expect(findContamination(statement, loaded)).toEqual({
+        rule: 'contamination-exact',
+        benchmark: `${base}:${pick.line}`,
+      });
     });
   });
 });
@@ -344,16 +428,25 @@ describe('rolloutValidity', () => {
   });
 
   it('refuses a math completion without any final answer', () => {
-    expect(rolloutValidity('reasoning</think>I could not solve it.', 'math')).toEqual({ valid: false, problem: 'no-final-answer' });
+    expect(rolloutValidity('reasoning</think>I could not solve it.', 'math')).toEqual({
+      valid: false,
+      problem: 'no-final-answer',
+    });
   });
 
   it('accepts a code completion with a fenced program after </think> and refuses one without', () => {
     const good = rolloutValidity('plan</think>Here:\n```python\nprint(sum(map(int, input().split())))\n```\n', 'code');
     expect(good.valid).toBe(true);
     if (good.valid) expect(good.response.startsWith('<think>\nplan</think>')).toBe(true);
-    expect(rolloutValidity('plan</think>print(sum(map(int, input().split())))', 'code')).toEqual({ valid: false, problem: 'no-program' });
+    expect(rolloutValidity('plan</think>print(sum(map(int, input().split())))', 'code')).toEqual({
+      valid: false,
+      problem: 'no-program',
+    });
     // a program only inside the thinking does not count
-    expect(rolloutValidity('```python\nprint(1)\n```</think>done', 'code')).toEqual({ valid: false, problem: 'no-program' });
+    expect(rolloutValidity('```python\nprint(1)\n```</think>done', 'code')).toEqual({
+      valid: false,
+      problem: 'no-program',
+    });
   });
 
   it('reports trace problems before answer problems', () => {
@@ -382,13 +475,16 @@ describe('prepareSelfPlayPromptOperation', () => {
   const tmp = tempDir('self-play-prepare');
   afterAll(() => tmp.remove());
 
-  const statement = 'Let ABC be a triangle with AB = 13, BC = 14 and CA = 15. A circle tangent to AB and AC has its center on BC. Find the radius of the circle.';
+  const statement =
+    'Let ABC be a triangle with AB = 13, BC = 14 and CA = 15. A circle tangent to AB and AC has its center on BC. Find the radius of the circle.';
 
   it('rejects a record without a source, or with an unknown one, naming the field', async () => {
     const params = op.parseParams({});
     const missing = rejectOf(await op.run({ id: 'a', prompt: formatProblem('math', statement) }, params, ctx()));
     expect(missing.reject).toMatch(/^field source:/);
-    const unknown = rejectOf(await op.run({ id: 'a', source: 'Web-Math', prompt: formatProblem('math', statement) }, params, ctx()));
+    const unknown = rejectOf(
+      await op.run({ id: 'a', source: 'Web-Math', prompt: formatProblem('math', statement) }, params, ctx()),
+    );
     expect(unknown.reject).toMatch(/^field source:/);
     const noPrompt = rejectOf(await op.run({ id: 'a', source: 'PromptCoT-Math' }, params, ctx()));
     expect(noPrompt.reject).toMatch(/^field prompt:/);
@@ -405,21 +501,48 @@ describe('prepareSelfPlayPromptOperation', () => {
 
   it('rejects a prompt whose statement is a benchmark problem', async () => {
     const bench = path.join(tmp.dir, 'bench.jsonl');
-    writeFileSync(bench, JSON.stringify({ prompt: chatWrapped(`${statement}\nPlease reason step by step, and put your final answer within \\boxed{}.`) }) + '\n');
+    writeFileSync(
+      bench,
+      JSON.stringify({
+        prompt: chatWrapped(`${statement}\nPlease reason step by step, and put your final answer within \\boxed{}.`),
+      }) + '\n',
+    );
     const params = op.parseParams({ contamination: { benchmarkFiles: [bench] } });
     expect(params.contamination.ngram).toBe(13);
-    const r = rejectOf(await op.run({ id: 'c', source: 'OpenSource-Math', prompt: formatProblem('math', statement.toUpperCase()) }, params, ctx()));
+    const r = rejectOf(
+      await op.run(
+        { id: 'c', source: 'OpenSource-Math', prompt: formatProblem('math', statement.toUpperCase()) },
+        params,
+        ctx(),
+      ),
+    );
     expect(r.detail).toMatchObject({ rule: 'contamination-exact', benchmark: 'bench.jsonl:1' });
     expect(r.reject).toMatch(/^contamination-exact: overlaps bench\.jsonl:1/);
     // an unrelated prompt passes the same check
-    const clean = rowsOf(await op.run({ id: 'd', source: 'OpenSource-Math', prompt: formatProblem('math', 'How many primes are less than fifty? Count them carefully and report the number.') }, params, ctx()));
+    const clean = rowsOf(
+      await op.run(
+        {
+          id: 'd',
+          source: 'OpenSource-Math',
+          prompt: formatProblem(
+            'math',
+            'How many primes are less than fifty? Count them carefully and report the number.',
+          ),
+        },
+        params,
+        ctx(),
+      ),
+    );
     expect(clean).toHaveLength(1);
   });
 
   it('keeps a clean code prompt as one row with its domain and bare statement', async () => {
-    const codeStatement = 'Given n integers, print their sum.\n\nInput: the first line holds n, the second the numbers.';
+    const codeStatement =
+      'Given n integers, print their sum.\n\nInput: the first line holds n, the second the numbers.';
     const prompt = formatProblem('code', codeStatement);
-    const rows = rowsOf(await op.run({ id: 7, source: 'PromptCoT-Code', prompt, extra: 'ignored' }, op.parseParams(undefined), ctx()));
+    const rows = rowsOf(
+      await op.run({ id: 7, source: 'PromptCoT-Code', prompt, extra: 'ignored' }, op.parseParams(undefined), ctx()),
+    );
     // the prompt stays as it is: the code template ends with a blank line, which the pair rows keep
     expect(rows).toEqual([{ id: '7', source: 'PromptCoT-Code', domain: 'code', prompt, problem: codeStatement }]);
   });
@@ -434,13 +557,28 @@ describe('prepareSelfPlayPromptOperation', () => {
   it('keeps the given problem, answer, tests and completions', async () => {
     const rows = rowsOf(
       await op.run(
-        { id: 'm', source: 'OpenSource-Math', prompt: formatProblem('math', 'What is 6 times 7?'), problem: 'What is 6 * 7?', answer: 42, completions: ['<think>x</think>42'] },
+        {
+          id: 'm',
+          source: 'OpenSource-Math',
+          prompt: formatProblem('math', 'What is 6 times 7?'),
+          problem: 'What is 6 * 7?',
+          answer: 42,
+          completions: ['<think>x</think>42'],
+        },
         op.parseParams({}),
         ctx(),
       ),
     );
     expect(rows).toEqual([
-      { id: 'm', source: 'OpenSource-Math', domain: 'math', prompt: formatProblem('math', 'What is 6 times 7?'), problem: 'What is 6 * 7?', answer: '42', completions: ['<think>x</think>42'] },
+      {
+        id: 'm',
+        source: 'OpenSource-Math',
+        domain: 'math',
+        prompt: formatProblem('math', 'What is 6 times 7?'),
+        problem: 'What is 6 * 7?',
+        answer: '42',
+        completions: ['<think>x</think>42'],
+      },
     ]);
   });
 });
@@ -461,7 +599,11 @@ describe('scoreRolloutOperation on math rows', () => {
 
   it('fails a different answer', async () => {
     const [scored] = rowsOf(await op.run({ ...row, completion: '<think>x</think> so \\boxed{0.25}' }, params, ctx()));
-    expect(scored).toMatchObject({ verdict: 'fail', reward: 0, score: { verdict: 'fail', reason: 'not equal to the reference' } });
+    expect(scored).toMatchObject({
+      verdict: 'fail',
+      reward: 0,
+      score: { verdict: 'fail', reason: 'not equal to the reference' },
+    });
   });
 
   it('fails unfinished thinking even when it holds the right answer', async () => {
@@ -471,14 +613,26 @@ describe('scoreRolloutOperation on math rows', () => {
   });
 
   it('fails a rollout cut off while thinking: a template-opened <think> leaves no tag, and the draft answer does not count', async () => {
-    const cut = rowsOf(await op.run({ ...row, completion: 'so far \\boxed{1/2} but wait, let me re-check the', finishReason: 'length' }, params, ctx()));
+    const cut = rowsOf(
+      await op.run(
+        { ...row, completion: 'so far \\boxed{1/2} but wait, let me re-check the', finishReason: 'length' },
+        params,
+        ctx(),
+      ),
+    );
     expect(cut[0]).toMatchObject({ verdict: 'fail', score: { reason: 'cut at max tokens while thinking' } });
-    const tagless = rowsOf(await op.run({ ...row, completion: 'so far \\boxed{1/2}', finishReason: 'stop' }, params, ctx()));
+    const tagless = rowsOf(
+      await op.run({ ...row, completion: 'so far \\boxed{1/2}', finishReason: 'stop' }, params, ctx()),
+    );
     expect(tagless[0]).toMatchObject({ verdict: 'fail' });
   });
 
   it('rejects a row that is not a rollout', async () => {
-    const noItem = await op.run({ domain: 'math', answer: '1', completion: '<think>x</think>\\boxed{1}' }, params, ctx());
+    const noItem = await op.run(
+      { domain: 'math', answer: '1', completion: '<think>x</think>\\boxed{1}' },
+      params,
+      ctx(),
+    );
     expect(rejectOf(noItem).reject).toMatch(/itemId/);
     const noCompletion = await op.run({ itemId: 'm1', domain: 'math', answer: '1' }, params, ctx());
     expect(rejectOf(noCompletion).reject).toMatch(/completion/);
@@ -494,12 +648,27 @@ describe('buildSelfPlayPairs', () => {
   const store = new DatasetStore(tmp.dir);
   const activities = createSelfPlayActivities(store);
 
-  const promptOf = (item: string) => formatProblem('math', `Problem ${item}: find the value of x when 3x = ${item.charCodeAt(0)}.`);
-  const valid = (item: string, j: number, verdict: 'pass' | 'fail') => `<think>\nwork on ${item} rollout ${j}</think> So the answer is \\boxed{${verdict === 'pass' ? 1 : 100 + j}}.`;
+  const promptOf = (item: string) =>
+    formatProblem('math', `Problem ${item}: find the value of x when 3x = ${item.charCodeAt(0)}.`);
+  const valid = (item: string, j: number, verdict: 'pass' | 'fail') =>
+    `<think>\nwork on ${item} rollout ${j}</think> So the answer is \\boxed{${verdict === 'pass' ? 1 : 100 + j}}.`;
 
   /** 8 rollouts of one item: the verdicts in order, completions valid unless given. */
-  function item(itemId: string, source: string, verdicts: Array<'pass' | 'fail'>, completion?: (j: number) => string | undefined) {
-    return verdicts.map((verdict, j) => ({ itemId, j, source, domain: 'math', prompt: promptOf(itemId), completion: completion?.(j) ?? valid(itemId, j, verdict), verdict }));
+  function item(
+    itemId: string,
+    source: string,
+    verdicts: Array<'pass' | 'fail'>,
+    completion?: (j: number) => string | undefined,
+  ) {
+    return verdicts.map((verdict, j) => ({
+      itemId,
+      j,
+      source,
+      domain: 'math',
+      prompt: promptOf(itemId),
+      completion: completion?.(j) ?? valid(itemId, j, verdict),
+      verdict,
+    }));
   }
   const P = 'pass' as const;
   const F = 'fail' as const;
@@ -507,21 +676,40 @@ describe('buildSelfPlayPairs', () => {
     ...item('A', 'PromptCoT-Math', [F, P, F, F, P, F, F, F]), // kept: 2 chosen, 6 rejected → 2 pairs
     ...item('B', 'PromptCoT-Math', [P, P, F, F, P, F, P, F]), // 4/8: too easy
     ...item('C', 'OpenSource-Math', [F, F, F, F, F, F, F, F]), // unsolved
-    ...item('D', 'OpenSource-Math', [F, F, F, P, F, F, F, F], (j) => (j === 3 ? '<think>\nwork on D, \\boxed{1}' : undefined)), // the pass never finished thinking
+    ...item('D', 'OpenSource-Math', [F, F, F, P, F, F, F, F], (j) =>
+      j === 3 ? '<think>\nwork on D, \\boxed{1}' : undefined,
+    ), // the pass never finished thinking
   ];
-  const validFailsOfA = rows.filter((r) => r.itemId === 'A' && r.verdict === 'fail').map((r) => `\n${fixThinkCompletion(r.completion)}`);
-  const validPassesOfA = rows.filter((r) => r.itemId === 'A' && r.verdict === 'pass').map((r) => `\n${fixThinkCompletion(r.completion)}`);
+  const validFailsOfA = rows
+    .filter((r) => r.itemId === 'A' && r.verdict === 'fail')
+    .map((r) => `\n${fixThinkCompletion(r.completion)}`);
+  const validPassesOfA = rows
+    .filter((r) => r.itemId === 'A' && r.verdict === 'pass')
+    .map((r) => `\n${fixThinkCompletion(r.completion)}`);
 
   let scored: DatasetRef;
   let rewarded: DatasetRef;
   beforeAll(async () => {
     scored = await writeDataset(store, 'scored', rows, { shardSize: 10, producedBy: { test: true } });
     // the prompts with their rewards (the stage before the rollouts): three reference answers, one majority vote
-    const prompts = ['A', 'B', 'C', 'D'].map((id) => ({ id, source: rows.find((r) => r.itemId === id)!.source, domain: 'math', prompt: promptOf(id), answer: '1', answerOrigin: id === 'D' ? 'majority' : 'reference' }));
+    const prompts = ['A', 'B', 'C', 'D'].map((id) => ({
+      id,
+      source: rows.find((r) => r.itemId === id)!.source,
+      domain: 'math',
+      prompt: promptOf(id),
+      answer: '1',
+      answerOrigin: id === 'D' ? 'majority' : 'reference',
+    }));
     rewarded = await writeDataset(store, 'rewarded', prompts, { shardSize: 10, producedBy: { test: true } });
     await fsp.mkdir(store.resolve('rejects'), { recursive: true });
     const rejects = [
-      { kind: 'rejected', stage: 'x', reason: 'too-few-tests: 1 valid of 4 written', source: {}, detail: { rule: 'too-few-tests' } },
+      {
+        kind: 'rejected',
+        stage: 'x',
+        reason: 'too-few-tests: 1 valid of 4 written',
+        source: {},
+        detail: { rule: 'too-few-tests' },
+      },
       { kind: 'failed', stage: 'x', reason: 'the endpoint kept failing', source: {} },
     ];
     writeFileSync(store.resolve('rejects/prepare.jsonl'), rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -577,7 +765,9 @@ describe('buildSelfPlayPairs', () => {
     expect(s.dropped['too-easy']).toBe(1);
     expect(s.dropped.unsolved).toBe(1);
     expect(s.dropped['no-valid-chosen']).toBe(1);
-    const others = Object.entries(s.dropped).filter(([rule]) => !['too-few-tests', 'failed', 'too-easy', 'unsolved', 'no-valid-chosen'].includes(rule));
+    const others = Object.entries(s.dropped).filter(
+      ([rule]) => !['too-few-tests', 'failed', 'too-easy', 'unsolved', 'no-valid-chosen'].includes(rule),
+    );
     expect(others.every(([, n]) => n === 0)).toBe(true);
     // items by passes: C 0, D 1, A 2, B 4
     expect(s.passCountHistogram).toEqual([1, 1, 1, 0, 1, 0, 0, 0, 0]);
@@ -587,9 +777,28 @@ describe('buildSelfPlayPairs', () => {
   it('writes the round report next to the summary', async () => {
     expect(first.report).toBe(path.join('reports', 'pairs-seed7', 'round-1.json'));
     const report = JSON.parse(await fsp.readFile(store.resolve(first.report), 'utf8')) as RoundReport;
-    expect(report).toMatchObject({ name: 'pairs-seed7', round: 1, policy: { version: 'initial' }, prompts: 6, kept: 1, addsUp: true, pairs: 2 });
-    expect(report.rollouts).toEqual({ total: 32, pass: 7, fail: 25, undecided: 0, unscored: 0, valid: 31, invalid: { 'no-think-block': 1 } });
-    expect(report.bySource).toEqual({ 'PromptCoT-Math': { prompts: 2, kept: 1, pairs: 2 }, 'OpenSource-Math': { prompts: 2, kept: 0, pairs: 0 } });
+    expect(report).toMatchObject({
+      name: 'pairs-seed7',
+      round: 1,
+      policy: { version: 'initial' },
+      prompts: 6,
+      kept: 1,
+      addsUp: true,
+      pairs: 2,
+    });
+    expect(report.rollouts).toEqual({
+      total: 32,
+      pass: 7,
+      fail: 25,
+      undecided: 0,
+      unscored: 0,
+      valid: 31,
+      invalid: { 'no-think-block': 1 },
+    });
+    expect(report.bySource).toEqual({
+      'PromptCoT-Math': { prompts: 2, kept: 1, pairs: 2 },
+      'OpenSource-Math': { prompts: 2, kept: 0, pairs: 0 },
+    });
     expect(report.difficulty).toEqual({ maxPassRate: 0.5, keepBoundary: false });
     expect(report.rewards.math).toEqual({ problems: 4, referenceAnswers: 3, majorityAnswers: 1 });
     expect(report.rewards.code.problems).toBe(0);
@@ -617,7 +826,11 @@ describe('buildSelfPlayPairs', () => {
   it('runs once: a second call returns the same result and rewrites nothing', async () => {
     const manifest = await store.readManifest('pairs-seed7');
     const shardFile = store.shardPath(manifest, 0);
-    const before = { shard: (await fsp.stat(shardFile)).mtimeMs, report: (await fsp.stat(store.resolve(first.report))).mtimeMs, manifest: await fsp.readFile(store.manifestPath('pairs-seed7'), 'utf8') };
+    const before = {
+      shard: (await fsp.stat(shardFile)).mtimeMs,
+      report: (await fsp.stat(store.resolve(first.report))).mtimeMs,
+      manifest: await fsp.readFile(store.manifestPath('pairs-seed7'), 'utf8'),
+    };
     const again = await build(input('pairs-seed7', 7));
     expect(again).toEqual(first);
     expect((await fsp.stat(shardFile)).mtimeMs).toBe(before.shard);
@@ -640,7 +853,9 @@ describe('buildSelfPlayPairs', () => {
     const b = await pairRows(other.pairs);
     expect(b).toHaveLength(a.length);
     expect(b.map((p) => p.chosen).sort()).toEqual(a.map((p) => p.chosen).sort());
-    expect(b.map((p) => `${p.source}\u0000${p.prompt}`).sort()).toEqual(a.map((p) => `${p.source}\u0000${p.prompt}`).sort());
+    expect(b.map((p) => `${p.source}\u0000${p.prompt}`).sort()).toEqual(
+      a.map((p) => `${p.source}\u0000${p.prompt}`).sort(),
+    );
     for (const p of b) expect(validFailsOfA).toContain(p.rejected);
   });
 });
