@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { DatasetNameSchema } from './core/dataset';
-import { declareOperation } from './core/operation';
+import { AnyRecordSchema, declareOperation } from './core/operation';
 import { MODEL_ROLES } from './core/roles';
 import { SamplingSchema } from './core/sampling';
 
@@ -48,7 +48,7 @@ export const ChatCompletionOperation = declareOperation({
   description: 'one chat completion request per record (n samples) through the endpoint of a model role',
   params: ChatCompletionParamsSchema,
   // `messages` or the prompt field named by the params: checked by the operation, which knows the field
-  item: z.record(z.string(), z.unknown()),
+  item: AnyRecordSchema,
   row: CompletionRowSchema,
 });
 

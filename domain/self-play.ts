@@ -7,7 +7,7 @@
 //   per round:           no-results · unsolved · too-easy · no-valid-chosen · no-valid-rejected
 import { z } from 'zod';
 import { roleModelEndpointFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
-import { declareOperation } from './core/operation';
+import { AnyRecordSchema, declareOperation } from './core/operation';
 import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
 import { ModelVersionSchema } from './core/models';
 import { textAfterThink } from './math/extract';
@@ -445,8 +445,8 @@ export const CrossCheckTestsOperation = declareOperation({
   description: 'checks written tests against the majority output of M policy solutions in the sandbox',
   params: CrossCheckParamsSchema,
   // any rewarded prompt: only code prompts with written tests are checked, the rest pass unchanged
-  item: z.record(z.string(), z.unknown()),
-  row: z.record(z.string(), z.unknown()),
+  item: AnyRecordSchema,
+  row: AnyRecordSchema,
 });
 
 export const SampleRolloutsOperation = declareOperation({

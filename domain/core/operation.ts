@@ -3,7 +3,7 @@
 // schedule anything; the stage parses parameters once per shard and each record before the implementation
 // (activities, `implement()` in activities/stage/operation.ts) sees it, and checks every row it returns.
 // Declarations are pure data: the workflow bundle imports them.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { QueueKind } from './queues';
 
 export interface OperationDeclaration<
@@ -35,3 +35,12 @@ export function declareOperation<
 export type ParamsOf<D extends OperationDeclaration> = z.output<D['params']>;
 export type ItemOf<D extends OperationDeclaration> = z.output<D['item']>;
 export type RowOf<D extends OperationDeclaration> = z.input<D['row']>;
+
+/**
+ * Any JSON object, checked without copying it: the item or row schema of operations that take or pass on whole
+ * records (the stage's cost per item stays a type check).
+ */
+export const AnyRecordSchema = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'expected a JSON object',
+);

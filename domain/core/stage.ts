@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { STAGE_RUN_FIELDS } from './fragments';
 import { DatasetNameSchema, DatasetRefSchema } from './dataset';
-import { declareOperation } from './operation';
+import { AnyRecordSchema, declareOperation } from './operation';
 
 export const StageCountsSchema = z.object({
   /** Input items seen. */
@@ -112,6 +112,6 @@ export const NoopOperation = declareOperation({
   queue: 'cpu',
   description: 'passes each record through (stage benchmarks and tests)',
   params: NoopParamsSchema,
-  item: z.record(z.string(), z.unknown()),
-  row: z.record(z.string(), z.unknown()),
+  item: AnyRecordSchema,
+  row: AnyRecordSchema,
 });
