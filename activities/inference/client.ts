@@ -32,6 +32,7 @@ import {
   type Span,
 } from './spans';
 import { UsageCounter, type InferenceUsage } from './usage';
+import { countInferenceCall, countInferenceFailure, countInferenceTokens, type InferenceCallTags } from '../metrics';
 import { abortReason, sleep } from './abortable';
 
 export interface ChatMessage {
@@ -182,6 +183,8 @@ export class InferenceClient {
   readonly name: string;
   readonly defaultModel: string;
   readonly limiter: Limiter;
+  /** The model role this client's calls are counted under in the metrics (see forRole); undefined: 'none'. */
+  readonly role: string | undefined = undefined;
   private readonly openai: OpenAI;
   private readonly endpoint: EndpointConfig;
   private readonly counter: UsageCounter;
@@ -218,6 +221,14 @@ export class InferenceClient {
     return this.counter.snapshot();
   }
 
+  /**
+   * This client with its calls counted under a model role in the metrics: the same limiter, connections, retries and
+   * usage (a view that inherits everything from this client and only adds the role).
+   */
+  forRole(role: string): InferenceClient {
+    return Object.create(this, { role: { value: role, enumerable: true } }) as InferenceClient;
+  }
+
   /** Closes idle keep-alive connections. The client still works afterwards (it opens new ones). */
   close(): void {
     this.http?.close();
@@ -227,7 +238,7 @@ export class InferenceClient {
   async chat(req: ChatRequest, opts: CallOptions = {}): Promise<GenerationResult> {
     const model = req.model ?? this.defaultModel;
     const body = { ...samplingBody(model, req), messages: req.messages };
-    return this.call('chat', opts.signal, async (signal) => {
+    return this.call('chat', model, opts.signal, async (signal) => {
       const raw = asRecord(
         await this.openai.chat.completions.create(body as never, {
           signal,
@@ -266,7 +277,7 @@ export class InferenceClient {
   async complete(req: CompletionRequest, opts: CallOptions = {}): Promise<GenerationResult> {
     const model = req.model ?? this.defaultModel;
     const body = { ...samplingBody(model, req), prompt: req.prompt };
-    return this.call('complete', opts.signal, async (signal) => {
+    return this.call('complete', model, opts.signal, async (signal) => {
       const raw = asRecord(
         await this.openai.completions.create(body as never, {
           signal,
@@ -297,7 +308,7 @@ export class InferenceClient {
     }
     const model = req.model ?? this.defaultModel;
     const body = { model, prompt: req.text, echo: true, logprobs: 1, max_tokens: 0 };
-    const result = await this.call('scoreSpans', opts.signal, async (signal) => {
+    const result = await this.call('scoreSpans', model, opts.signal, async (signal) => {
       const raw = asRecord(
         await this.openai.completions.create(body as never, {
           signal,
@@ -337,7 +348,7 @@ export class InferenceClient {
 
   /** GET /v1/models: the model ids the server serves. */
   async models(opts: CallOptions = {}): Promise<string[]> {
-    const result = await this.call('models', opts.signal, async (signal) => {
+    const result = await this.call('models', this.defaultModel, opts.signal, async (signal) => {
       const page = await this.openai.models.list({ signal, timeout: this.endpoint.timeoutMs, maxRetries: 0 });
       return { value: { ids: page.data.map((m) => m.id) }, usage: { promptTokens: 0, completionTokens: 0 } };
     });
@@ -347,17 +358,29 @@ export class InferenceClient {
   /** Runs one operation with the limiter, the per-attempt deadline, retries and accounting. */
   private async call<T extends object>(
     operation: string,
+    model: string,
     callerSignal: AbortSignal | undefined,
     attemptFn: (signal: AbortSignal) => Promise<{ value: T; usage: TokenUsage }>,
   ): Promise<T & { attempts: number }> {
     this.counter.call();
+    const tags: InferenceCallTags = { endpoint: this.name, role: this.role ?? 'none', model, operation };
+    // count a call that ends without an answer; each returns the error to throw
+    const cancelled = (err: unknown): unknown => {
+      this.counter.cancelled();
+      countInferenceCall(tags, 'cancelled');
+      return err;
+    };
+    const failed = (err: Error): Error => {
+      this.counter.failed();
+      countInferenceCall(tags, 'failed');
+      return err;
+    };
     const { maxRetries, timeoutMs } = this.endpoint;
     for (let attempt = 1; ; attempt++) {
       let failure: ClassifiedFailure;
       let cause: unknown;
       const release = await this.limiter.acquire(callerSignal).catch((err: unknown) => {
-        this.counter.cancelled();
-        throw err;
+        throw cancelled(err);
       });
       const deadline = new AbortController();
       const onCallerAbort = () => deadline.abort(callerSignal!.reason);
@@ -370,12 +393,11 @@ export class InferenceClient {
       try {
         const { value, usage } = await attemptFn(deadline.signal);
         this.counter.succeeded(usage.promptTokens, usage.completionTokens);
+        countInferenceCall(tags, 'succeeded');
+        countInferenceTokens(tags, usage.promptTokens, usage.completionTokens);
         return Object.assign(value, { attempts: attempt });
       } catch (err) {
-        if (callerSignal?.aborted) {
-          this.counter.cancelled();
-          throw abortReason(callerSignal);
-        }
+        if (callerSignal?.aborted) throw cancelled(abortReason(callerSignal));
         cause = err;
         failure = classifyError(deadline.signal.aborted ? deadline.signal.reason : err);
       } finally {
@@ -384,26 +406,26 @@ export class InferenceClient {
         release();
       }
       this.counter.attemptFailed(failure.kind);
+      countInferenceFailure(tags, failure.kind, failure.retryable && attempt <= maxRetries);
       const where = `${operation} on ${this.name}`;
       if (!failure.retryable) {
-        this.counter.failed();
-        if (cause instanceof NonRetryableInferenceError) throw cause;
+        if (cause instanceof NonRetryableInferenceError) throw failed(cause);
         const status = failure.status !== undefined ? ` (HTTP ${failure.status})` : '';
-        throw new NonRetryableInferenceError(
-          `${where} failed${status}: ${failure.message}`,
-          failure.kind,
-          failure.status,
-          { cause },
+        throw failed(
+          new NonRetryableInferenceError(`${where} failed${status}: ${failure.message}`, failure.kind, failure.status, {
+            cause,
+          }),
         );
       }
       if (attempt > maxRetries) {
-        this.counter.failed();
         const status = failure.status !== undefined ? `HTTP ${failure.status} ` : '';
-        throw new InferenceUnavailableError(
-          `${where} unavailable after ${attempt} attempt${attempt === 1 ? '' : 's'}: last failure ${status}${failure.kind}: ${failure.message}`,
-          attempt,
-          failure,
-          { cause },
+        throw failed(
+          new InferenceUnavailableError(
+            `${where} unavailable after ${attempt} attempt${attempt === 1 ? '' : 's'}: last failure ${status}${failure.kind}: ${failure.message}`,
+            attempt,
+            failure,
+            { cause },
+          ),
         );
       }
       const delayMs = backoffDelayMs(attempt, this.endpoint, this.random, failure.retryAfterMs);
@@ -411,8 +433,7 @@ export class InferenceClient {
       try {
         await sleep(delayMs, callerSignal);
       } catch (err) {
-        this.counter.cancelled();
-        throw err;
+        throw cancelled(err);
       }
     }
   }

@@ -15,6 +15,8 @@ export type InferencePoolOptions = Omit<InferenceClientOptions, 'name' | 'limite
 
 export class InferencePool {
   private readonly clients = new Map<string, InferenceClient>();
+  /** Role views of the clients (InferenceClient.forRole), by client name and role. */
+  private readonly roleViews = new Map<string, InferenceClient>();
 
   constructor(
     private readonly config: Pick<Config, 'endpoints' | 'roles'>,
@@ -44,23 +46,32 @@ export class InferencePool {
   }
 
   /**
-   * The client and model bound to a model role. `baseUrl` moves the role to another server of the same kind (a
-   * trained model that a trainer started a server for): the endpoint's settings, another URL.
+   * The client and model bound to a model role (its calls counted under the role in the metrics). `baseUrl` moves
+   * the role to another server of the same kind (a trained model that a trainer started a server for): the
+   * endpoint's settings, another URL.
    */
   forRole(role: ModelRole, baseUrl?: string): RoleClient {
     const binding = Object.hasOwn(this.config.roles, role) ? this.config.roles[role] : undefined;
     if (!binding) throw new Error(`unknown model role "${role}"`);
-    const configured = this.client(binding.endpoint);
-    if (baseUrl === undefined || baseUrl === this.config.endpoints[binding.endpoint]!.baseUrl) {
-      return { client: configured, model: binding.model ?? configured.defaultModel, endpoint: binding.endpoint };
-    }
-    const name = `${binding.endpoint}@${baseUrl}`;
+    const client = this.clientAt(binding.endpoint, baseUrl);
+    const key = `${client.name}\u0000${role}`;
+    let view = this.roleViews.get(key);
+    if (!view) this.roleViews.set(key, (view = client.forRole(role)));
+    return { client: view, model: binding.model ?? client.defaultModel, endpoint: client.name };
+  }
+
+  /** The client of an endpoint, or of its settings at another base URL (named `<endpoint>@<baseUrl>`). */
+  private clientAt(endpointName: string, baseUrl: string | undefined): InferenceClient {
+    const configured = this.client(endpointName);
+    const endpoint = this.config.endpoints[endpointName]!;
+    if (baseUrl === undefined || baseUrl === endpoint.baseUrl) return configured;
+    const name = `${endpointName}@${baseUrl}`;
     let client = this.clients.get(name);
     if (!client) {
-      client = new InferenceClient({ ...this.config.endpoints[binding.endpoint]!, baseUrl }, { ...this.options, name });
+      client = new InferenceClient({ ...endpoint, baseUrl }, { ...this.options, name });
       this.clients.set(name, client);
     }
-    return { client, model: binding.model ?? client.defaultModel, endpoint: name };
+    return client;
   }
 
   /** Usage per endpoint of the clients this pool created. */

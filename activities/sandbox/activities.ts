@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SandboxConfig } from '../../domain/platform/config';
+import { countSandboxVerdicts } from '../metrics';
 import { extractCode } from './extract-code';
 import { CheckerError, JsSandboxUnavailableError, runChecker, runJavaScript } from './js-sandbox';
 import { runPython, SandboxUnavailableError } from './python-sandbox';
@@ -106,6 +107,7 @@ export async function evaluateCompletion(
     language === 'javascript'
       ? await runJavaScript(code, input.tests, limits, common)
       : await runPython(code, input.tests, limits, { ...common, fnName: input.fnName, mode: config.mode });
+  countSandboxVerdicts(language, verdicts);
   const passed = verdicts.filter((v) => v.verdict === 'pass').length;
   return { reward: passed === input.tests.length ? 1 : 0, passed, total: input.tests.length, verdicts };
 }

@@ -12,6 +12,7 @@ import { runPython } from '../sandbox/python-sandbox';
 import { isSandboxUnavailable, sandboxLimits } from '../sandbox/activities';
 import { chatSamples, seedsFor } from './operations';
 import { implement, RetryLaterError } from '../stage/operation';
+import { countSandboxVerdicts } from '../metrics';
 
 export interface TestCheck {
   solutions: number;
@@ -74,7 +75,7 @@ export const crossCheckTests = implement(CrossCheckTestsOperation, {
     const index = new Map(tests.map((t, i) => [t, i]));
     for (const code of programs) {
       try {
-        await runPython(code, tests, sandboxLimits(sandbox), {
+        const { verdicts } = await runPython(code, tests, sandboxLimits(sandbox), {
           mode: sandbox.mode,
           signal: ctx.signal,
           judge: async (test, stdout) => {
@@ -82,6 +83,7 @@ export const crossCheckTests = implement(CrossCheckTestsOperation, {
             return compareStdio(test.output, stdout);
           },
         });
+        countSandboxVerdicts('python', verdicts);
       } catch (err) {
         if (isSandboxUnavailable(err)) throw new RetryLaterError((err as Error).message);
         throw err;

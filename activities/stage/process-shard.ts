@@ -7,6 +7,7 @@ import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
 import type { OperationRegistry } from '../registry.ts';
 import { itemErrorKind } from '../../domain/core/errors';
+import { countStageItem } from '../metrics';
 import { encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
 
 export interface ProcessShardInput {
@@ -72,6 +73,7 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   const appender = await LineAppender.open(work.attemptPath(env.attempt));
   const record = (r: ItemRecord) => {
     appender.append(encodeItemRecord(r));
+    countStageItem(input.stage, input.operation, r.outcome, r.outcome === 'kept' ? r.rows.length : 0);
     done++;
     env.heartbeat({ done, total, resumed, attempt: env.attempt });
   };

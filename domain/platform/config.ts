@@ -130,6 +130,19 @@ export const LocalModelConfigSchema = z
   })
   .strict();
 
+/**
+ * The worker's Prometheus endpoint (GET http://host:port/metrics): the SDK's worker metrics (task slots, polls,
+ * activity and workflow task latencies) and ours (activities/metrics.ts). Off without a port: every worker process
+ * on a host needs a port of its own.
+ */
+export const MetricsConfigSchema = z
+  .object({
+    port: z.number().int().min(1).max(65535).optional(),
+    /** 0.0.0.0 lets a Prometheus on another host scrape it. */
+    host: z.string().min(1).default('127.0.0.1'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     temporal: TemporalConfigSchema.prefault({}),
@@ -153,6 +166,7 @@ export const ConfigSchema = z
     training: TrainerConfigSchema.optional(),
     devServer: DevServerConfigSchema.prefault({}),
     localModel: LocalModelConfigSchema.prefault({}),
+    metrics: MetricsConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -171,3 +185,4 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
 export type SandboxConfig = z.output<typeof SandboxConfigSchema>;
+export type MetricsConfig = z.output<typeof MetricsConfigSchema>;

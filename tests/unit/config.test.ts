@@ -80,6 +80,16 @@ describe('temporal.yaml', () => {
     );
   });
 
+  it('turns the metrics endpoint on with a port, off by default', () => {
+    expect(parseConfig(MINIMAL, 'x.yaml', {}).metrics).toEqual({ host: '127.0.0.1' });
+    expect(loadConfig(path.join(__dirname, '..', '..', 'temporal.yaml'), {}).metrics.port).toBeUndefined();
+    const on = parseConfig(MINIMAL, 'x.yaml', { PROMPTCOT__metrics__port: '9465' });
+    expect(on.metrics).toEqual({ host: '127.0.0.1', port: 9465 });
+    expect(errorOf(() => parseConfig(MINIMAL + 'metrics: { port: 0 }\n', 'x.yaml', {}))).toMatch(
+      /x\.yaml:\d+: metrics\.port: Too small/,
+    );
+  });
+
   it('reads API keys from the environment when asked to', () => {
     const config = parseConfig(MINIMAL.replace('model: tiny', 'model: tiny\n    apiKey: env:MY_KEY'), 'x.yaml', {});
     expect(resolveApiKey(config.endpoints.local!, { MY_KEY: 'sk-1' })).toBe('sk-1');
