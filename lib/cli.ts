@@ -1,7 +1,8 @@
 // promptcot CLI: start runs, watch their progress, list and cancel them, and keep schedules for corpus refreshes.
 //   npm run cli -- start batchInference --input run.json [--id ID] [--wait]
 //   npm run cli -- status ID [--watch]
-//   npm run cli -- list [--running]
+//   npm run cli -- list [--running] [--filter waiting-retry|paused|runs|…|state=paused|QUERY]   (README: filters)
+//   npm run cli -- search-attributes [--register]                (the project's search attributes on a cluster)
 //   npm run cli -- cancel ID
 //   npm run cli -- signal ID pause|resume|retryStep|abandon      (emRationaleLoop; any signal of a run)
 //   npm run cli -- query ID status                               (any query of a run, printed as JSON)
@@ -13,8 +14,10 @@ import { loadConfig } from '../activities/config';
 import type { Config } from '../domain/platform/config';
 import { safeParseWith } from '../domain/core/validation';
 import { STARTABLE_WORKFLOWS } from '../domain/registry/workflows';
+import { LIST_FILTERS, listFilterQuery, runSummary } from '../domain/core/run-view';
 import { connectClient } from '../workers/connection';
 import { readRunView, renderRunView } from './progress-view';
+import { registerSearchAttributes, searchAttributeState } from './search-attributes';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -98,6 +101,7 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
       taskQueue: config.taskQueues.orchestration,
       workflowId,
       args: [input],
+      staticSummary: runSummary(rest[0], input),
     });
     console.log(`started ${rest[0]} as ${handle.workflowId}`);
     const link = uiLink(config, handle.workflowId);
@@ -126,14 +130,35 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
   }
   if (command === 'list') {
     const client = await connectClient(config);
-    const query = args.flags.has('running') ? "ExecutionStatus='Running'" : undefined;
+    const filter = flag(args, 'filter');
+    const query = listFilterQuery([
+      ...(args.flags.has('running') ? ["ExecutionStatus='Running'"] : []),
+      ...(filter !== undefined ? [filter] : []),
+    ]);
     let shown = 0;
     for await (const wf of client.workflow.list({ query })) {
-      console.log(`${wf.workflowId}\t${wf.type}\t${wf.status.name}\t${wf.startTime.toISOString()}`);
+      const state = wf.searchAttributes.PromptcotState?.[0];
+      console.log(
+        `${wf.workflowId}\t${wf.type}\t${wf.status.name}${state ? ` (${String(state)})` : ''}\t${wf.startTime.toISOString()}`,
+      );
       if (++shown >= Number(flag(args, 'limit') ?? 50)) break;
     }
     await client.connection.close();
     return 0;
+  }
+  if (command === 'search-attributes') {
+    const client = await connectClient(config);
+    const namespace = config.temporal.namespace;
+    const state = args.flags.has('register')
+      ? await registerSearchAttributes(client, namespace)
+      : await searchAttributeState(client, namespace);
+    console.log(`namespace ${namespace}: registered ${state.registered.join(', ') || 'none'}`);
+    if (state.missing.length > 0) console.log(`missing (register with --register): ${state.missing.join(', ')}`);
+    if (state.wrongType.length > 0)
+      console.log(`registered with another type than Keyword: ${state.wrongType.join(', ')}`);
+    for (const [name, f] of Object.entries(LIST_FILTERS)) console.log(`filter ${name}: ${f.query}  (${f.means})`);
+    await client.connection.close();
+    return state.missing.length + state.wrongType.length > 0 ? 1 : 0;
   }
   if (command === 'cancel' && rest[0]) {
     const client = await connectClient(config);
@@ -169,24 +194,29 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
       workflowType: workflow,
       args: [input],
       taskQueue: config.taskQueues.orchestration,
+      staticSummary: `${runSummary(workflow, input)} · schedule ${rest[0]}`,
     };
+    const note = `created by the promptcot CLI: ${workflow} every ${every ?? cron}`;
     try {
       await client.schedule.create({
         scheduleId: rest[0],
         spec,
         action,
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
+        state: { note },
       });
       console.log(`schedule ${rest[0]} created`);
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await client.schedule.getHandle(rest[0]).update((prev) => ({ ...prev, spec, action }));
+      await client.schedule
+        .getHandle(rest[0])
+        .update((prev) => ({ ...prev, spec, action, state: { ...prev.state, note } }));
       console.log(`schedule ${rest[0]} updated`);
     }
     await client.connection.close();
     return 0;
   }
   throw new UsageError(
-    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)',
+    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)',
   );
 }

@@ -1,10 +1,11 @@
 // Starts and stops a real Temporal dev server (`temporal server start-dev`) with a SQLite file, so that runs survive
-// a server restart, and with the Web UI. Used by the quick start, the tests and the benchmarks.
+// a server restart, with the Web UI and the project's search attributes. Used by the quick start, the tests and the benchmarks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeFlags } from '../domain/core/run-view';
 import { ensureTemporalCli } from './temporal-cli';
 
 export interface DevServerOptions {
@@ -71,6 +72,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const namespace = options.namespace ?? 'default';
   const address = `127.0.0.1:${port}`;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  // the project's search attributes (PromptcotState, …) are registered at every start; on an existing SQLite file
+  // the dev server keeps those it has
+  args.push(...devServerSearchAttributeFlags());
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });

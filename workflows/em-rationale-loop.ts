@@ -31,6 +31,7 @@ import {
 import { type ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { TrainResult } from '../domain/platform/training';
+import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
 import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
 import { coldStart } from './cold-start';
@@ -86,172 +87,184 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
   const progress: PipelineProgress = { pipeline: 'emRationaleLoop', phase: 'start', finishedStages: [], notes: [] };
   const runner = stepRunner(status, progress, { ...input, paused: carried?.paused });
   const { step, stage } = runner;
-  setHandler(emStatusQuery, () => ({ ...status, paused: runner.paused }));
-  trackProgress(progress);
-
-  const bookkeeping = bookkeepingActivities();
-  const { taskQueues } = await bookkeeping.describeDeployment();
-  const em = proxyActivities<EmActivities>({
-    taskQueue: taskQueues.cpu,
-    startToCloseTimeout: '6 hours',
-    heartbeatTimeout: '5 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  setHandler(emStatusQuery, () => ({ ...status, paused: runner.paused }), {
+    description: 'The iteration and step, whether the run is paused, a failed step, the model versions and metrics',
   });
-  const training = trainingActivities(taskQueues.training);
+  trackProgress(progress, { name: input.name });
+  const view = runViewOf(progress)!;
+  if (carried)
+    view.context = `iteration ${carried.iteration} of at most ${input.iterations}: each iteration is one run of this workflow id (continue-as-new), so follow "Latest Execution"`;
+  return followRun(progress, () => iterate());
 
-  /** SFT of one model on triples, then the new version made available (vLLM LoRA load or a new endpoint). */
-  async function trainOn(
-    role: EmRole,
-    triples: DatasetRef,
-    job: string,
-    hyperparameters: Record<string, number | string | boolean>,
-  ): Promise<ModelVersion> {
-    const data = await step(`${job}/data`, () =>
-      em.buildSftData({ input: triples, output: `${input.name}/${job}/sft`, role, shardSize: input.shardSize }),
-    );
-    const trained: TrainResult = await step(`${job}/train`, () =>
-      training.train({
-        job: `${input.name}/${job}`,
-        kind: 'sft',
-        role,
-        base: baseOf(status.models[role]),
-        data,
-        hyperparameters,
-      }),
-    );
-    const version = await step(`${job}/activate`, () => training.activateModel({ role, trained }));
-    status.models = { ...status.models, [role]: version };
-    return version;
-  }
+  async function iterate(): Promise<EmResult> {
+    const bookkeeping = bookkeepingActivities();
+    const deployment = await bookkeeping.describeDeployment();
+    view.useSearchAttributes(deployment.searchAttributes);
+    const { taskQueues } = deployment;
+    const em = proxyActivities<EmActivities>({
+      taskQueue: taskQueues.cpu,
+      startToCloseTimeout: '6 hours',
+      heartbeatTimeout: '5 minutes',
+      retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+    });
+    const training = trainingActivities(taskQueues.training);
 
-  let state: EmState;
-  if (carried) state = carried;
-  else {
-    let triples = input.seedTriples;
-    if (!triples) {
-      const cold = await step('cold-start', () =>
-        executeChild(coldStart, {
-          workflowId: `${wf}/cold-start`,
-          args: [{ ...input.coldStart!, name: `${input.name}/cold-start` }],
+    /** SFT of one model on triples, then the new version made available (vLLM LoRA load or a new endpoint). */
+    async function trainOn(
+      role: EmRole,
+      triples: DatasetRef,
+      job: string,
+      hyperparameters: Record<string, number | string | boolean>,
+    ): Promise<ModelVersion> {
+      const data = await step(`${job}/data`, () =>
+        em.buildSftData({ input: triples, output: `${input.name}/${job}/sft`, role, shardSize: input.shardSize }),
+      );
+      const trained: TrainResult = await step(`${job}/train`, () =>
+        training.train({
+          job: `${input.name}/${job}`,
+          kind: 'sft',
+          role,
+          base: baseOf(status.models[role]),
+          data,
+          hyperparameters,
         }),
       );
-      triples = cold.triples.output;
+      const version = await step(`${job}/activate`, () => training.activateModel({ role, trained }));
+      status.models = { ...status.models, [role]: version };
+      return version;
     }
-    state = { iteration: 1, triples, models: input.models, warmStarted: false, history: [] };
-  }
-  status.models = state.models;
 
-  if (!state.warmStarted) {
-    if (input.warmStart) {
-      for (const role of ['rationaleModel', 'promptGenerator'] as const)
-        await trainOn(role, state.triples, `warm-start/${ROLE_SHORT[role]}`, input.hyperparameters.warmStart);
+    let state: EmState;
+    if (carried) state = carried;
+    else {
+      let triples = input.seedTriples;
+      if (!triples) {
+        const cold = await step('cold-start', () =>
+          executeChild(coldStart, {
+            workflowId: `${wf}/cold-start`,
+            staticSummary: `coldStart ${input.name}/cold-start · step cold-start of emRationaleLoop ${input.name}`,
+            args: [{ ...input.coldStart!, name: `${input.name}/cold-start` }],
+          }),
+        );
+        triples = cold.triples.output;
+      }
+      state = { iteration: 1, triples, models: input.models, warmStarted: false, history: [] };
     }
-    state = { ...state, warmStarted: true, models: status.models };
-  }
+    status.models = state.models;
 
-  const t = state.iteration;
-  status.iteration = t;
-  const it = `iter-${t}`;
-  // E-step
-  const sampledWith = status.models.rationaleModel;
-  const scoredWith = status.models.promptGenerator;
-  const candidates = await step(`${it}/sample`, () =>
-    stage(
-      `${it}/sample`,
-      'sampleRationales',
-      {
-        k: input.k,
-        temperature: input.temperature,
-        maxTokens: input.maxTokens,
-        seed: input.seed + t,
-        model: sampledWith.model,
-        endpoint: sampledWith.endpoint,
-        output: 'candidates',
-      },
-      state.triples,
-      `${input.name}/${it}/candidates`,
-    ),
-  );
-  const scored = await step(`${it}/score`, () =>
-    stage(
-      `${it}/score`,
-      'scoreRationale',
-      { model: scoredWith.model, endpoint: scoredWith.endpoint },
-      candidates.output,
-      `${input.name}/${it}/scored`,
-    ),
-  );
-  const selection = await step(`${it}/select`, () =>
-    em.selectRationales({
-      input: scored.output,
-      output: `${input.name}/${it}/selected`,
-      criterion: input.criterion,
-      shardSize: input.shardSize,
-    }),
-  );
-  const rationaleModel = await trainOn(
-    'rationaleModel',
-    selection.output,
-    `${it}/${ROLE_SHORT.rationaleModel}`,
-    input.hyperparameters.eStep,
-  );
-  // M-step
-  const decoded = await step(`${it}/decode`, () =>
-    stage(
-      `${it}/decode`,
-      'sampleRationales',
-      {
-        k: 1,
-        temperature: 0,
-        maxTokens: input.maxTokens,
-        seed: input.seed + t,
-        model: rationaleModel.model,
-        endpoint: rationaleModel.endpoint,
-        output: 'triple',
-      },
+    if (!state.warmStarted) {
+      if (input.warmStart) {
+        for (const role of ['rationaleModel', 'promptGenerator'] as const)
+          await trainOn(role, state.triples, `warm-start/${ROLE_SHORT[role]}`, input.hyperparameters.warmStart);
+      }
+      state = { ...state, warmStarted: true, models: status.models };
+    }
+
+    const t = state.iteration;
+    status.iteration = t;
+    const it = `iter-${t}`;
+    // E-step
+    const sampledWith = status.models.rationaleModel;
+    const scoredWith = status.models.promptGenerator;
+    const candidates = await step(`${it}/sample`, () =>
+      stage(
+        `${it}/sample`,
+        'sampleRationales',
+        {
+          k: input.k,
+          temperature: input.temperature,
+          maxTokens: input.maxTokens,
+          seed: input.seed + t,
+          model: sampledWith.model,
+          endpoint: sampledWith.endpoint,
+          output: 'candidates',
+        },
+        state.triples,
+        `${input.name}/${it}/candidates`,
+      ),
+    );
+    const scored = await step(`${it}/score`, () =>
+      stage(
+        `${it}/score`,
+        'scoreRationale',
+        { model: scoredWith.model, endpoint: scoredWith.endpoint },
+        candidates.output,
+        `${input.name}/${it}/scored`,
+      ),
+    );
+    const selection = await step(`${it}/select`, () =>
+      em.selectRationales({
+        input: scored.output,
+        output: `${input.name}/${it}/selected`,
+        criterion: input.criterion,
+        shardSize: input.shardSize,
+      }),
+    );
+    const rationaleModel = await trainOn(
+      'rationaleModel',
       selection.output,
-      `${input.name}/${it}/decoded`,
-    ),
-  );
-  const promptGenerator = await trainOn(
-    'promptGenerator',
-    decoded.output,
-    `${it}/${ROLE_SHORT.promptGenerator}`,
-    input.hyperparameters.mStep,
-  );
+      `${it}/${ROLE_SHORT.rationaleModel}`,
+      input.hyperparameters.eStep,
+    );
+    // M-step
+    const decoded = await step(`${it}/decode`, () =>
+      stage(
+        `${it}/decode`,
+        'sampleRationales',
+        {
+          k: 1,
+          temperature: 0,
+          maxTokens: input.maxTokens,
+          seed: input.seed + t,
+          model: rationaleModel.model,
+          endpoint: rationaleModel.endpoint,
+          output: 'triple',
+        },
+        selection.output,
+        `${input.name}/${it}/decoded`,
+      ),
+    );
+    const promptGenerator = await trainOn(
+      'promptGenerator',
+      decoded.output,
+      `${it}/${ROLE_SHORT.promptGenerator}`,
+      input.hyperparameters.mStep,
+    );
 
-  const record: IterationRecord = {
-    iteration: t,
-    eStep: selection.metrics,
-    models: { sampledWith, scoredWith, rationaleModel, decodedWith: rationaleModel, promptGenerator },
-    datasets: {
-      candidates: candidates.output.name,
-      scored: scored.output.name,
-      selected: selection.output.name,
-      decoded: decoded.output.name,
-    },
-  };
-  const history = [...state.history, record];
-  status.history = history;
-  const report = await step(`${it}/report`, () => em.writeEmReport({ name: input.name, history }));
-  const next: EmState = {
-    iteration: t + 1,
-    triples: selection.output,
-    models: status.models,
-    warmStarted: true,
-    history,
-    report,
-    paused: runner.paused,
-  };
-  if (converged(history, input)) {
-    status.step = progress.phase = 'done';
-    return {
-      iterations: history,
-      models: status.models,
-      triples: selection.output,
-      report,
-      stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged',
+    const record: IterationRecord = {
+      iteration: t,
+      eStep: selection.metrics,
+      models: { sampledWith, scoredWith, rationaleModel, decodedWith: rationaleModel, promptGenerator },
+      datasets: {
+        candidates: candidates.output.name,
+        scored: scored.output.name,
+        selected: selection.output.name,
+        decoded: decoded.output.name,
+      },
     };
+    const history = [...state.history, record];
+    status.history = history;
+    const report = await step(`${it}/report`, () => em.writeEmReport({ name: input.name, history }));
+    view.memo({ output: selection.output.manifest, reports: [report.json, report.png] });
+    const next: EmState = {
+      iteration: t + 1,
+      triples: selection.output,
+      models: status.models,
+      warmStarted: true,
+      history,
+      report,
+      paused: runner.paused,
+    };
+    if (converged(history, input)) {
+      status.step = progress.phase = 'done';
+      return {
+        iterations: history,
+        models: status.models,
+        triples: selection.output,
+        report,
+        stoppedBecause: history.length >= input.iterations ? 'iterations' : 'converged',
+      };
+    }
+    return continueAsNew<typeof emRationaleLoop>(raw, next);
   }
-  return continueAsNew<typeof emRationaleLoop>(raw, next);
 }

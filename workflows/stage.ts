@@ -7,9 +7,11 @@ import {
   continueAsNew,
   defineQuery,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { renderStageDetails } from '../domain/core/run-view';
 import type { StageActivities } from '../activities/stage/activities';
 import { operationDeclaration, StageRequestSchema } from '../domain/registry/operations';
 import { addCounts, ZERO_COUNTS, type StageInput, type StageProgress, type StageResult } from '../domain/core/stage';
@@ -52,7 +54,7 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
   let failure: unknown;
   let finished = false;
 
-  setHandler(stageProgressQuery, () => ({
+  const progress = (): StageProgress => ({
     stage: input.stage,
     operation: input.operation,
     shardsTotal: total,
@@ -62,7 +64,14 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     counts,
     runs: carry.runs + 1,
     done: finished,
-  }));
+  });
+  setHandler(stageProgressQuery, progress, {
+    description: 'Shards done, running and in all, item counts (kept, rows, rejected, failed) of finished shards',
+  });
+  // current details are no command: the UI reads them by query, so old histories replay unchanged
+  const parent = workflowInfo().parent?.workflowId;
+  const showDetails = () => setCurrentDetails(renderStageDetails(progress(), parent));
+  showDetails();
 
   await drainingOnCancel(
     () => running === 0,
@@ -92,7 +101,10 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
               failure ??= err;
             },
           )
-          .finally(() => running--);
+          .finally(() => {
+            running--;
+            showDetails();
+          });
       }
       await condition(() => running === 0);
     },
@@ -115,6 +127,7 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     output: input.output,
   });
   finished = true;
+  showDetails();
   return {
     stage: input.stage,
     operation: input.operation,

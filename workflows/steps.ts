@@ -3,6 +3,7 @@
 // deterministic ids; and the training activities with their long timeouts.
 import {
   ActivityCancellationType,
+  ApplicationFailure,
   condition,
   defineSignal,
   isCancellation,
@@ -16,7 +17,9 @@ import type { DatasetRef } from '../domain/core/dataset';
 import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import type { StageInput, StageResult } from '../domain/core/stage';
+import { signalHint, type RunState } from '../domain/core/run-view';
 import { NON_RETRYABLE } from './bookkeeping';
+import { runViewOf } from './run-view';
 import { runStage } from './run-stage';
 
 export const pauseSignal = defineSignal('pause');
@@ -35,6 +38,11 @@ export function failureMessage(err: unknown): string {
 /** What a training job starts from: the role's current version. */
 export function baseOf(v: ModelVersion): { version: string; model?: string; adapter?: string } {
   return { version: v.version, ...(v.model ? { model: v.model } : {}), ...(v.adapter ? { adapter: v.adapter } : {}) };
+}
+
+/** Steps that hand a job to the external trainer (`<...>/train`): the run shows `training` while they run. */
+function isTrainingStep(name: string): boolean {
+  return name === 'train' || name.endsWith('/train');
 }
 
 /** Thrown by a step that a stop request keeps from starting (or from being retried); the run ends there. */
@@ -82,33 +90,94 @@ export function stepRunner(
   let paused = options.paused ?? false;
   let retry = false;
   let abandon = false;
-  setHandler(pauseSignal, () => void (paused = true));
-  setHandler(resumeSignal, () => void (paused = false));
-  setHandler(retryStepSignal, () => void (retry = true));
-  setHandler(abandonSignal, () => void (abandon = true));
+  // the run's view in the UI (trackProgress makes it; a pipeline may call that after this)
+  const view = () => runViewOf(progress);
+  /** What the UI shows the run doing or waiting for (current details, the PromptcotState search attribute). */
+  const show = (state: RunState, waitingFor?: string) => {
+    const v = view();
+    if (!v) return;
+    v.state = state;
+    v.waitingFor = waitingFor;
+    v.update();
+  };
+  let running: string | undefined;
+  const showRunning = (name: string) =>
+    isTrainingStep(name)
+      ? show(
+          'training',
+          `the training job of step \`${name}\`: the trainer's log tail is the heartbeat of the pending \`train\` activity (Pending Activities); it may run for days`,
+        )
+      : show('running', paused ? `nothing; a pause was asked for and holds the run after step \`${name}\`` : undefined);
+  setHandler(
+    pauseSignal,
+    () => {
+      paused = true;
+      if (running) showRunning(running);
+    },
+    { description: 'Holds the run after the step in progress, until resume' },
+  );
+  setHandler(
+    resumeSignal,
+    () => {
+      paused = false;
+      if (running) showRunning(running);
+    },
+    { description: 'Lets a paused run go on with its next step' },
+  );
+  setHandler(retryStepSignal, () => void (retry = true), {
+    description: 'Runs a step that failed for good again (after you fixed the cause); finished work is not redone',
+  });
+  setHandler(abandonSignal, () => void (abandon = true), {
+    description: 'Gives up on a step that failed for good: the run fails with that step named',
+  });
   return {
     get paused() {
       return paused;
     },
     async step<T>(name: string, run: () => Promise<T>): Promise<T> {
       for (;;) {
+        if (paused && !stopped())
+          show(
+            'paused',
+            `${signalHint(wf, 'resume')}; the next step is \`${name}\`${options.stopRequested ? ` (or ${signalHint(wf, 'stop')})` : ''}`,
+          );
         await condition(() => !paused || stopped());
-        if (stopped()) throw new RunStopped(`stopped before ${name}`);
+        if (stopped()) {
+          show('stopped');
+          throw new RunStopped(`stopped before ${name}`);
+        }
         status.step = progress.phase = name;
+        running = name;
+        showRunning(name);
         try {
           const result = await run();
           status.failed = undefined;
+          running = undefined;
           return result;
         } catch (err) {
+          running = undefined;
           if (isCancellation(err)) throw err;
           status.failed = { step: name, message: failureMessage(err) };
           progress.notes.push(
             `step ${name} failed: ${status.failed.message}; signal retryStep to run it again, or abandon`,
           );
+          show(
+            'waiting-retry',
+            `step \`${name}\` failed for good: ${status.failed.message.slice(0, 600)}. Fix the cause, then ${signalHint(wf, 'retryStep')} runs it again (finished work is not redone), or ${signalHint(wf, 'abandon')} fails the run.`,
+          );
           retry = false;
           await condition(() => retry || abandon || stopped());
-          if (abandon) throw err;
-          if (stopped()) throw new RunStopped(`stopped after ${name} failed`);
+          if (abandon)
+            throw ApplicationFailure.create({
+              type: 'StepAbandoned',
+              message: `step ${name} abandoned after it failed: ${status.failed.message}`,
+              nonRetryable: true,
+              cause: err instanceof Error ? err : undefined,
+            });
+          if (stopped()) {
+            show('stopped');
+            throw new RunStopped(`stopped after ${name} failed`);
+          }
         }
       }
     },

@@ -1,6 +1,7 @@
 // Turns user JSONL files into a dataset: streaming, sharded, bad lines set aside with file, line and reason.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   rejectsFileName,
   shardFileName,
@@ -33,9 +34,18 @@ export interface ImportResult {
 async function sourceFingerprint(files: string[]): Promise<Array<{ file: string; bytes: number; mtimeMs: number }>> {
   const out = [];
   for (const file of files) {
-    const stat = await fsp.stat(file).catch(() => {
-      throw new Error(`${file}: input file not found`);
+    // a missing file does not appear by retrying: the run fails at once, naming the path
+    const stat = await fsp.stat(file).catch((err: NodeJS.ErrnoException) => {
+      throw ApplicationFailure.nonRetryable(
+        `input file not found: ${file} (resolved to ${path.resolve(file)}; ${err.code ?? err.message})`,
+        'InvalidInput',
+      );
     });
+    if (!stat.isFile())
+      throw ApplicationFailure.nonRetryable(
+        `input file is not a file: ${file} (${path.resolve(file)})`,
+        'InvalidInput',
+      );
     out.push({ file: path.resolve(file), bytes: stat.size, mtimeMs: Math.floor(stat.mtimeMs) });
   }
   return out;

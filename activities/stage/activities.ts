@@ -7,6 +7,7 @@ import { shardFileName } from '../../domain/core/dataset';
 import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/core/stage';
 import type { RecordSchemaName } from '../../domain/registry/records';
 import { importJsonl, type ImportResult } from '../datasets/import';
+import { registeredSearchAttributes } from './search-attributes';
 import type { DatasetStore } from '../datasets/store';
 import type { OperationRegistry } from '../registry.ts';
 import { processShard, type ProcessShardInput, type ShardProgress } from './process-shard';
@@ -55,9 +56,21 @@ function throttled<T>(send: (value: T) => void, everyMs: number): (value: T) => 
 export function createStageActivities(deps: StageActivityDeps) {
   const { store, operations, config } = deps;
   return {
-    /** Task queues of this deployment, so workflows started from the UI or a schedule need not know them. */
-    async describeDeployment(): Promise<{ taskQueues: Config['taskQueues'] }> {
-      return { taskQueues: config.taskQueues };
+    /**
+     * Task queues of this deployment, so workflows started from the UI or a schedule need not know them, and which
+     * of the project's search attributes the namespace has registered (a workflow upserts only those: upserting an
+     * unregistered one would fail its workflow tasks over and over).
+     */
+    async describeDeployment(): Promise<{ taskQueues: Config['taskQueues']; searchAttributes: string[] }> {
+      const ctx = Context.current();
+      return {
+        taskQueues: config.taskQueues,
+        searchAttributes: await registeredSearchAttributes(
+          ctx.client,
+          ctx.info.workflowNamespace ?? config.temporal.namespace,
+          (m) => ctx.log.warn(m),
+        ),
+      };
     },
 
     async importDataset(input: ImportDatasetInput): Promise<ImportResult> {

@@ -36,6 +36,10 @@ export const FAILURES = {
   NoTrainingData: { retried: false, means: 'a training job whose data has no usable row' },
   TrainerFailed: { retried: true, means: 'the trainer exited with an error or died: a new run starts' },
   TrainerSupervisorFailed: { retried: true, means: 'the supervisor of a trainer run failed' },
+  StepAbandoned: {
+    retried: false,
+    means: 'a run whose failed step was abandoned by signal (the message names the step; the cause is its failure)',
+  },
 } as const satisfies Record<string, { retried: boolean; means: string }>;
 
 export type FailureType = keyof typeof FAILURES;

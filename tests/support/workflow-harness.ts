@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../domain/core/run-view';
 import { bundleWorkflows, startLocalTemporal } from './temporal';
 
 // the stubs' arguments and results are the activities' JSON; a test reads only what it checks
@@ -57,7 +58,7 @@ export function useWorkflowHarness(): WorkflowHarness {
   };
 }
 
-/** describeDeployment that sends every queue kind to the test's queue. */
+/** describeDeployment that sends every queue kind to the test's queue; the test server has our search attributes. */
 export function deployment(taskQueue: string): StubActivities {
   const taskQueues = {
     orchestration: taskQueue,
@@ -66,7 +67,7 @@ export function deployment(taskQueue: string): StubActivities {
     sandbox: taskQueue,
     training: taskQueue,
   };
-  return { describeDeployment: async () => ({ taskQueues }) };
+  return { describeDeployment: async () => ({ taskQueues, searchAttributes: [...SEARCH_ATTRIBUTE_NAMES] }) };
 }
 
 /** The workflow (and run) that called the running stub. */

@@ -155,8 +155,12 @@ describe('the step runner (selfPlay with stub activities)', () => {
       await handle.signal('abandon');
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
-      // the run fails with the step's own failure (the activity's, and its cause: the stub's error)
-      expect(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toBe('the pairs stub fails');
+      // the run fails naming the step, caused by the step's own failure (the activity's, caused by the stub's error)
+      const abandoned = (err as WorkflowFailedError).cause;
+      expect(abandoned?.message).toMatch(/^step round-1\/pairs abandoned after it failed: /);
+      expect(((abandoned?.cause as Error | undefined)?.cause as Error | undefined)?.message).toBe(
+        'the pairs stub fails',
+      );
       expect(stubs.pairsCalls()).toBe(1);
       expect(stubs.done).toEqual(ALL_STEPS.slice(0, -1));
     });
