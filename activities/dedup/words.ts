@@ -20,6 +20,7 @@
 // seen 1000+ times is gone), so unrelated problems share more words and MinHash-LSH (50 x 2, which already
 // reports pairs of Jaccard ~0.05 as candidates) finds more candidates to check. `frequentWords` derives extra stop
 // words from a corpus by document frequency, which depends only on the corpus, not on its order.
+import { isPyWhitespace } from '../../domain/core/py-strings';
 
 // Hot loops call Math.imul through a module constant: a global lookup of `Math` is slow where code runs in a vm
 // context (jest), and this costs nothing elsewhere.
@@ -609,17 +610,7 @@ for (const ch of '()[]{}$^+-*/=') ASCII_CLASS[ch.charCodeAt(0)] = 2;
 
 /** Class (0 or 2) of a non-ASCII code unit: the Unicode whitespace of Python's str.split(). */
 function nonAsciiClass(c: number): number {
-  return c === 0x85 ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-    ? 2
-    : 0;
+  return isPyWhitespace(c) ? 2 : 0;
 }
 
 // Python's str.isdigit(): characters of Numeric_Type Decimal (general category Nd) or Digit. JavaScript has no

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Config } from '../../domain/platform/config';
 import type { EmResult, EmStatus } from '../../workflows/em-rationale-loop';
-import { testConfig } from '../support/config';
+import { exampleTrainerCommand, testConfig } from '../support/config';
 import { writeJsonl } from '../support/files';
 import { bundleWorkflows } from '../support/temporal';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
@@ -47,22 +47,7 @@ describe('emRationaleLoop operations', () => {
     const training = (extraEnv: Record<string, string>): Config => ({
       ...base,
       training: {
-        command: [
-          process.execPath,
-          '--import',
-          'tsx',
-          path.join(ROOT, 'scripts/example-trainer.ts'),
-          '--data',
-          '{data}',
-          '--output',
-          '{output}',
-          '--base',
-          '{base}',
-          '--kind',
-          '{kind}',
-          '--job',
-          '{job}',
-        ],
+        command: exampleTrainerCommand(ROOT),
         cwd: ROOT,
         env: extraEnv,
         root: path.join(ctx.tmp.dir, 'training'),

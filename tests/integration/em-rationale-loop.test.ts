@@ -4,6 +4,7 @@
 // SIGKILLed in the middle of the first E-step's scoring; a new worker finishes the run. Checks: R of the selected
 // rationales equals an independent float64 computation from the model's own probabilities, the selection is the
 // argmax of the recorded scores, no rationale is scored twice, and the report (JSON + PNG) and model versions.
+import { exampleTrainerCommand } from '../support/config';
 import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -175,22 +176,7 @@ describe('emRationaleLoop', () => {
         testCaseWriter: { endpoint: 'local' },
       },
       training: {
-        command: [
-          process.execPath,
-          '--import',
-          'tsx',
-          path.join(ROOT, 'scripts/example-trainer.ts'),
-          '--data',
-          '{data}',
-          '--output',
-          '{output}',
-          '--base',
-          '{base}',
-          '--kind',
-          '{kind}',
-          '--job',
-          '{job}',
-        ],
+        command: exampleTrainerCommand(ROOT),
         cwd: ROOT,
         root: path.join(tmp.dir, 'training'),
         heartbeatSeconds: 1,

@@ -7,6 +7,7 @@
 // run. Checks: every rollout scored exactly once (the ones recorded before the crash were not redone), the expected
 // pairs and report counts (every prompt kept or dropped by a named rule), the adapters, and byte-identical pairs
 // from a second run with the same seed.
+import { exampleTrainerCommand } from '../support/config';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -196,22 +197,7 @@ describe('selfPlay', () => {
       ),
       sandbox: { concurrency: 2 },
       training: {
-        command: [
-          process.execPath,
-          '--import',
-          'tsx',
-          path.join(ROOT, 'scripts/example-trainer.ts'),
-          '--data',
-          '{data}',
-          '--output',
-          '{output}',
-          '--base',
-          '{base}',
-          '--kind',
-          '{kind}',
-          '--job',
-          '{job}',
-        ],
+        command: exampleTrainerCommand(ROOT),
         cwd: ROOT,
         root: path.join(tmp.dir, 'training'),
         heartbeatSeconds: 1,

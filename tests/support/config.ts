@@ -1,4 +1,6 @@
 // Test configurations: the real schema, pointed at a test server, a temp storage root and test endpoints.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigSchema, type Config } from '../../domain/platform/config';
 
 export interface TestConfigOptions {
@@ -45,4 +47,21 @@ export function testConfig(o: TestConfigOptions): Config {
     },
     roles,
   });
+}
+
+/**
+ * The example trainer (scripts/example-trainer.ts) as a trainer command: this Node with the tsx loader (resolved
+ * here, so the trainer may run in any working directory) and the job placeholders.
+ */
+export function exampleTrainerCommand(root: string, extra: string[] = []): string[] {
+  const placeholders = ['data', 'output', 'base', 'kind', 'job'].flatMap((p) => [`--${p}`, `{${p}}`]);
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  return [
+    process.execPath,
+    '--import',
+    tsx,
+    path.join(root, 'scripts', 'example-trainer.ts'),
+    ...placeholders,
+    ...extra,
+  ];
 }

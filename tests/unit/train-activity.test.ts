@@ -27,11 +27,10 @@ import {
   type TrainResult,
 } from '../../domain/platform/training';
 import { describeZodError } from '../../domain/core/validation';
+import { exampleTrainerCommand } from '../support/config';
 import { tempDir } from '../support/files';
 
 const ROOT = path.join(__dirname, '..', '..');
-const TSX = pathToFileURL(require.resolve('tsx')).href;
-const EXAMPLE_TRAINER = path.join(ROOT, 'scripts', 'example-trainer.ts');
 
 const tmp = tempDir('train');
 const store = new DatasetStore(path.join(tmp.dir, 'store'));
@@ -39,24 +38,7 @@ const trainingRoot = path.join(tmp.dir, 'training');
 
 function trainerConfig(env: Record<string, string> = {}, extra: Partial<TrainerConfig> = {}): TrainerConfig {
   return TrainerConfigSchema.parse({
-    command: [
-      process.execPath,
-      '--import',
-      TSX,
-      EXAMPLE_TRAINER,
-      '--data',
-      '{data}',
-      '--output',
-      '{output}',
-      '--base',
-      '{base}',
-      '--kind',
-      '{kind}',
-      '--job',
-      '{job}',
-      '--hp',
-      'learningRate={hp.learningRate}',
-    ],
+    command: exampleTrainerCommand(ROOT, ['--hp', 'learningRate={hp.learningRate}']),
     root: trainingRoot,
     heartbeatSeconds: 0.2,
     killGraceSeconds: 1,
@@ -559,7 +541,7 @@ describe('train activity', () => {
       process.execPath,
       [
         '--import',
-        TSX,
+        pathToFileURL(require.resolve('tsx')).href,
         path.join(ROOT, 'tests', 'support', 'train-in-child.ts'),
         JSON.stringify({ config, storeRoot: store.root, input }),
       ],
