@@ -36,5 +36,9 @@ export function freshGroupLimits(limits: SandboxLimits): GroupLimits {
 
 /** `heldBytes`: what the group holds between tests (server and zygote). */
 export function forkGroupLimits(limits: SandboxLimits, heldBytes: number): GroupLimits {
-  return { memoryBytes: heldBytes + limits.memoryMb * MIB, pids: limits.maxProcesses + FORK_OWN_PROCESSES };
+  // what the server and zygote hold, rounded up to whole MiB, so the limit stays the same from test to test
+  return {
+    memoryBytes: Math.ceil(heldBytes / MIB) * MIB + limits.memoryMb * MIB,
+    pids: limits.maxProcesses + FORK_OWN_PROCESSES,
+  };
 }

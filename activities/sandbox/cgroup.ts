@@ -217,26 +217,56 @@ export class SandboxCgroup {
     return Object.values(this.dirs).map((d) => path.join(d, 'cgroup.procs'));
   }
 
+  /** The limits last written (rewriting the same values is skipped: fork mode sets them before every test). */
+  private written: { memoryBytes: number; pids: number } | undefined;
+  private noMemsw = false;
+
   setLimits({ memoryBytes, pids }: { memoryBytes: number; pids: number }): void {
+    if (this.written?.memoryBytes === memoryBytes && this.written.pids === pids) return;
     const bytes = String(Math.floor(memoryBytes));
     if (this.layout.layout === 'v2') {
       const d = this.dirs.unified!;
       fs.writeFileSync(path.join(d, 'memory.max'), bytes);
-      tryWrite(path.join(d, 'memory.swap.max'), '0');
+      if (!this.written) tryWrite(path.join(d, 'memory.swap.max'), '0');
       fs.writeFileSync(path.join(d, 'pids.max'), String(pids));
     } else {
       const m = this.dirs.memory!;
+      const memsw = (value: string) => {
+        if (!this.noMemsw && !tryWrite(path.join(m, 'memory.memsw.limit_in_bytes'), value)) this.noMemsw = true;
+      };
       // memsw must stay >= the memory limit: raise in the order that keeps it so
-      const current = Number(read(path.join(m, 'memory.limit_in_bytes')));
-      if (Number(bytes) > current) {
-        tryWrite(path.join(m, 'memory.memsw.limit_in_bytes'), bytes);
+      if (memoryBytes > (this.written?.memoryBytes ?? Number(read(path.join(m, 'memory.limit_in_bytes'))))) {
+        memsw(bytes);
         fs.writeFileSync(path.join(m, 'memory.limit_in_bytes'), bytes);
       } else {
         fs.writeFileSync(path.join(m, 'memory.limit_in_bytes'), bytes);
-        tryWrite(path.join(m, 'memory.memsw.limit_in_bytes'), bytes);
+        memsw(bytes);
       }
-      fs.writeFileSync(path.join(this.dirs.pids!, 'pids.max'), String(pids));
+      if (this.written?.pids !== pids) fs.writeFileSync(path.join(this.dirs.pids!, 'pids.max'), String(pids));
     }
+    this.written = { memoryBytes, pids };
+  }
+
+  /** CPU time and OOM kills so far: read before and after a test, the difference is the test's. */
+  counters(): Pick<CgroupUsage, 'cpuMs' | 'oomKills'> {
+    if (this.layout.layout === 'v2') {
+      const d = this.dirs.unified!;
+      return {
+        cpuMs: keyed(read(path.join(d, 'cpu.stat')), 'usage_usec') / 1000,
+        oomKills: keyed(read(path.join(d, 'memory.events')), 'oom_kill'),
+      };
+    }
+    return {
+      cpuMs: Number(read(path.join(this.dirs.cpuacct!, 'cpuacct.usage'))) / 1e6,
+      oomKills: keyed(read(path.join(this.dirs.memory!, 'memory.oom_control')), 'oom_kill'),
+    };
+  }
+
+  /** Bytes charged to the group now. */
+  memoryBytes(): number {
+    return this.layout.layout === 'v2'
+      ? Number(read(path.join(this.dirs.unified!, 'memory.current')))
+      : Number(read(path.join(this.dirs.memory!, 'memory.usage_in_bytes')));
   }
 
   usage(): CgroupUsage {
@@ -275,11 +305,13 @@ export class SandboxCgroup {
   }
 }
 
-function tryWrite(file: string, value: string): void {
+/** False when the file cannot be written (e.g. no swap accounting on this host). */
+function tryWrite(file: string, value: string): boolean {
   try {
     fs.writeFileSync(file, value);
+    return true;
   } catch {
-    /* not accounted on this host (no swap accounting) */
+    return false;
   }
 }
 

@@ -166,14 +166,14 @@ export class ForkServer {
       errCap: STDERR_CAP,
     };
     this.uses++;
-    const before = this.cgroup?.usage();
-    if (before) this.cgroup!.setLimits(forkGroupLimits(limits, before.memoryBytes));
+    const before = this.cgroup?.counters();
+    if (before) this.cgroup!.setLimits(forkGroupLimits(limits, this.cgroup!.memoryBytes()));
     const { header, payload } = await this.request(
       { ...message, body: Buffer.from(input, 'utf8') },
       limits.wallTimeMs + WATCHDOG_MARGIN_MS,
       (h) => Number(h.outLen) + Number(h.errLen),
     );
-    const after = before && this.cgroup!.usage();
+    const after = before && this.cgroup!.counters();
     const outLen = Number(header.outLen);
     return {
       code: Number(header.code),
