@@ -5,7 +5,14 @@
 // implementation bug is never written silently).
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import type { ItemOf, OperationDeclaration, ParamsOf, RowOf } from '../../domain/core/operation';
+import {
+  AnyRecordSchema,
+  isJsonObject,
+  type ItemOf,
+  type OperationDeclaration,
+  type ParamsOf,
+  type RowOf,
+} from '../../domain/core/operation';
 import type { SandboxConfig } from '../../domain/platform/config';
 import { describeZodError, fieldProblems } from '../../domain/core/validation';
 import type { InferencePool } from '../inference/pool';
@@ -77,6 +84,21 @@ export function prepareOperation<D extends OperationDeclaration, N extends Need>
   needs: Pick<OperationNeeds, N>,
 ): ItemOperation<ParamsOf<D>> {
   const { declaration } = impl;
+  // records are JSON objects already (the shard reader sets other lines aside): no schema work per item for these
+  const wholeRecords = declaration.item === AnyRecordSchema;
+  const checkRow =
+    declaration.row === AnyRecordSchema
+      ? (row: unknown) => {
+          if (!isJsonObject(row)) throw new Error(`${declaration.name} produced a row that is not a JSON object`);
+        }
+      : (row: unknown) => {
+          const checked = declaration.row.safeParse(row);
+          if (!checked.success) {
+            throw new Error(
+              `${declaration.name} produced a row that does not match its declared row schema: ${describeZodError(checked.error)}`,
+            );
+          }
+        };
   return {
     parseParams(params) {
       const result = declaration.params.safeParse(params ?? {});
@@ -87,18 +109,15 @@ export function prepareOperation<D extends OperationDeclaration, N extends Need>
       );
     },
     async run(record, params, ctx) {
-      const item = declaration.item.safeParse(record);
-      if (!item.success) return rejectBadField(item.error);
-      const outcome = await impl.run(item.data as ItemOf<D>, params, { ...ctx, record }, needs);
-      if ('rows' in outcome) {
-        for (const row of outcome.rows) {
-          const checked = declaration.row.safeParse(row);
-          if (!checked.success)
-            throw new Error(
-              `${declaration.name} produced a row that does not match its declared row schema: ${describeZodError(checked.error)}`,
-            );
-        }
+      let item: ItemOf<D>;
+      if (wholeRecords) item = record as ItemOf<D>;
+      else {
+        const parsed = declaration.item.safeParse(record);
+        if (!parsed.success) return rejectBadField(parsed.error);
+        item = parsed.data as ItemOf<D>;
       }
+      const outcome = await impl.run(item, params, { ...ctx, record }, needs);
+      if ('rows' in outcome) for (const row of outcome.rows) checkRow(row);
       return outcome as ItemOutcome;
     },
   };
