@@ -2,6 +2,7 @@
 // (annotateRationale) -> concept files and seed triples (c, z, x); the coldStart input and the parsing rules of the
 // annotators' answers.
 import { z } from 'zod';
+import { maxTokensField, temperatureField } from './core/sampling';
 import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { DatasetNameSchema } from './core/dataset';
 import { declareOperation } from './core/operation';
@@ -26,8 +27,8 @@ export const ExtractConceptsParamsSchema = z
     numConcepts: z.number().int().min(1).max(20).default(5),
     /** Difficulty level given to records that carry none (e.g. "AIME", "Codeforces"). */
     level: z.string().min(1).optional(),
-    temperature: z.number().min(0).max(5).default(0.6),
-    maxTokens: z.number().int().positive().default(4096),
+    temperature: temperatureField(0.6),
+    maxTokens: maxTokensField(4096),
     seed: z.number().int().nonnegative().default(0),
   })
   .strict();

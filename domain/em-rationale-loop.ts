@@ -14,6 +14,7 @@
 // - Convergence. Stop after `iterations`, or earlier when the mean selected R improved by less than
 //   `minImprovement` over the previous iteration (R is a log-likelihood, so this is in nats).
 import { z } from 'zod';
+import { maxTokensField, temperatureField } from './core/sampling';
 import { roleModelEndpointFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { declareOperation } from './core/operation';
 import { ModelVersionSchema, type ModelVersion } from './core/models';
@@ -44,8 +45,8 @@ export const EmInputSchema = z
     minImprovement: z.number().min(0).optional(),
     /** Rationales sampled from q_φ per (c, x) in the E-step, and their temperature (spec §1.5: 8, 1.0). */
     k: z.number().int().min(1).max(64).default(8),
-    temperature: z.number().min(0).max(5).default(1),
-    maxTokens: z.number().int().positive().default(2048),
+    temperature: temperatureField(1),
+    maxTokens: maxTokensField(2048),
     criterion: z.enum(['sum', 'perToken']).default('sum'),
     seed: z.number().int().nonnegative().default(0),
     hyperparameters: z
@@ -72,8 +73,8 @@ export const SampleRationalesParamsSchema = z
   .object({
     ...roleModelEndpointFields('rationaleModel'),
     k: z.number().int().min(1).max(64).default(8),
-    temperature: z.number().min(0).max(5).default(1),
-    maxTokens: z.number().int().positive().default(2048),
+    temperature: temperatureField(1),
+    maxTokens: maxTokensField(2048),
     seed: z.number().int().nonnegative().default(0),
     /** 'candidates': one row per sample (E-step); 'triple': the single decoded rationale as the new triple (M-step). */
     output: z.enum(['candidates', 'triple']).default('candidates'),

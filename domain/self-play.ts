@@ -6,6 +6,7 @@
 //                        too-few-tests (code) · no-answer, trivial-answer (math) · failed (an item that errored)
 //   per round:           no-results · unsolved · too-easy · no-valid-chosen · no-valid-rejected
 import { z } from 'zod';
+import { maxTokensField, temperatureField, topPField } from './core/sampling';
 import { roleModelEndpointFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { AnyRecordSchema, declareOperation } from './core/operation';
 import { DatasetNameSchema, DatasetRefSchema } from './core/dataset';
@@ -62,8 +63,8 @@ export const TestCaseWritingSchema = z
     ...roleModelEndpointFields('testCaseWriter'),
     /** One test per round (spec §3.2: 4 rounds, seeds 0..3, temperature 0.6, max 16384 tokens). */
     rounds: z.number().int().min(1).max(64).default(4),
-    temperature: z.number().min(0).max(5).default(0.6),
-    maxTokens: z.number().int().positive().default(16384),
+    temperature: temperatureField(0.6),
+    maxTokens: maxTokensField(16384),
     /** A problem with fewer valid tests is set aside (the paper says 3–4; the published code kept 1). */
     minTests: z.number().int().min(1).default(3),
   })
@@ -74,8 +75,8 @@ export const CrossCheckSchema = z
     ...roleModelEndpointFields('policy'),
     /** Independent policy solutions run on every written test (0: no cross-check). */
     solutions: z.number().int().min(0).max(32).default(0),
-    temperature: z.number().min(0).max(5).default(0.6),
-    maxTokens: z.number().int().positive().default(16384),
+    temperature: temperatureField(0.6),
+    maxTokens: maxTokensField(16384),
     /** report: count disagreeing tests only; drop: remove them (then minTests applies again). */
     action: z.enum(['report', 'drop']).default('report'),
   })
@@ -86,8 +87,8 @@ export const MathAnswerSchema = z
     ...roleModelEndpointFields('teacher'),
     /** Generations voted on when a math prompt has no reference answer (spec §3.1: majority of 8). */
     n: z.number().int().min(1).max(64).default(8),
-    temperature: z.number().min(0).max(5).default(0.6),
-    maxTokens: z.number().int().positive().default(16384),
+    temperature: temperatureField(0.6),
+    maxTokens: maxTokensField(16384),
   })
   .strict();
 
@@ -123,10 +124,10 @@ export const DifficultySchema = z
 
 export const RolloutSamplingSchema = z
   .object({
-    temperature: z.number().min(0).max(5).default(1.2),
-    topP: z.number().gt(0).max(1).default(1),
+    temperature: temperatureField(1.2),
+    topP: topPField(),
     /** Output tokens per rollout. The published max_len 81920 is the model's context (prompt + output): set this to what the server allows. */
-    maxTokens: z.number().int().positive().default(32768),
+    maxTokens: maxTokensField(32768),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 // Problem synthesis (spec §2): concept records, the synthesizeCorpus input, and the pure text rules of the method:
 // rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
 import { z } from 'zod';
+import { maxTokensField, temperatureField, topPField } from './core/sampling';
 import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { declareOperation } from './core/operation';
 import { DatasetNameSchema, type DatasetRef } from './core/dataset';
@@ -44,9 +45,9 @@ export type ConceptRecord = z.infer<typeof ConceptRecordSchema>;
 
 export const SynthesisSamplingSchema = z
   .object({
-    temperature: z.number().min(0).max(5).default(0.8),
-    topP: z.number().gt(0).max(1).default(1),
-    maxTokens: z.number().int().positive().default(4096),
+    temperature: temperatureField(0.8),
+    topP: topPField(),
+    maxTokens: maxTokensField(4096),
   })
   .strict();
 
@@ -93,9 +94,9 @@ export const GenerateProblemParamsSchema = z
     domain: DomainSchema,
     pass: z.number().int().nonnegative(),
     seed: z.number().int().nonnegative(),
-    temperature: z.number().min(0).max(5).default(0.8),
-    topP: z.number().gt(0).max(1).default(1),
-    maxTokens: z.number().int().positive().default(4096),
+    temperature: temperatureField(0.8),
+    topP: topPField(),
+    maxTokens: maxTokensField(4096),
     mathFilters: z.boolean().default(false),
   })
   .strict();
