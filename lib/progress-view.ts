@@ -13,6 +13,9 @@ export interface RunView {
   stage?: StageProgress;
   /** Items finished inside running shards, from their last heartbeats. */
   itemsInRunningShards: number;
+  /** Samples (rows) those items wrote, and items started but not finished, from the same heartbeats. */
+  samplesInRunningShards?: number;
+  itemsInFlight?: number;
 }
 
 function isStageProgress(p: unknown): p is StageProgress {
@@ -45,28 +48,32 @@ export async function readRunView(client: Client, workflowId: string): Promise<R
       const stageHandle = client.workflow.getHandle(stageId);
       view.stage = await stageHandle.query<StageProgress>('progress');
       const raw = await stageHandle.describe();
-      for (const a of raw.raw.pendingActivities ?? [])
-        view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
+      for (const a of raw.raw.pendingActivities ?? []) addHeartbeat(view, client, a.heartbeatDetails);
     } catch {
       // the stage is starting or finished
     }
   } else if (view.stage) {
-    for (const a of description.raw.pendingActivities ?? [])
-      view.itemsInRunningShards += heartbeatDone(client, a.heartbeatDetails);
+    for (const a of description.raw.pendingActivities ?? []) addHeartbeat(view, client, a.heartbeatDetails);
   }
   return view;
 }
 
-function heartbeatDone(client: Client, details: unknown): number {
+/** Adds a running shard's last heartbeat (items done, samples written, items in flight) to the view. */
+function addHeartbeat(view: RunView, client: Client, details: unknown): void {
   const payloads = (details as { payloads?: unknown[] } | null | undefined)?.payloads;
-  if (!payloads || payloads.length === 0) return 0;
+  if (!payloads || payloads.length === 0) return;
   try {
     const value = client.options.loadedDataConverter.payloadConverter.fromPayload(payloads[0] as never) as {
       done?: unknown;
+      rows?: unknown;
+      inFlight?: unknown;
     };
-    return typeof value?.done === 'number' ? value.done : 0;
+    const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+    view.itemsInRunningShards += n(value?.done);
+    view.samplesInRunningShards = (view.samplesInRunningShards ?? 0) + n(value?.rows);
+    view.itemsInFlight = (view.itemsInFlight ?? 0) + n(value?.inFlight);
   } catch {
-    return 0;
+    // not a shard heartbeat
   }
 }
 
@@ -88,7 +95,9 @@ export function renderRunView(view: RunView, width = 30): string {
     parts.push(
       `${s.stage} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% ` +
         `items ${finishedItems}/${s.itemsTotal} shards ${s.shardsDone}/${s.shardsTotal} (${s.shardsRunning} running) ` +
-        `kept ${s.counts.kept} rejected ${s.counts.rejected} failed ${s.counts.failed}`,
+        `kept ${s.counts.kept} rejected ${s.counts.rejected} failed ${s.counts.failed}` +
+        (view.itemsInFlight ? ` | in flight ${view.itemsInFlight}` : '') +
+        (view.samplesInRunningShards !== undefined ? ` samples ${s.counts.rows + view.samplesInRunningShards}` : ''),
     );
   }
   return parts.join(' | ');

@@ -12,6 +12,7 @@ import { createWorkers } from '../workers/create-workers';
 import { startDevServer, type DevServer } from '../lib/dev-server';
 import { startLocalModelServer } from '../lib/local-model/http';
 import { readRunView, renderRunView } from '../lib/progress-view';
+import { runSummary } from '../domain/core/run-view';
 
 async function reachable(check: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -87,17 +88,17 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config);
   const workflowId = `quickstart-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const runInput = {
+    name: workflowId,
+    inputFiles: [input],
+    shardSize: 4,
+    chat: { role: 'policy', sampling: { n: 2, maxTokens: 96, temperature: 0.8, seed: 8000 } },
+  };
   const handle = await client.workflow.start('batchInference', {
     taskQueue: config.taskQueues.orchestration,
     workflowId,
-    args: [
-      {
-        name: workflowId,
-        inputFiles: [input],
-        shardSize: 4,
-        chat: { role: 'policy', sampling: { n: 2, maxTokens: 96, temperature: 0.8, seed: 8000 } },
-      },
-    ],
+    args: [runInput],
+    staticSummary: runSummary('batchInference', runInput),
   });
   console.log(`started batchInference ${workflowId}`);
   const uiBase = server?.uiUrl ?? `http://127.0.0.1:${config.devServer.uiPort}`;

@@ -9,7 +9,7 @@ import type { RecordSchemaName } from '../../domain/registry/records';
 import { importJsonl, type ImportResult } from '../datasets/import';
 import { registeredSearchAttributes } from './search-attributes';
 import type { DatasetStore } from '../datasets/store';
-import type { OperationRegistry } from '../registry.ts';
+import type { OperationRegistry } from '../registry';
 import { processShard, type ProcessShardInput, type ShardProgress } from './process-shard';
 import { ShardWork } from './shard-work';
 
@@ -66,7 +66,7 @@ export function createStageActivities(deps: StageActivityDeps) {
       return {
         taskQueues: config.taskQueues,
         searchAttributes: await registeredSearchAttributes(
-          ctx.client,
+          () => ctx.client,
           ctx.info.workflowNamespace ?? config.temporal.namespace,
           (m) => ctx.log.warn(m),
         ),

@@ -5,7 +5,7 @@ import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../.
 import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
 import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
-import type { OperationRegistry } from '../registry.ts';
+import type { OperationRegistry } from '../registry';
 import { itemErrorKind } from '../../domain/core/errors';
 import { countStageItem } from '../metrics';
 import { encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
@@ -27,6 +27,10 @@ export interface ShardProgress {
   total: number;
   resumed: number;
   attempt: number;
+  /** Rows (samples) written by the items this attempt finished: an item with n = 64 samples adds 64. */
+  rows?: number;
+  /** Items started and not finished yet (a long request with many samples shows here before it counts in done). */
+  inFlight?: number;
 }
 
 export interface ProcessShardEnv {
@@ -68,14 +72,19 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
     );
   }
   let done = resumed;
-  env.heartbeat({ done, total, resumed, attempt: env.attempt });
+  let rows = 0;
+  /** items in flight */
+  let active = 0;
+  const beat = () => env.heartbeat({ done, total, resumed, attempt: env.attempt, rows, inFlight: active });
+  env.heartbeat({ done, total, resumed, attempt: env.attempt, rows, inFlight: 0 });
 
   const appender = await LineAppender.open(work.attemptPath(env.attempt));
   const record = (r: ItemRecord) => {
     appender.append(encodeItemRecord(r));
     countStageItem(input.stage, input.operation, r.outcome, r.outcome === 'kept' ? r.rows.length : 0);
     done++;
-    env.heartbeat({ done, total, resumed, attempt: env.attempt });
+    if (r.outcome === 'kept') rows += r.rows.length;
+    beat();
   };
 
   let stopError: unknown;
@@ -89,9 +98,9 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   };
   if (env.signal.aborted) onCancel();
   else env.signal.addEventListener('abort', onCancel, { once: true });
-  // Items in flight, and the one waiter (the reading loop) to wake when a slot frees up. A counter rather than
-  // Promise.race over the pending set: race re-subscribes to every pending item each time, O(concurrency) per item.
-  let active = 0;
+  // The one waiter (the reading loop) to wake when a slot frees up (`active` counts the items in flight). A counter
+  // rather than Promise.race over the pending set: race re-subscribes to every pending item each time, O(concurrency)
+  // per item.
   let wake: (() => void) | undefined;
   const slotFreed = () => {
     active--;
@@ -139,6 +148,7 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
       while (active >= input.itemConcurrency) await nextFinish();
       if (stopped()) break;
       active++;
+      beat();
       handle(l.line, l.text)
         .catch((err: unknown) => void (stopError ??= err)) // e.g. the attempt file cannot be written: retry the shard
         .finally(slotFreed);

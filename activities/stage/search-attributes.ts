@@ -8,9 +8,9 @@ const KEYWORD = 2;
 const TTL_MS = 60_000;
 const cache = new Map<string, { at: number; names: Promise<string[]> }>();
 
-async function ask(client: Client, namespace: string, warn: (message: string) => void): Promise<string[]> {
+async function ask(client: () => Client, namespace: string, warn: (message: string) => void): Promise<string[]> {
   try {
-    const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+    const { customAttributes } = await client().connection.operatorService.listSearchAttributes({ namespace });
     const registered = customAttributes ?? {};
     const ours = SEARCH_ATTRIBUTE_NAMES.filter((n) => SEARCH_ATTRIBUTES[n] === 'Keyword' && registered[n] === KEYWORD);
     if (ours.length < SEARCH_ATTRIBUTE_NAMES.length)
@@ -24,8 +24,9 @@ async function ask(client: Client, namespace: string, warn: (message: string) =>
   }
 }
 
+/** `client` is called once the cache misses (a mock activity environment may have none: then nothing is registered). */
 export function registeredSearchAttributes(
-  client: Client,
+  client: () => Client,
   namespace: string,
   warn: (message: string) => void,
 ): Promise<string[]> {
