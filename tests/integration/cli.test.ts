@@ -1,5 +1,6 @@
 // The CLI against a real Temporal dev server: malformed input fails before anything starts, naming the field;
-// start / status / list / cancel work on real runs.
+// start / status / list (with filters on the project's search attributes) / cancel work on real runs, and a schedule
+// carries a note and the summary of the runs it starts.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -128,6 +129,36 @@ describe('CLI', () => {
       expect(lines.some((l) => l.startsWith('cli-run-1\tbatchInference\tCOMPLETED'))).toBe(true);
       expect(lines.some((l) => l.startsWith('cli-slow-1\tbatchInference\tRUNNING'))).toBe(true);
 
+      // filters on the project's search attributes (the list shows each run's PromptcotState)
+      const listed = async (...filter: string[]) => {
+        for (let i = 0; ; i++) {
+          lines.length = 0;
+          expect(await runCli(['list', ...filter], config)).toBe(0);
+          if (lines.length > 0 || i >= 50) return [...lines];
+          await new Promise((r) => setTimeout(r, 100)); // visibility lags a little behind
+        }
+      };
+      expect(await listed('--filter', 'name=cli-run')).toEqual([
+        expect.stringMatching(/^cli-run-1\tbatchInference\tCOMPLETED \(done\)\t/),
+      ]);
+      const running = await listed('--running', '--filter', 'pipeline=batchInference');
+      expect(running).toEqual([expect.stringMatching(/^cli-slow-1\tbatchInference\tRUNNING \(running\)\t/)]);
+      // the `runs` filter leaves the stage children out
+      expect((await listed('--filter', 'runs')).some((l) => l.startsWith('cli-run-1/'))).toBe(false);
+      expect((await listed('--filter', "WorkflowId = 'cli-run-1/completions'")).length).toBe(1);
+      expect(
+        await env.client.workflow
+          .getHandle('cli-run-1')
+          .describe()
+          .then((d) => d.staticSummary()),
+      ).toBe(`batchInference cli-run · ${file}`);
+
+      lines.length = 0;
+      expect(await runCli(['search-attributes'], config)).toBe(0);
+      expect(lines[0]).toBe(
+        'namespace default: registered PromptcotPipeline, PromptcotName, PromptcotRunKey, PromptcotStep, PromptcotState',
+      );
+
       expect(await runCli(['cancel', 'cli-slow-1'], config)).toBe(0);
       const described = await env.client.workflow
         .getHandle('cli-slow-1')
@@ -170,6 +201,8 @@ describe('CLI', () => {
         args: [{ name: 'sched-b' }],
       });
       expect(described.spec.intervals?.[0]?.every).toBe(12 * 3600 * 1000);
+      expect(described.state.note).toBe('created by the promptcot CLI: batchInference every 12h');
+      expect(described.action).toMatchObject({ staticSummary: expect.stringMatching(/^batchInference sched-b · /) });
       await handle.trigger();
       let started: string | undefined;
       for (let i = 0; i < 100 && !started; i++) {
@@ -178,6 +211,9 @@ describe('CLI', () => {
       }
       const result = await env.client.workflow.getHandle(started!).result();
       expect(result.completions.counts.kept).toBe(1);
+      expect(await (await env.client.workflow.getHandle(started!).describe()).staticSummary()).toMatch(
+        /^batchInference sched-b · .* · schedule refresh-test$/,
+      );
       await handle.delete();
     } finally {
       spy.mockRestore();
