@@ -17,6 +17,7 @@ const ENV_SHORTCUTS: Record<string, string[]> = {
   TEMPORAL_ADDRESS: ['temporal', 'address'],
   TEMPORAL_NAMESPACE: ['temporal', 'namespace'],
   PROMPTCOT_STORAGE_ROOT: ['storage', 'root'],
+  PROMPTCOT_STORAGE_ENDPOINT: ['storage', 'endpoint'],
 };
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -89,7 +90,8 @@ export function loadConfig(file: string = defaultConfigPath(), env: NodeJS.Proce
   const config = parseConfig(readFileSync(file, 'utf8'), file, env);
   // Relative paths in the file are relative to the file's folder.
   const base = path.dirname(file);
-  config.storage.root = path.resolve(base, config.storage.root);
+  if (!config.storage.root.startsWith('s3://')) config.storage.root = path.resolve(base, config.storage.root);
+  if (config.storage.scratch) config.storage.scratch = path.resolve(base, config.storage.scratch);
   config.devServer.dbFile = path.resolve(base, config.devServer.dbFile);
   config.localModel.modelPath = path.resolve(base, config.localModel.modelPath);
   if (config.training) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on this machine: Node 24 (when the machine's Node is older), the npm packages,
-# bubblewrap (the Python sandbox), the Temporal CLI (dev server + Web UI) and the tiny GGUF model of the embedded
-# inference server.
+# bubblewrap (the Python sandbox), the Temporal CLI (dev server + Web UI), gofakes3 (the S3-compatible server of
+# the object-store tests) and the tiny GGUF model of the embedded inference server.
 # Source it (`. scripts/setup.sh`) to keep Node 24 on PATH in your shell; running it with bash also works.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,4 +35,6 @@ if ! command -v bwrap >/dev/null 2>&1; then
 fi
 
 npx tsx scripts/temporal-cli.ts
+# gofakes3, the S3-compatible server the object-store tests start (built with Go into the same cache)
+npx tsx scripts/object-store-server.ts
 npm run model:tiny

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../domain/platform/config';
 import type { QueueKind } from '../domain/core/queues';
-import { DatasetStore } from '../activities/datasets/store';
+import type { DatasetStore } from '../activities/datasets/store';
+import { openDatasetStore } from '../activities/datasets/open-store';
 import { createInferenceActivities } from '../activities/inference/activities';
 import { InferencePool } from '../activities/inference/pool';
 import { createOperationRegistry } from '../activities/registry';
@@ -36,7 +37,7 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts'
 export function createActivitySets(
   config: Config,
 ): (kinds: readonly QueueKind[]) => Record<string, (...args: never[]) => unknown> {
-  const store = new DatasetStore(config.storage.root);
+  const store = openDatasetStore(config.storage);
   let pool: InferencePool | undefined;
   const poolOnce = () => (pool ??= new InferencePool(config));
   const operations = createOperationRegistry({ pool: poolOnce, sandbox: () => config.sandbox });

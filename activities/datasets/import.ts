@@ -11,7 +11,7 @@ import {
 } from '../../domain/core/dataset';
 import { RECORD_SCHEMAS, type RecordSchemaName } from '../../domain/registry/records';
 import { fieldProblems } from '../../domain/core/validation';
-import { LineAppender, writeFileAtomic } from './jsonl';
+import { LineAppender } from './jsonl';
 import { DatasetStore, readRecords } from './store';
 
 export interface ImportOptions {
@@ -57,7 +57,7 @@ async function sourceFingerprint(files: string[]): Promise<Array<{ file: string;
  */
 export async function importJsonl(store: DatasetStore, options: ImportOptions): Promise<ImportResult> {
   const sources = await sourceFingerprint(options.files);
-  if (store.exists(options.name)) {
+  if (await store.has(options.name)) {
     const existing = await store.readManifest(options.name);
     if (JSON.stringify(existing.producedBy.sources) === JSON.stringify(sources)) {
       const rejectedCount = Number(existing.producedBy.rejected ?? 0);
@@ -86,7 +86,7 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
   const flushShard = async () => {
     if (pending.length === 0) return;
     const file = shardFileName(shards.length);
-    await writeFileAtomic(path.join(dir, file), pending.join('\n') + '\n');
+    await store.writeAtomic(path.join(dir, file), pending.join('\n') + '\n');
     shards.push(await store.shardInfo(options.name, file, pending.length));
     pending = [];
   };
@@ -159,6 +159,7 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
   }
   await flushShard();
   await rejects?.close();
+  if (rejects) await store.commit(rejectsPath);
   const dataset = await store.writeManifest(options.name, shards, { stage: 'import', sources, rejected });
   return { dataset, imported, rejected, rejects: rejected > 0 ? store.relative(rejectsPath) : undefined };
 }

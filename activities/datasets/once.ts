@@ -1,7 +1,5 @@
 // Helpers of the dataset-level activities (EM selection, self-play pairs): run-once outputs and item groups.
-import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './jsonl';
 import type { DatasetStore } from './store';
 
 /**
@@ -10,9 +8,10 @@ import type { DatasetStore } from './store';
  */
 export async function once<T>(store: DatasetStore, output: string, run: () => Promise<T>): Promise<T> {
   const doneFile = path.join(store.datasetDir(output), '.done.json');
-  if (existsSync(doneFile)) return JSON.parse(await fsp.readFile(doneFile, 'utf8')) as T;
+  const before = await store.readJsonIfPresent<T>(doneFile);
+  if (before !== undefined) return before;
   const result = await run();
-  await writeFileAtomic(doneFile, JSON.stringify(result));
+  await store.writeAtomic(doneFile, JSON.stringify(result));
   return result;
 }
 

@@ -1,7 +1,16 @@
 // The dataset store: manifests of JSONL shards under the storage root, written atomically, read as streams.
+//
+// Two backends with one layout. A folder (the default): every file lives at its path under the root. An object
+// store (`storage.root: s3://bucket/prefix`): the same paths are keys under the prefix, and `root` is a local scratch
+// folder where work in progress is written and objects are cached; a file is committed by uploading it whole once it
+// is complete (one PUT: readers see the whole object or none), so every guarantee of the file store holds across
+// hosts: shards before the manifest, the manifest last, `.done.json` after the shard it describes.
+// Callers write locally as before and then call `commit`; they `fetch` before reading a file another host may have
+// written. With a folder both are no-ops and the behaviour is exactly the file store's.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { ObjectInfo, ObjectStore } from './blob-store';
 import {
   DatasetManifestSchema,
   DatasetNameSchema,
@@ -45,10 +54,81 @@ export function parseRecordLine(l: JsonlLine): RecordLine {
 }
 
 export class DatasetStore {
+  /** The folder of the files: the storage root itself, or the local scratch folder of an object store. */
   readonly root: string;
 
-  constructor(root: string) {
+  /**
+   * @param objects the object store behind an s3:// root (`root` is then its local scratch folder)
+   * @param checkpointMs how often a running shard uploads its attempt file to the object store
+   */
+  constructor(
+    root: string,
+    readonly objects?: ObjectStore,
+    readonly checkpointMs = 2000,
+  ) {
     this.root = path.resolve(root);
+  }
+
+  /** Where the data lives, for messages: the folder, or the s3:// root. */
+  get location(): string {
+    return this.objects?.url ?? this.root;
+  }
+
+  /** The object key of a file under the root. */
+  keyOf(abs: string): string {
+    return this.relative(abs).split(path.sep).join('/');
+  }
+
+  /**
+   * Makes a file that may have been written by another host present locally; false when it exists nowhere. Only
+   * for files that never change once written (shards, manifests, `.done.json`): a local copy is taken as it is,
+   * unless `fresh` asks for the stored object.
+   */
+  async fetch(abs: string, options: { fresh?: boolean } = {}): Promise<boolean> {
+    if (!this.objects) return existsSync(abs);
+    if (!options.fresh && existsSync(abs)) return true;
+    const body = await this.objects.get(this.keyOf(abs));
+    if (body === undefined) return existsSync(abs);
+    await writeFileAtomic(abs, body);
+    return true;
+  }
+
+  /** Publishes a complete local file (written by temp + rename, or closed). */
+  async commit(abs: string): Promise<void> {
+    if (this.objects) await this.objects.put(this.keyOf(abs), await fsp.readFile(abs));
+  }
+
+  /** Writes a file atomically and publishes it. */
+  async writeAtomic(
+    abs: string,
+    content: string | Buffer | AsyncIterable<string | Buffer>,
+  ): Promise<{ bytes: number }> {
+    const written = await writeFileAtomic(abs, content);
+    await this.commit(abs);
+    return written;
+  }
+
+  /** Removes a file here and in the object store. */
+  async remove(abs: string): Promise<void> {
+    await fsp.rm(abs, { force: true });
+    if (this.objects) await this.objects.delete([this.keyOf(abs)]);
+  }
+
+  /** Objects stored under a folder (with an object store; empty otherwise), keys relative to the root. */
+  async listStored(absDir: string): Promise<ObjectInfo[]> {
+    if (!this.objects) return [];
+    return this.objects.list(`${this.keyOf(absDir)}/`);
+  }
+
+  /** Reads a JSON file written once (a `.done.json`), from here or the object store; undefined when absent. */
+  async readJsonIfPresent<T>(abs: string): Promise<T | undefined> {
+    if (!(await this.fetch(abs))) return undefined;
+    return JSON.parse(await fsp.readFile(abs, 'utf8')) as T;
+  }
+
+  /** Whether the dataset has a manifest (is finished), looking in the object store too. */
+  async has(name: string): Promise<boolean> {
+    return this.fetch(this.manifestPath(name));
   }
 
   /** Absolute path of something stored under the root, refusing paths that escape it. */
@@ -81,6 +161,7 @@ export class DatasetStore {
     const file = typeof ref === 'string' ? this.manifestPath(ref) : this.resolve(ref.manifest);
     let raw: unknown;
     try {
+      await this.fetch(file);
       raw = JSON.parse(await fsp.readFile(file, 'utf8'));
     } catch (err) {
       throw new DatasetError(`${file}: cannot read manifest: ${(err as Error).message}`);
@@ -100,8 +181,10 @@ export class DatasetStore {
   }
 
   /** Describes a shard file already written in the dataset folder. */
-  async shardInfo(name: string, file: string, items: number): Promise<ShardInfo> {
+  async shardInfo(name: string, file: string, items: number, options: { fresh?: boolean } = {}): Promise<ShardInfo> {
     const abs = path.join(this.datasetDir(name), file);
+    if (this.objects && !(await this.fetch(abs, options)))
+      throw new DatasetError(`${this.location}: no ${file} in ${name}`);
     const stat = await fsp.stat(abs);
     return { path: file, items, bytes: stat.size, sha256: await sha256File(abs) };
   }
@@ -115,7 +198,7 @@ export class DatasetStore {
       shards,
       producedBy,
     };
-    await writeFileAtomic(this.manifestPath(name), JSON.stringify(manifest, null, 2) + '\n');
+    await this.writeAtomic(this.manifestPath(name), JSON.stringify(manifest, null, 2) + '\n');
     return this.refOf(manifest);
   }
 
@@ -126,11 +209,19 @@ export class DatasetStore {
     return path.join(this.datasetDir(manifestOrName.name), shard.path);
   }
 
+  /** The local path of a shard, fetched from the object store when it is not here yet. */
+  async localShard(manifest: DatasetManifest, index: number): Promise<string> {
+    const file = this.shardPath(manifest, index);
+    if (this.objects && !(await this.fetch(file)))
+      throw new DatasetError(`${this.location}: shard ${index} of ${manifest.name} is missing`);
+    return file;
+  }
+
   /** Streams every record of a dataset in order (for exports and tests; stages read shard by shard). */
   async *readAll(ref: DatasetRef | string): AsyncGenerator<unknown> {
     const manifest = await this.readManifest(ref);
     for (let i = 0; i < manifest.shards.length; i++) {
-      const file = this.shardPath(manifest, i);
+      const file = await this.localShard(manifest, i);
       for await (const r of readRecords(file)) {
         if (!r.ok) throw new DatasetError(`${file}:${r.line}: ${r.reason}`);
         yield r.value;

@@ -1,7 +1,6 @@
 // Writes a stream of rows as a new dataset: shards of `shardSize` lines, each written atomically, then the manifest.
 import path from 'node:path';
 import { shardFileName, type DatasetRef, type ShardInfo } from '../../domain/core/dataset';
-import { writeFileAtomic } from './jsonl';
 import type { DatasetStore } from './store';
 
 export async function writeDataset(
@@ -15,7 +14,7 @@ export async function writeDataset(
   let lines: string[] = [];
   const flush = async () => {
     const file = shardFileName(shards.length);
-    await writeFileAtomic(path.join(dir, file), lines.length > 0 ? lines.join('\n') + '\n' : '');
+    await store.writeAtomic(path.join(dir, file), lines.length > 0 ? lines.join('\n') + '\n' : '');
     shards.push(await store.shardInfo(name, file, lines.length));
     lines = [];
   };

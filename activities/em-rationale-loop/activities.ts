@@ -16,7 +16,6 @@ import {
   type ScoredCandidate,
 } from '../../domain/em-rationale-loop';
 import { formatGeneration } from '../../domain/synthesize-corpus';
-import { writeFileAtomic } from '../datasets/jsonl';
 import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';
 import { writeDataset } from '../datasets/write';
@@ -145,11 +144,11 @@ export function createEmActivities(store: DatasetStore) {
       await fsp.mkdir(dir, { recursive: true });
       const json = path.join(dir, 'em-report.json');
       const png = path.join(dir, 'mean-reward.png');
-      await writeFileAtomic(json, JSON.stringify({ name: input.name, iterations: input.history }, null, 2) + '\n');
+      await store.writeAtomic(json, JSON.stringify({ name: input.name, iterations: input.history }, null, 2) + '\n');
       const points = input.history
         .map((h) => ({ x: h.iteration, y: h.eStep.meanReward }))
         .filter((p) => Number.isFinite(p.y));
-      await writeFileAtomic(png, renderLinePlotPng(points, { width: 640, height: 400 }));
+      await store.writeAtomic(png, renderLinePlotPng(points, { width: 640, height: 400 }));
       return { json: store.relative(json), png: store.relative(png) };
     },
   };

@@ -27,7 +27,7 @@ import {
   type SelfPlayDomain,
 } from '../../domain/self-play';
 import type { z } from 'zod';
-import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
+import { LineAppender, readLines } from '../datasets/jsonl';
 import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';
 import { writeDataset } from '../datasets/write';
@@ -202,6 +202,7 @@ export function createSelfPlayActivities(store: DatasetStore) {
         const bySource: RoundReport['bySource'] = {};
         const sourceOf = (s: string) => (bySource[s] ??= { prompts: 0, kept: 0, pairs: 0 });
         for (const file of input.rejectFiles) {
+          await store.fetch(store.resolve(file));
           for await (const l of readLines(store.resolve(file))) {
             beat({ phase: 'rejects', file });
             if (!l.terminated && l.text === '') continue;
@@ -348,7 +349,7 @@ export function createSelfPlayActivities(store: DatasetStore) {
         };
         const reportFile = store.resolve(path.join('reports', input.name, `round-${input.round}.json`));
         await fsp.mkdir(path.dirname(reportFile), { recursive: true });
-        await writeFileAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
+        await store.writeAtomic(reportFile, JSON.stringify(report, null, 2) + '\n');
         return {
           pairs,
           report: store.relative(reportFile),

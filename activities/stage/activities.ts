@@ -1,5 +1,4 @@
 // Temporal activities of the generic stage and of dataset import.
-import { existsSync, promises as fsp } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { Config } from '../../domain/platform/config';
 import type { DatasetRef } from '../../domain/core/dataset';
@@ -102,14 +101,15 @@ export function createStageActivities(deps: StageActivityDeps) {
       const rejects: string[] = [];
       let counts = { ...ZERO_COUNTS };
       for (let shard = 0; shard < input.input.shards; shard++) {
-        const work = new ShardWork(outputDir, shard);
-        if (!existsSync(work.donePath)) throw new Error(`stage ${input.stage}: shard ${shard} is not done`);
-        const result = JSON.parse(await fsp.readFile(work.donePath, 'utf8')) as ShardResult;
+        const work = new ShardWork(outputDir, shard, store);
+        const result = await store.readJsonIfPresent<ShardResult>(work.donePath);
+        if (!result) throw new Error(`stage ${input.stage}: shard ${shard} is not done`);
         counts = addCounts(counts, result.counts);
-        shards.push(await store.shardInfo(input.output, shardFileName(shard), result.counts.rows));
+        // the stored shard, not a local copy: a zombie attempt on this host may have merged its own
+        shards.push(await store.shardInfo(input.output, shardFileName(shard), result.counts.rows, { fresh: true }));
         if (result.counts.rejected + result.counts.failed > 0) rejects.push(store.relative(work.rejectsPath));
       }
-      for (let shard = 0; shard < input.input.shards; shard++) await new ShardWork(outputDir, shard).cleanUp();
+      for (let shard = 0; shard < input.input.shards; shard++) await new ShardWork(outputDir, shard, store).cleanUp();
       const output = await store.writeManifest(input.output, shards, {
         stage: input.stage,
         operation: input.operation,

@@ -1,14 +1,14 @@
 // Maps an item operation over one shard with bounded concurrency, recording each finished item as it finishes,
 // resuming after a crash from what earlier attempts recorded, and writing the output shard atomically at the end.
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { addCounts, ZERO_COUNTS, type ShardResult, type StageCounts } from '../../domain/core/stage';
 import type { DatasetRef, RejectRecord } from '../../domain/core/dataset';
-import { LineAppender, readLines, writeFileAtomic } from '../datasets/jsonl';
+import { LineAppender, readLines } from '../datasets/jsonl';
 import { DatasetStore, parseRecordLine } from '../datasets/store';
 import type { OperationRegistry } from '../registry';
 import { itemErrorKind } from '../../domain/core/errors';
 import { countStageItem } from '../metrics';
-import { encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
+import { checkpointAttempt, encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
 
 export interface ProcessShardInput {
   stage: string;
@@ -53,15 +53,14 @@ function errorMessage(err: unknown): string {
 
 export async function processShard(env: ProcessShardEnv, input: ProcessShardInput): Promise<ShardResult> {
   const { store } = env;
-  const work = new ShardWork(store.datasetDir(input.output), input.shard);
-  if (existsSync(work.donePath)) {
-    // Finished before, but the completion did not reach Temporal (e.g. the worker died right after).
-    return JSON.parse(await fsp.readFile(work.donePath, 'utf8')) as ShardResult;
-  }
+  const work = new ShardWork(store.datasetDir(input.output), input.shard, store);
+  // Finished before, but the completion did not reach Temporal (e.g. the worker died right after).
+  const finishedBefore = await store.readJsonIfPresent<ShardResult>(work.donePath);
+  if (finishedBefore) return finishedBefore;
   const operation = env.operations(input.operation);
   const params = operation.parseParams(input.params);
   const manifest = await store.readManifest(input.input);
-  const inputPath = store.shardPath(manifest, input.shard);
+  const inputPath = await store.localShard(manifest, input.shard);
   const total = manifest.shards[input.shard]!.items;
 
   const finished = await work.finished();
@@ -78,7 +77,12 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   const beat = () => env.heartbeat({ done, total, resumed, attempt: env.attempt, rows, inFlight: active });
   env.heartbeat({ done, total, resumed, attempt: env.attempt, rows, inFlight: 0 });
 
-  const appender = await LineAppender.open(work.attemptPath(env.attempt));
+  const attemptFile = work.attemptPath(env.attempt);
+  const appender = await LineAppender.open(attemptFile);
+  // with an object store, the attempt file is uploaded as it grows (see shard-work.ts for what a crash may redo)
+  const checkpoint = store.objects
+    ? checkpointAttempt(store, attemptFile, () => appender.flush(), store.checkpointMs)
+    : undefined;
   const record = (r: ItemRecord) => {
     appender.append(encodeItemRecord(r));
     countStageItem(input.stage, input.operation, r.outcome, r.outcome === 'kept' ? r.rows.length : 0);
@@ -158,16 +162,18 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
     clearTimeout(graceTimer);
     env.signal.removeEventListener('abort', onCancel);
     await appender.close();
+    await checkpoint?.stop();
   }
   if (env.signal.aborted) throw env.signal.reason ?? new Error('shard cancelled');
   if (stopError !== undefined) throw stopError;
 
   // A concurrent attempt (one Temporal had given up on) may have finished the shard meanwhile, and the stage may
   // even be finalized, its attempt files gone: never merge over a finished shard.
-  if (existsSync(work.donePath)) return JSON.parse(await fsp.readFile(work.donePath, 'utf8')) as ShardResult;
-  const counts = await mergeShard(work, input, manifest.name);
+  const finishedMeanwhile = await store.readJsonIfPresent<ShardResult>(work.donePath);
+  if (finishedMeanwhile) return finishedMeanwhile;
+  const counts = await mergeShard(store, work, input, manifest.name);
   const result: ShardResult = { shard: input.shard, counts, resumed, attempt: env.attempt };
-  await writeFileAtomic(work.donePath, JSON.stringify(result));
+  await store.writeAtomic(work.donePath, JSON.stringify(result)); // after the shard and its rejects
   // Attempt files stay until the stage is finalized: a zombie attempt of this shard may still be merging them.
   return result;
 }
@@ -175,7 +181,12 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
 const MERGE_IN_MEMORY_BYTES = 64 * 1024 * 1024;
 
 /** Writes the output and rejects files in input order from the attempt files; returns the shard's counts. */
-async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: string): Promise<StageCounts> {
+async function mergeShard(
+  store: DatasetStore,
+  work: ShardWork,
+  input: ProcessShardInput,
+  inputName: string,
+): Promise<StageCounts> {
   const locations = await work.finished();
   const lines = [...locations.keys()].sort((a, b) => a - b);
   const handles = new Map<string, fsp.FileHandle>();
@@ -229,9 +240,9 @@ async function mergeShard(work: ShardWork, input: ProcessShardInput, inputName: 
     }
   }
   try {
-    await writeFileAtomic(work.outputPath, rows());
-    if (rejects.length > 0) await writeFileAtomic(work.rejectsPath, rejects.join(''));
-    else await fsp.rm(work.rejectsPath, { force: true });
+    await store.writeAtomic(work.outputPath, rows());
+    if (rejects.length > 0) await store.writeAtomic(work.rejectsPath, rejects.join(''));
+    else await store.remove(work.rejectsPath);
   } finally {
     for (const fh of handles.values()) await fh.close();
   }

@@ -8,11 +8,18 @@
 // Each activity execution appends to a file of its own (attempt number plus a random tag: a new run of the same
 // stage also starts at attempt 1), so a zombie attempt (one Temporal gave up on) cannot interleave with its
 // successor; when the outputs are merged an item recorded twice is taken once.
+//
+// With an object store (storage.root s3://…) the same names are keys. The attempt file grows locally and is
+// uploaded whole every `checkpointMs` (default 2 s) and when the attempt ends; the shard and rejects files are
+// uploaded before `.done.json`. An attempt that dies loses from the object store only the items it finished since
+// its last upload: the next attempt, on any host, redoes those (and only those). Recorded items are never lost and
+// never taken twice.
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { rejectsFileName, shardFileName } from '../../domain/core/dataset';
-import { readLines } from '../datasets/jsonl';
+import { readLines, writeFileAtomic } from '../datasets/jsonl';
+import type { DatasetStore } from '../datasets/store';
 
 /** One finished item as recorded in an attempt file. */
 export type ItemRecord =
@@ -46,9 +53,11 @@ export class ShardWork {
   readonly donePath: string;
   private readonly prefix: string;
 
+  /** @param store the dataset store, when attempt files of other hosts may be in its object store */
   constructor(
     readonly outputDir: string,
     readonly shard: number,
+    private readonly store?: DatasetStore,
   ) {
     this.workDir = path.join(outputDir, '.work');
     this.prefix = shardFileName(shard).replace(/\.jsonl$/, '');
@@ -61,10 +70,33 @@ export class ShardWork {
     return path.join(this.workDir, `${this.prefix}.attempt-${attempt}.${tag}.jsonl`);
   }
 
+  private attemptName(): RegExp {
+    return new RegExp(`^${this.prefix}\\.attempt-(\\d+)\\.[0-9a-f]+\\.jsonl$`);
+  }
+
+  /**
+   * Brings the stored attempt files of other attempts here. An attempt file only grows, so a stored one longer than
+   * the local copy is newer; the file of a running attempt here is never shorter than its upload.
+   */
+  private async fetchStoredAttempts(): Promise<void> {
+    if (!this.store?.objects) return;
+    const re = this.attemptName();
+    for (const o of await this.store.listStored(this.workDir)) {
+      const name = o.key.split('/').pop()!;
+      if (!re.test(name)) continue;
+      const local = path.join(this.workDir, name);
+      const size = existsSync(local) ? (await fsp.stat(local)).size : -1;
+      if (o.size <= size) continue;
+      const body = await this.store.objects.get(o.key);
+      if (body !== undefined && body.length > size) await writeFileAtomic(local, body);
+    }
+  }
+
   async attemptFiles(): Promise<string[]> {
+    await this.fetchStoredAttempts();
     if (!existsSync(this.workDir)) return [];
     const names = await fsp.readdir(this.workDir);
-    const re = new RegExp(`^${this.prefix}\\.attempt-(\\d+)\\.[0-9a-f]+\\.jsonl$`);
+    const re = this.attemptName();
     return names
       .map((n) => ({ n, m: re.exec(n) }))
       .filter((x) => x.m !== null)
@@ -89,6 +121,60 @@ export class ShardWork {
   }
 
   async cleanUp(): Promise<void> {
-    for (const file of await this.attemptFiles()) await fsp.rm(file, { force: true });
+    const stored = this.store?.objects ? await this.fetchStoredAttemptKeys() : [];
+    for (const file of await this.localAttemptFiles()) await fsp.rm(file, { force: true });
+    if (stored.length > 0) await this.store!.objects!.delete(stored);
   }
+
+  private async fetchStoredAttemptKeys(): Promise<string[]> {
+    const re = this.attemptName();
+    return (await this.store!.listStored(this.workDir)).map((o) => o.key).filter((k) => re.test(k.split('/').pop()!));
+  }
+
+  private async localAttemptFiles(): Promise<string[]> {
+    if (!existsSync(this.workDir)) return [];
+    const re = this.attemptName();
+    return (await fsp.readdir(this.workDir)).filter((n) => re.test(n)).map((n) => path.join(this.workDir, n));
+  }
+}
+
+/**
+ * Uploads a growing attempt file to the object store every `everyMs` while the attempt runs (only what changed
+ * since the last upload, cut after its last whole line) and once more at `stop()`, which throws if that last
+ * upload fails (the shard is then retried: nothing it finished is lost, the stored file just lags behind).
+ */
+export function checkpointAttempt(
+  store: DatasetStore,
+  file: string,
+  flush: () => Promise<void>,
+  everyMs: number,
+): { stop: () => Promise<void> } {
+  const objects = store.objects!;
+  const key = store.keyOf(file);
+  let uploaded = -1;
+  let running: Promise<void> = Promise.resolve();
+  const upload = async () => {
+    await flush();
+    const buf = await fsp.readFile(file);
+    const end = buf.lastIndexOf(10) + 1;
+    if (end === uploaded) return;
+    await objects.put(key, buf.subarray(0, end));
+    uploaded = end;
+  };
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    running = upload()
+      .catch(() => undefined) // a failed checkpoint only widens what a crash would redo; the next one retries
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await upload();
+    },
+  };
 }

@@ -48,6 +48,21 @@ export function dedupIndexPath(store: DatasetStore, corpus: string): string {
   return path.join(store.resolve('dedup-indexes'), ...corpus.split('/').slice(0, -1), `${corpus.split('/').pop()}.lsh`);
 }
 
+/**
+ * With an object store, the corpus's index is kept there too: the passes of a corpus run one at a time, possibly on
+ * other hosts, and each uploads the index after flushing it. The index file only grows, so a stored one longer than
+ * the local copy is newer (a local one longer than the stored one was flushed here and not uploaded yet: kept).
+ */
+async function fetchGrownIndex(store: DatasetStore, file: string): Promise<void> {
+  if (!store.objects) return;
+  const stored = await store.objects.head(store.keyOf(file));
+  const local = existsSync(file) ? statSync(file).size : -1;
+  if (stored && stored.size > local) {
+    const body = await store.objects.get(store.keyOf(file));
+    if (body && body.length > local) await writeFileAtomic(file, body);
+  }
+}
+
 export function createSynthesisActivities(store: DatasetStore) {
   // An open index per corpus is kept between passes, with the file size it last wrote: the dedupPass activities of
   // a corpus run one at a time (the workflow orders them), but possibly in other worker processes, so an index
@@ -56,6 +71,7 @@ export function createSynthesisActivities(store: DatasetStore) {
   const fileBytes = (file: string) => (existsSync(file) ? statSync(file).size : 0);
   const openIndex = async (corpus: string, options: { threshold: number; minWordLength: number }) => {
     const file = dedupIndexPath(store, corpus);
+    await fetchGrownIndex(store, file);
     const cached = indexes.get(file);
     if (cached && cached.bytes === fileBytes(file) && cached.options === JSON.stringify(options))
       return { index: cached.index, file };
@@ -85,7 +101,8 @@ export function createSynthesisActivities(store: DatasetStore) {
       const ctx = Context.current();
       const outDir = store.datasetDir(input.output);
       const doneFile = path.join(outDir, '.done.json');
-      if (existsSync(doneFile)) return JSON.parse(await fsp.readFile(doneFile, 'utf8')) as DedupPassResult;
+      const before = await store.readJsonIfPresent<DedupPassResult>(doneFile);
+      if (before) return before;
       const { index, file: indexFile } = await openIndex(input.corpus, {
         threshold: input.threshold,
         minWordLength: input.minWordLength,
@@ -103,7 +120,7 @@ export function createSynthesisActivities(store: DatasetStore) {
       let nearDuplicates = 0;
       for (let s = 0; s < manifest.shards.length; s++) {
         const lines: string[] = [];
-        for await (const r of readRecords(store.shardPath(manifest, s))) {
+        for await (const r of readRecords(await store.localShard(manifest, s))) {
           if (!r.ok) throw new Error(`${store.shardPath(manifest, s)}:${r.line}: ${r.reason}`);
           const row = r.value as GeneratedRow;
           items++;
@@ -131,15 +148,18 @@ export function createSynthesisActivities(store: DatasetStore) {
           if (items % 1000 === 0) ctx.heartbeat({ items });
         }
         const file = shardFileName(s);
-        await writeFileAtomic(path.join(outDir, file), lines.length > 0 ? lines.join('\n') + '\n' : '');
+        await store.writeAtomic(path.join(outDir, file), lines.length > 0 ? lines.join('\n') + '\n' : '');
         shards.push(await store.shardInfo(input.output, file, lines.length));
       }
       // The index is made durable before the outputs: a crash in between is repaired by the idempotent re-run.
       index.flush();
       indexes.get(indexFile)!.bytes = fileBytes(indexFile);
+      await store.commit(indexFile);
       await rejects.close();
-      if (rejected > 0) await fsp.rename(rejectsTemp, rejectsPath);
-      else await fsp.rm(rejectsTemp, { force: true });
+      if (rejected > 0) {
+        await fsp.rename(rejectsTemp, rejectsPath);
+        await store.commit(rejectsPath);
+      } else await fsp.rm(rejectsTemp, { force: true });
       const output = await store.writeManifest(input.output, shards, {
         stage: `dedup-pass-${input.pass}`,
         input: input.input,
@@ -154,7 +174,7 @@ export function createSynthesisActivities(store: DatasetStore) {
         nearDuplicates,
         rejects: rejected > 0 ? store.relative(rejectsPath) : undefined,
       };
-      await writeFileAtomic(doneFile, JSON.stringify(result));
+      await store.writeAtomic(doneFile, JSON.stringify(result));
       return result;
     },
 
@@ -172,7 +192,7 @@ export function createSynthesisActivities(store: DatasetStore) {
         for (const shard of manifest.shards)
           shards.push({ ...shard, path: path.relative(dir, path.join(passDir, shard.path)) });
         const rejectsPath = path.join(passDir, rejectsFileName(0));
-        if (existsSync(rejectsPath)) rejects.push(store.relative(rejectsPath));
+        if (await store.fetch(rejectsPath)) rejects.push(store.relative(rejectsPath));
       }
       const dataset = await store.writeManifest(input.name, shards, { stage: 'corpus', passes: input.passes });
       return { dataset, rejects };

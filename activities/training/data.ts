@@ -41,7 +41,7 @@ export async function materialiseTrainingData(options: MaterialiseOptions): Prom
   };
   async function* lines(): AsyncGenerator<string> {
     for (let shard = 0; shard < manifest.shards.length; shard++) {
-      for await (const r of readRecords(options.store.shardPath(manifest, shard))) {
+      for await (const r of readRecords(await options.store.localShard(manifest, shard))) {
         if (options.signal?.aborted) throw options.signal.reason;
         const source = { dataset: manifest.name, shard, line: r.line };
         if (!r.ok) {

@@ -149,7 +149,17 @@ export const ConfigSchema = z
     taskQueues: TaskQueuesSchema.prefault({}),
     workers: WorkersConfigSchema.prefault({}),
     storage: z
-      .object({ root: z.string().min(1).default('runs/data') })
+      .object({
+        /** A folder, or `s3://bucket/prefix` for an S3-compatible object store shared by workers on many hosts. */
+        root: z.string().min(1).default('runs/data'),
+        /** With an s3:// root: the local folder for work in progress and cached objects (default runs/scratch). */
+        scratch: z.string().min(1).optional(),
+        /** With an s3:// root: the server's address (default: the AWS SDK's, e.g. AWS_ENDPOINT_URL). */
+        endpoint: z.string().min(1).optional(),
+        region: z.string().min(1).optional(),
+        /** With an s3:// root: how often a running shard uploads its attempt file (default 2000 ms: what a crash may make redo). */
+        checkpointMs: z.number().int().min(100).optional(),
+      })
       .strict()
       .prefault({}),
     endpoints: z.record(z.string().min(1), EndpointConfigSchema),
