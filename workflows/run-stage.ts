@@ -62,6 +62,7 @@ export async function runStage(
         }),
     });
     const entry = { stage: name, counts: result.counts, output: result.output };
+    if (result.reusedShards && view) view.reused(name, result.reusedShards, result.shards);
     const rank = (s: string) => order.of.get(s) ?? Number.MAX_SAFE_INTEGER;
     const at = progress.finishedStages.findIndex((s) => rank(s.stage) > rank(name));
     if (at < 0) progress.finishedStages.push(entry);

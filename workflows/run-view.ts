@@ -101,7 +101,7 @@ export class RunView {
         progress: p,
         waitingFor: this.waitingFor,
         files: this.files,
-        context: this.context,
+        context: [this.context, this.resumedText].filter((t) => t).join('; ') || undefined,
       }),
     );
     if (!this.recording || this.registered.length === 0) return;
@@ -120,6 +120,22 @@ export class RunView {
       changed.push({ key: KEYS[name], value });
     }
     if (changed.length > 0) upsertSearchAttributes(changed);
+  }
+
+  private readonly reusedStages = new Map<string, { shards: number; of: number }>();
+  private resumedText?: string;
+
+  /** A stage found shards an earlier run (same workflow id or names) had finished: the details say so. */
+  reused(stage: string, shards: number, of: number): void {
+    this.reusedStages.set(stage, { shards, of });
+    const all = [...this.reusedStages.values()];
+    const whole = all.filter((s) => s.shards === s.of).length;
+    const text = `resumed: ${whole} finished stage${whole === 1 ? '' : 's'} reused as ${whole === 1 ? 'it was' : 'they were'}${
+      all.length > whole
+        ? `, and ${all.length - whole} partly (${all.reduce((n, s) => n + (s.shards < s.of ? s.shards : 0), 0)} finished shards)`
+        : ''
+    }, from an earlier run with the same names`;
+    this.resumedText = text;
   }
 
   /** Records where the results are in the memo (and lists them in the details). */

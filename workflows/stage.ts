@@ -51,6 +51,7 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
   let counts = carry.counts;
   let running = 0;
   let doneThisRun = 0;
+  let reusedShards = carry.reusedShards ?? 0;
   let failure: unknown;
   let finished = false;
 
@@ -96,6 +97,7 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
             (result) => {
               counts = addCounts(counts, result.counts);
               doneThisRun++;
+              if (result.reused) reusedShards++;
             },
             (err) => {
               failure ??= err;
@@ -115,7 +117,7 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     await condition(allHandlersFinished);
     return continueAsNew<typeof mapDatasetStage>({
       ...raw,
-      carry: { nextShard: next, counts, runs: carry.runs + 1, taskQueue: carry.taskQueue },
+      carry: { nextShard: next, counts, runs: carry.runs + 1, taskQueue: carry.taskQueue, reusedShards },
     });
   }
 
@@ -136,5 +138,6 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     counts: final.counts,
     shards: total,
     runs: carry.runs + 1,
+    ...(reusedShards > 0 ? { reusedShards } : {}),
   };
 }

@@ -56,7 +56,7 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   const work = new ShardWork(store.datasetDir(input.output), input.shard, store);
   // Finished before, but the completion did not reach Temporal (e.g. the worker died right after).
   const finishedBefore = await store.readJsonIfPresent<ShardResult>(work.donePath);
-  if (finishedBefore) return finishedBefore;
+  if (finishedBefore) return { ...finishedBefore, reused: true };
   const operation = env.operations(input.operation);
   const params = operation.parseParams(input.params);
   const manifest = await store.readManifest(input.input);

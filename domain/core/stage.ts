@@ -62,6 +62,8 @@ export const StageInputSchema = z.object({
       counts: StageCountsSchema,
       runs: z.number().int().nonnegative(),
       taskQueue: z.string().min(1),
+      /** shards found finished by an earlier run of the same stage so far */
+      reusedShards: z.number().int().nonnegative().optional(),
     })
     .optional(),
 });
@@ -74,6 +76,8 @@ export interface ShardResult {
   /** Items found already done from an earlier attempt (resumed, not redone). */
   resumed: number;
   attempt: number;
+  /** The whole shard was found finished (an earlier run or attempt did it): nothing ran. */
+  reused?: boolean;
 }
 
 export interface StageResult {
@@ -85,6 +89,8 @@ export interface StageResult {
   counts: StageCounts;
   shards: number;
   runs: number;
+  /** Shards an earlier run of the same stage had finished, reused as they were (a re-started run). */
+  reusedShards?: number;
 }
 
 export interface StageProgress {

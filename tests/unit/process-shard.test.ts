@@ -97,9 +97,9 @@ describe.each(STORE_BACKENDS)('processShard (%s store)', (kind) => {
     ]);
     expect(rejects[0].reason).toBe('Error: boom');
 
-    // A third call finds the shard done and returns the same result without running anything.
+    // A third call finds the shard done and returns the same result, marked reused, without running anything.
     calls.clear();
-    expect(await processShard(envFor(backend.elsewhere(store), op, 3), input)).toEqual(result);
+    expect(await processShard(envFor(backend.elsewhere(store), op, 3), input)).toEqual({ ...result, reused: true });
     expect(calls.size).toBe(0);
     // Attempt files stay until the stage is finalized (a zombie attempt may still read them).
     const host4 = backend.elsewhere(store);

@@ -251,6 +251,33 @@ describe('the run view in the Web UI (stub activities)', () => {
     });
   });
 
+  it('says in its details that a re-started run reused the stages an earlier run had finished', async () => {
+    const activities: StubActivities = {
+      importDataset: async (i: { name: string }) => ({ dataset: ref(i.name, 3, 2), imported: 3, rejected: 0 }),
+      // both shards were finished by an earlier run with the same names
+      processShard: async (i: { shard: number }) => ({
+        shard: i.shard,
+        counts: COUNTS,
+        resumed: 0,
+        attempt: 1,
+        reused: true,
+      }),
+      finalizeStage: async (i: { output: string }) => ({ output: ref(i.output), rejects: [], counts: COUNTS }),
+    };
+    await harness.withWorker(activities, async (run) => {
+      const handle = await run.client.workflow.start<typeof batchInference>('batchInference', {
+        taskQueue: run.taskQueue,
+        workflowId: run.id('resumed'),
+        args: [{ name: 'resumed', inputFiles: ['prompts.jsonl'] }],
+      });
+      const result = await handle.result();
+      expect(result.completions.reusedShards).toBe(2);
+      expect(await details(handle)).toContain(
+        '_resumed: 1 finished stage reused as it was, from an earlier run with the same names_',
+      );
+    });
+  });
+
   // ---- a missing input file ----------------------------------------------------------------------------------------
 
   it('fails a run whose input file is missing at once, with a non-retryable error naming the path', async () => {
