@@ -10,6 +10,11 @@ import {
   SEARCH_ATTRIBUTE_NAMES,
   stageSummary,
 } from '../../domain/core/run-view';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatasetStore } from '../../activities/datasets/store';
+import { FAILURE_TYPES_NOT_RETRIED } from '../../domain/core/errors';
 import type { PipelineProgress } from '../../domain/core/progress';
 
 const counts = (kept: number, rejected = 0) => ({ items: kept + rejected, kept, rows: kept, rejected, failed: 0 });
@@ -103,5 +108,20 @@ describe('the run view text', () => {
     expect(text).toContain('child workflow `wf/triples`');
     expect(text).toContain('- `datasets/seeds/seed-problems/rejects-00000.jsonl`');
     expect(text).toContain('- imported 7');
+  });
+
+  it('an unknown dataset fails with a DatasetError naming the manifest path, which Temporal does not retry', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'unknown-dataset-'));
+    try {
+      const store = new DatasetStore(root);
+      const err = await store
+        .readManifest({ name: 'nope', manifest: 'datasets/nope/manifest.json', items: 1, shards: 1 })
+        .catch((e: unknown) => e as Error);
+      expect(err).toMatchObject({ name: 'DatasetError' });
+      expect((err as Error).message).toContain(path.join(root, 'datasets/nope/manifest.json'));
+      expect(FAILURE_TYPES_NOT_RETRIED).toContain('DatasetError');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
