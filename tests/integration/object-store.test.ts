@@ -6,9 +6,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { importJsonl } from '../../activities/datasets/import';
+import { readLines } from '../../activities/datasets/jsonl';
 import { openDatasetStore } from '../../activities/datasets/open-store';
 import type { DatasetStore } from '../../activities/datasets/store';
 import type { Config } from '../../domain/platform/config';
+import { formatGeneration, type SynthesisResult } from '../../domain/synthesize-corpus';
+import { startFakeOpenAIServer } from '../../lib/fake-openai-server';
 import { mapDatasetStage } from '../../workflows/stage';
 import { testConfig } from '../support/config';
 import { writeJsonl } from '../support/files';
@@ -19,6 +22,15 @@ import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/wor
 import { runTestWorkers } from '../support/workers';
 
 const ITEMS = 1200;
+
+/** Made-up words of 4+ letters, distinct per number, so that the problems of different records share none. */
+function word(n: number): string {
+  const letters = 'bcdfghjklmnpqrstvwxz';
+  let w = '';
+  for (let x = n + 1; x > 0 || w.length < 5; x = Math.floor(x / letters.length))
+    w += letters[x % letters.length]! + 'aeiou'[x % 5]!;
+  return w;
+}
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -136,5 +148,55 @@ describe('the object-store backend with Temporal', () => {
     // redone: the killed worker's items in flight and those since its last attempt-file upload (checkpointMs 200)
     expect(twice / ITEMS).toBeLessThan(0.15);
     console.log(`object-store fleet: killed after ${atKill} requests; ${twice} of ${ITEMS} items requested twice`);
+  });
+
+  it('a corpus refreshed on other hosts deduplicates against the first run through the stored index', async () => {
+    // p_θ answers each concept record with the same problem whatever the seed: the refresh finds only duplicates
+    const fake = await startFakeOpenAIServer({
+      respond: (body) => {
+        const n = Number(/Concept set (\d+)/.exec(String(body.prompt))?.[1]);
+        const problem = Array.from({ length: 20 }, (_, i) => word(n * 101 + i * 7)).join(' ');
+        return formatGeneration(`rationale ${n}`, `Find ${problem}.`);
+      },
+    });
+    ctx.onTeardown(() => fake.close());
+    const base = testConfig({ address: env.address, storageRoot: 'unused', baseUrl: fake.url });
+    const root = backend.storage(path.join(tmp.dir, 'unused'));
+    const concepts = writeJsonl(
+      path.join(tmp.dir, 'concepts.jsonl'),
+      Array.from({ length: 6 }, (_, i) => ({
+        id: `cs${i}`,
+        foundational_concepts: [`Concept set ${i}`],
+        level: 'AIME',
+      })),
+    );
+    const runOn = async (local: string, runKey: string): Promise<SynthesisResult> => {
+      const config = configOn(root, local, base);
+      const workers = await runTestWorkers(env.nativeConnection, config, bundle, ['orchestration', 'inference', 'cpu']);
+      try {
+        return (await env.client.workflow.execute('synthesizeCorpus', {
+          taskQueue: config.taskQueues.orchestration,
+          workflowId: `s3-synth-${runKey}-${Date.now()}`,
+          args: [{ name: 'corpus-s3', runKey, conceptFiles: [concepts], domain: 'math', passes: 1, seeds: 'run' }],
+        })) as SynthesisResult;
+      } finally {
+        await workers.stop();
+      }
+    };
+    const first = await runOn('synth-host-a', 'first');
+    expect(first.totals).toMatchObject({ generated: 6, kept: 6, exactDuplicates: 0 });
+    const second = await runOn('synth-host-b', 'second'); // an empty local folder: the index comes from the store
+    expect(second.totals).toMatchObject({ generated: 6, kept: 0, exactDuplicates: 6 });
+    const reader = freshHost(configOn(root, 'synth-reader', base), 'synth-reader');
+    const rejects: Array<{ reason: string; source: { sourceId: string } }> = [];
+    for (const f of second.rejects) {
+      const file = reader.resolve(f);
+      expect(await reader.fetch(file)).toBe(true);
+      for await (const l of readLines(file)) rejects.push(JSON.parse(l.text) as (typeof rejects)[number]);
+    }
+    expect(rejects.find((r) => r.source.sourceId === 'cs3@0')!.reason).toBe('exact duplicate of first/cs3@0');
+    const rows: unknown[] = [];
+    for await (const row of reader.readAll(first.corpus)) rows.push(row);
+    expect(rows).toHaveLength(6);
   });
 });
