@@ -380,12 +380,20 @@ describe('pool and activities', () => {
     });
   }
 
-  test('one client per endpoint, role model overrides', () => {
+  test('one client per endpoint, seen by each role under its name, role model overrides', () => {
     const pool = new InferencePool(config());
     const gen = pool.forRole('promptGenerator');
     const policy = pool.forRole('policy');
-    expect(gen.client).toBe(policy.client);
-    expect(gen.client).toBe(pool.client('fake'));
+    // role views of the endpoint's one client: its limiter, connections and usage, each role in the metrics
+    expect(Object.getPrototypeOf(gen.client)).toBe(pool.client('fake'));
+    expect(Object.getPrototypeOf(policy.client)).toBe(pool.client('fake'));
+    expect(gen.client.limiter).toBe(policy.client.limiter);
+    expect([gen.client.role, policy.client.role, pool.client('fake').role]).toEqual([
+      'promptGenerator',
+      'policy',
+      undefined,
+    ]);
+    expect(pool.forRole('policy').client).toBe(policy.client);
     expect(gen.model).toBe('prompt-gen');
     expect(policy.model).toBe('fake-model');
     expect(() => pool.client('nope')).toThrow(/unknown inference endpoint "nope"/);
