@@ -73,6 +73,9 @@ export async function importJsonl(store: DatasetStore, options: ImportOptions): 
   }
   const dir = store.datasetDir(options.name);
   await fsp.rm(dir, { recursive: true, force: true });
+  // leftovers of an import that died before its manifest (no manifest: nobody reads them)
+  const leftovers = await store.listStored(dir);
+  if (leftovers.length > 0) await store.objects!.delete(leftovers.map((o) => o.key));
   await fsp.mkdir(dir, { recursive: true });
   const rejectsPath = path.join(dir, rejectsFileName(0));
   let rejects: LineAppender | undefined;
