@@ -7,13 +7,13 @@
 //   npm run cli -- signal ID pause|resume|retryStep|abandon      (emRationaleLoop; any signal of a run)
 //   npm run cli -- query ID status                               (any query of a run, printed as JSON)
 //   npm run cli -- schedule ID --workflow batchInference --input run.json --every 1d
-//   npm run cli -- workflows
+//   npm run cli -- workflows [NAME] [--json]                     (input JSON Schema and an example input of each)
 import { readFileSync } from 'node:fs';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowFailedError, type Client } from '@temporalio/client';
 import { loadConfig } from '../activities/config';
 import type { Config } from '../domain/platform/config';
 import { safeParseWith } from '../domain/core/validation';
-import { STARTABLE_WORKFLOWS } from '../domain/registry/workflows';
+import { inputJsonSchema, STARTABLE_WORKFLOWS, type StartableWorkflow } from '../domain/registry/workflows';
 import { LIST_FILTERS, listFilterQuery, runSummary } from '../domain/core/run-view';
 import { connectClient } from '../workers/connection';
 import { readRunView, renderRunView } from './progress-view';
@@ -49,11 +49,17 @@ function flag(args: Args, name: string): string | undefined {
   return v;
 }
 
-/** Reads the workflow input from --input FILE or --json TEXT and validates it, naming the bad field. */
-export function readWorkflowInput(workflow: string, args: Args): unknown {
-  const spec = STARTABLE_WORKFLOWS[workflow];
+/** The registry entry of a startable workflow, or a usage error listing them. */
+function startable(workflow: string): StartableWorkflow {
+  const spec = Object.hasOwn(STARTABLE_WORKFLOWS, workflow) ? STARTABLE_WORKFLOWS[workflow] : undefined;
   if (!spec)
     throw new UsageError(`unknown workflow "${workflow}" (known: ${Object.keys(STARTABLE_WORKFLOWS).join(', ')})`);
+  return spec;
+}
+
+/** Reads the workflow input from --input FILE or --json TEXT and validates it, naming the bad field. */
+export function readWorkflowInput(workflow: string, args: Args): unknown {
+  const spec = startable(workflow);
   const file = flag(args, 'input');
   const text = file !== undefined ? readFileSync(file, 'utf8') : flag(args, 'json');
   if (text === undefined) throw new UsageError('give the workflow input with --input FILE.json or --json TEXT');
@@ -86,11 +92,31 @@ async function watch(client: Client, workflowId: string, intervalMs: number): Pr
   if (tty) process.stdout.write('\n');
 }
 
+/**
+ * What can be started, with one JSON object as input: per workflow its description, an example input to copy (into
+ * the Web UI's Start Workflow form or a file for --input) and the input's JSON Schema. --json prints one object.
+ */
+function printWorkflows(names: string[], json: boolean): void {
+  const described = names.map((name) => {
+    const spec = startable(name);
+    return { name, description: spec.description, example: spec.example, inputSchema: inputJsonSchema(spec) };
+  });
+  if (json) {
+    console.log(JSON.stringify(Object.fromEntries(described.map(({ name, ...rest }) => [name, rest])), null, 2));
+    return;
+  }
+  for (const w of described) {
+    console.log(`== ${w.name}: ${w.description}`);
+    console.log(`example input:\n${JSON.stringify(w.example)}`);
+    console.log(`input schema:\n${JSON.stringify(w.inputSchema, null, 2)}\n`);
+  }
+}
+
 export async function runCli(argv: string[], config: Config = loadConfig()): Promise<number> {
   const args = parseArgs(argv);
   const [command, ...rest] = args.positional;
   if (command === 'workflows') {
-    for (const [name, spec] of Object.entries(STARTABLE_WORKFLOWS)) console.log(`${name}\t${spec.description}`);
+    printWorkflows(rest[0] !== undefined ? [rest[0]] : Object.keys(STARTABLE_WORKFLOWS), args.flags.has('json'));
     return 0;
   }
   if (command === 'start' && rest[0]) {
@@ -217,6 +243,6 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     return 0;
   }
   throw new UsageError(
-    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows)',
+    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows [NAME] [--json])',
   );
 }

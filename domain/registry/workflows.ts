@@ -1,5 +1,7 @@
-// The workflows users start (CLI, Web UI, schedules), with the schema of their single JSON input.
-import type { z } from 'zod';
+// The workflows users start (CLI, Web UI, schedules), with the schema of their single JSON input and an example
+// input that works with the files of this repository (paths relative to the worker's folder, the repository root);
+// the README's Web UI section and `npm run cli -- workflows` show these examples, and a unit test parses each one.
+import { z } from 'zod';
 import { BatchInferenceInputSchema } from '../batch-inference';
 import { StageRequestSchema } from './operations';
 import { EmInputSchema } from '../em-rationale-loop';
@@ -7,30 +9,92 @@ import { SelfPlayInputSchema } from '../self-play';
 import { SynthesizeCorpusInputSchema } from '../synthesize-corpus';
 import { ColdStartInputSchema } from '../cold-start';
 
-export const STARTABLE_WORKFLOWS: Record<string, { input: z.ZodType; description: string }> = {
+export interface StartableWorkflow {
+  input: z.ZodType;
+  description: string;
+  /** An input to copy: small, valid, and runnable on the embedded model with the shipped temporal.yaml. */
+  example: Record<string, unknown>;
+}
+
+export const STARTABLE_WORKFLOWS: Record<string, StartableWorkflow> = {
   batchInference: {
     input: BatchInferenceInputSchema,
     description: 'JSONL prompts -> sampled completions with provenance',
+    example: {
+      name: 'demo',
+      inputFiles: ['scripts/examples/prompts.jsonl'],
+      chat: { role: 'policy', sampling: { n: 2, temperature: 0.8, maxTokens: 256, seed: 8000 } },
+    },
   },
   mapDatasetStage: {
     input: StageRequestSchema,
     description: 'map one item operation over a dataset (the generic stage)',
+    // the prompts the batchInference example imported, sampled once more
+    example: {
+      stage: 'more-samples',
+      operation: 'chatCompletion',
+      params: { role: 'policy', sampling: { n: 1, maxTokens: 128, seed: 9000 } },
+      input: { name: 'demo/input', manifest: 'datasets/demo/input/manifest.json', items: 8, shards: 1 },
+      output: 'demo/more-samples',
+    },
   },
   synthesizeCorpus: {
     input: SynthesizeCorpusInputSchema,
     description: 'concept file -> passes of p_theta -> parsed, deduplicated, formatted problems',
+    // seeds derived from the run: a run with a new workflow id (runKey) samples anew
+    example: {
+      name: 'demo-corpus',
+      conceptFiles: ['scripts/examples/concepts.jsonl'],
+      domain: 'math',
+      passes: 2,
+      seeds: 'run',
+      sampling: { maxTokens: 512 },
+    },
   },
   coldStart: {
     input: ColdStartInputSchema,
     description: 'seed problems -> concepts -> rationales: concept files and seed triples',
+    example: {
+      name: 'demo-seeds',
+      problemFiles: ['scripts/examples/seed-problems.jsonl'],
+      concepts: { level: 'AIME', maxTokens: 512 },
+      rationales: { maxTokens: 512 },
+    },
   },
   selfPlay: {
     input: SelfPlayInputSchema,
     description:
       'verifiable rewards, then rounds of k policy rollouts -> verdicts -> chosen/rejected DPO pairs -> trainer -> next policy',
+    example: {
+      name: 'demo-self-play',
+      promptFiles: ['scripts/examples/self-play-prompts.jsonl'],
+      rounds: 1,
+      k: 4,
+      rollouts: { maxTokens: 512 },
+      training: { enabled: false },
+    },
   },
   emRationaleLoop: {
     input: EmInputSchema,
     description: 'cold start, warm start, then EM iterations training q_phi (best-of-K rationales) and p_theta',
+    // trains with the example trainer of temporal.yaml `training`
+    example: {
+      name: 'demo-em',
+      coldStart: {
+        name: 'demo-em-seeds',
+        problemFiles: ['scripts/examples/seed-problems.jsonl'],
+        concepts: { level: 'AIME', maxTokens: 512 },
+        rationales: { maxTokens: 512 },
+      },
+      models: { rationaleModel: { version: 'tiny-bigram' }, promptGenerator: { version: 'tiny-bigram' } },
+      iterations: 1,
+      k: 2,
+      maxTokens: 256,
+    },
   },
 };
+
+/** The JSON Schema of a workflow's input, as a user writes it (defaults optional). */
+export function inputJsonSchema(workflow: StartableWorkflow): Record<string, unknown> {
+  return z.toJSONSchema(workflow.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
