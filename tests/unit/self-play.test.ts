@@ -37,6 +37,7 @@ import {
 } from '../../domain/self-play';
 import { testConfig } from '../support/config';
 import { tempDir } from '../support/files';
+import { STORE_BACKENDS, useStoreBackend } from '../support/stores';
 
 const AIME24 = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_aime24_test.jsonl');
 
@@ -642,11 +643,14 @@ describe('scoreRolloutOperation on math rows', () => {
 // ---------------------------------------------------------------------------------------------------------------------
 // activities/self-play/pairs.ts
 
-describe('buildSelfPlayPairs', () => {
+// On both dataset-store backends; with the object store the inputs are written on one host and the pairs built on
+// another (an empty local folder), so they reach it only through the object store.
+describe.each(STORE_BACKENDS)('buildSelfPlayPairs (%s store)', (kind) => {
+  const backend = useStoreBackend(kind);
   const tmp = tempDir('self-play-pairs');
   afterAll(() => tmp.remove());
-  const store = new DatasetStore(tmp.dir);
-  const activities = createSelfPlayActivities(store);
+  let store: DatasetStore;
+  let activities: ReturnType<typeof createSelfPlayActivities>;
 
   const promptOf = (item: string) =>
     formatProblem('math', `Problem ${item}: find the value of x when 3x = ${item.charCodeAt(0)}.`);
@@ -690,7 +694,8 @@ describe('buildSelfPlayPairs', () => {
   let scored: DatasetRef;
   let rewarded: DatasetRef;
   beforeAll(async () => {
-    scored = await writeDataset(store, 'scored', rows, { shardSize: 10, producedBy: { test: true } });
+    const writer = backend.open(tmp.dir);
+    scored = await writeDataset(writer, 'scored', rows, { shardSize: 10, producedBy: { test: true } });
     // the prompts with their rewards (the stage before the rollouts): three reference answers, one majority vote
     const prompts = ['A', 'B', 'C', 'D'].map((id) => ({
       id,
@@ -700,8 +705,8 @@ describe('buildSelfPlayPairs', () => {
       answer: '1',
       answerOrigin: id === 'D' ? 'majority' : 'reference',
     }));
-    rewarded = await writeDataset(store, 'rewarded', prompts, { shardSize: 10, producedBy: { test: true } });
-    await fsp.mkdir(store.resolve('rejects'), { recursive: true });
+    rewarded = await writeDataset(writer, 'rewarded', prompts, { shardSize: 10, producedBy: { test: true } });
+    await fsp.mkdir(writer.resolve('rejects'), { recursive: true });
     const rejects = [
       {
         kind: 'rejected',
@@ -712,7 +717,10 @@ describe('buildSelfPlayPairs', () => {
       },
       { kind: 'failed', stage: 'x', reason: 'the endpoint kept failing', source: {} },
     ];
-    writeFileSync(store.resolve('rejects/prepare.jsonl'), rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(writer.resolve('rejects/prepare.jsonl'), rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await writer.commit(writer.resolve('rejects/prepare.jsonl'));
+    store = backend.elsewhere(writer);
+    activities = createSelfPlayActivities(store);
   });
 
   function input(output: string, seed: number, name = output): BuildPairsInput {
