@@ -90,8 +90,9 @@ export function loadConfig(file: string = defaultConfigPath(), env: NodeJS.Proce
   const config = parseConfig(readFileSync(file, 'utf8'), file, env);
   // Relative paths in the file are relative to the file's folder.
   const base = path.dirname(file);
+  // an s3:// root is a URL; its local scratch folder is a path like the others (default runs/scratch)
   if (!config.storage.root.startsWith('s3://')) config.storage.root = path.resolve(base, config.storage.root);
-  if (config.storage.scratch) config.storage.scratch = path.resolve(base, config.storage.scratch);
+  else config.storage.scratch = path.resolve(base, config.storage.scratch ?? 'runs/scratch');
   config.devServer.dbFile = path.resolve(base, config.devServer.dbFile);
   config.localModel.modelPath = path.resolve(base, config.localModel.modelPath);
   if (config.training) {

@@ -33,6 +33,19 @@ describe('temporal.yaml', () => {
     expect(config.sandbox.memoryMb).toBe(1024);
   });
 
+  it('keeps an s3:// storage root as it is and resolves its scratch folder next to the file', () => {
+    const file = path.join(__dirname, '..', '..', 'temporal.yaml');
+    const config = loadConfig(file, {
+      PROMPTCOT_STORAGE_ROOT: 's3://bucket/some/prefix',
+      PROMPTCOT_STORAGE_ENDPOINT: 'http://127.0.0.1:9000',
+    });
+    expect(config.storage).toMatchObject({
+      root: 's3://bucket/some/prefix',
+      endpoint: 'http://127.0.0.1:9000',
+      scratch: path.join(path.dirname(file), 'runs', 'scratch'),
+    });
+  });
+
   it('fills defaults and keeps role model overrides', () => {
     const config = parseConfig(MINIMAL, 'x.yaml', {});
     expect(config.endpoints.local!.maxConcurrency).toBe(16);
