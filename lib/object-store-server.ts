@@ -1,10 +1,11 @@
 // An S3-compatible server for tests and local demos: gofakes3, built once with the Go toolchain into the project
 // cache (as lib/temporal-cli.ts does for the Temporal CLI), started on loopback with an in-memory backend.
 //
-// Why gofakes3: one static binary from the Go module proxy, no runtime to install; path-style addressing,
-// ListObjectsV2 with prefixes and continuation, DeleteObjects with its required Content-MD5/CRC checked, HEAD and
-// 404s as S3 answers them. s3rver (npm) is unmaintained and trips over the v3 SDK's checksum headers; moto's server
-// is as faithful but brings a Python web stack to install and a slower start.
+// Why gofakes3: the operations the store uses (PUT, GET, HEAD with S3's 404s, ListObjectsV2 with prefixes and
+// continuation, DeleteObjects with its required checksum) behave as on S3 with path-style addressing, and it is one
+// static binary built from the Go module proxy with the toolchain that already builds the Temporal CLI, cached the
+// same way, starting in milliseconds with an in-memory backend. moto's server emulates more of AWS but needs a
+// Python environment with its web stack installed next to the project; s3rver covers a smaller part of the API.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, renameSync } from 'node:fs';
 import net from 'node:net';
