@@ -1,12 +1,16 @@
 // Benchmarks, each printing one JSON line.
 //   npm run bench -- stage [--items 100000] [--fake-items 10000] [--latency 50] [--concurrency 256]
+//                          [--realistic [--realistic-items 5120] [--realistic-latency 2000] [--realistic-concurrency 512]]
 //   npm run bench -- dedup [--problems 100000]       (lib/bench/dedup.ts)
 //   npm run bench -- sandbox [--reps 2] [--tests 16]  (lib/bench/sandbox.ts)
 //   npm run bench -- math [--pairs 10000] [--seed S]  (lib/bench/math.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
-// flight) through Temporal, divided by a plain in-process loop over the same client, server and concurrency.
+// flight) through Temporal, divided by a plain in-process loop over the same client, server and concurrency;
+// (3, with --realistic) the same comparison at a model server's latency: 5,120 items at 2 s per request, 512 in flight
+// (20 s ideal, one run each). Every measured phase also reports the CPU it cost across all processes (this one, which
+// runs the workers; the Temporal server; the fake server), per item, from /proc: a figure machine noise barely moves.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,16 +25,18 @@ import type { StageInput, StageResult } from '../domain/core/stage';
 import { createWorkers } from '../workers/create-workers';
 import { startDevServer } from '../lib/dev-server';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { freePort } from '../lib/dev-server';
 import { benchDedup } from '../lib/bench/dedup';
 import { benchSandbox } from '../lib/bench/sandbox';
 import { benchMath } from '../lib/bench/math';
+import { cpuDelta, processTreeCpu } from '../lib/bench/process-cpu';
 
-/** CPU seconds a process has used so far (Linux /proc). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** CPU milliseconds per item of one measured phase, by process and in total. */
+type CpuMsPerItem = Record<string, number>;
+
+function perItem(cpuSeconds: Record<string, number>, items: number): CpuMsPerItem {
+  return Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, +((v * 1000) / items).toFixed(4)]));
 }
 
 function argValue(name: string, fallback: number): number {
@@ -38,10 +44,18 @@ function argValue(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-function benchConfig(address: string, root: string, baseUrl: string, concurrency: number): Config {
-  const roles = Object.fromEntries(
+function benchConfig(
+  address: string,
+  root: string,
+  baseUrl: string,
+  concurrency: number,
+  realistic?: { baseUrl: string; concurrency: number },
+): Config {
+  const roles: Record<string, { endpoint: string }> = Object.fromEntries(
     ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [r, { endpoint: 'fake' }]),
   );
+  // the realistic phase's endpoint, reached through a role of its own
+  if (realistic) roles.teacher = { endpoint: 'realistic' };
   return ConfigSchema.parse({
     temporal: { address },
     storage: { root },
@@ -49,7 +63,17 @@ function benchConfig(address: string, root: string, baseUrl: string, concurrency
       cpu: { maxConcurrentActivityTaskExecutions: 32 },
       inference: { maxConcurrentActivityTaskExecutions: 64 },
     },
-    endpoints: { fake: { baseUrl, model: 'fake-model', maxConcurrency: concurrency, timeoutMs: 30_000 } },
+    endpoints: {
+      fake: { baseUrl, model: 'fake-model', maxConcurrency: concurrency, timeoutMs: 30_000 },
+      ...(realistic && {
+        realistic: {
+          baseUrl: realistic.baseUrl,
+          model: 'fake-model',
+          maxConcurrency: realistic.concurrency,
+          timeoutMs: 60_000,
+        },
+      }),
+    },
     roles,
   });
 }
@@ -136,14 +160,29 @@ async function benchStage(): Promise<Record<string, unknown>> {
   const latencyMs = argValue('latency', 50);
   const concurrency = argValue('concurrency', 256);
   const shardSize = argValue('shard-size', 500);
+  const realistic = process.argv.includes('--realistic')
+    ? {
+        items: argValue('realistic-items', 5120),
+        latencyMs: argValue('realistic-latency', 2000),
+        concurrency: argValue('realistic-concurrency', 512),
+      }
+    : undefined;
   // Items in flight per shard: all shards together keep the endpoint's `concurrency` busy; more only queue at the
   // endpoint's limiter, which costs CPU on this 2-core machine.
-  const itemConcurrency = argValue('item-concurrency', Math.ceil(concurrency / Math.ceil(fakeItems / shardSize)));
+  const perShard = (items: number, inFlight: number) => Math.ceil(inFlight / Math.ceil(items / shardSize));
+  const itemConcurrency = argValue('item-concurrency', perShard(fakeItems, concurrency));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'promptcot-bench-'));
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), headless: true });
   const fake = await spawnFakeServer(latencyMs);
-  const config = benchConfig(server.address, path.join(dir, 'store'), fake.url, concurrency);
+  const slowFake = realistic ? await spawnFakeServer(realistic.latencyMs) : undefined;
+  const config = benchConfig(
+    server.address,
+    path.join(dir, 'store'),
+    fake.url,
+    concurrency,
+    realistic && slowFake && { baseUrl: slowFake.url, concurrency: realistic.concurrency },
+  );
   const store = new DatasetStore(config.storage.root);
   const connection = await NativeConnection.connect({ address: server.address });
   const workers: Worker[] = await createWorkers({ config, connection, kinds: ['orchestration', 'inference', 'cpu'] });
@@ -151,26 +190,62 @@ async function benchStage(): Promise<Record<string, unknown>> {
   const client = new Client({
     connection: await (await import('@temporalio/client')).Connection.connect({ address: server.address }),
   });
+  // CPU of each phase: this process (bench + workers), the Temporal server, the fake server(s), and the whole tree.
+  const labels = {
+    bench: process.pid,
+    temporal: server.process.pid,
+    fake: fake.child.pid,
+    slowFake: slowFake?.child.pid,
+  };
+  const measure = async (fn: () => Promise<number>, label: string, items: number) => {
+    const before = processTreeCpu();
+    const seconds = await fn();
+    const cpu = cpuDelta(before, processTreeCpu(), labels);
+    if (!slowFake) delete cpu.slowFake;
+    if (process.env.BENCH_TIMELINE)
+      console.error(
+        `${label}: wall ${seconds.toFixed(2)} cpu ` +
+          Object.entries(cpu)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(' '),
+      );
+    return { seconds, cpuMsPerItem: perItem(cpu, items) };
+  };
   try {
     // (1) no-op stage
     const noopInput = await writeItems(store, dir, 'noop', noopItems, 1000);
-    const noop = await runStage(client, config, {
-      stage: 'noop',
-      operation: 'noop',
-      input: noopInput,
-      output: 'noop-out',
-      maxConcurrentShards: 8,
-      itemConcurrency: 64,
-    });
+    let noopRun: Awaited<ReturnType<typeof runStage>> | undefined;
+    const noopMeasured = await measure(
+      async () => {
+        noopRun = await runStage(client, config, {
+          stage: 'noop',
+          operation: 'noop',
+          input: noopInput,
+          output: 'noop-out',
+          maxConcurrentShards: 8,
+          itemConcurrency: 64,
+        });
+        return noopRun.seconds;
+      },
+      'noop',
+      noopItems,
+    );
+    const noop = noopRun!;
     if (noop.result.counts.items !== noopItems) throw new Error(`no-op stage saw ${noop.result.counts.items} items`);
 
     // (2) fake server: durable stage vs plain loop, same client settings, server and concurrency; best of two each.
-    const fakeInput = await writeItems(store, dir, 'chat', fakeItems, shardSize);
-    const endpoint = config.endpoints.fake!;
-    const prompts: string[] = [];
-    for await (const row of store.readAll(fakeInput)) prompts.push((row as { prompt: string }).prompt);
-    const plainLoop = async (count = prompts.length): Promise<number> => {
-      const direct = new InferenceClient(endpoint, { name: 'plain' });
+    const promptsOf = async (input: DatasetRef) => {
+      const prompts: string[] = [];
+      for await (const row of store.readAll(input)) prompts.push((row as { prompt: string }).prompt);
+      return prompts;
+    };
+    const plainLoop = async (
+      endpointName: string,
+      prompts: string[],
+      inFlight: number,
+      count = prompts.length,
+    ): Promise<number> => {
+      const direct = new InferenceClient(config.endpoints[endpointName]!, { name: 'plain' });
       const t0 = performance.now();
       let next = 0;
       const workerLoop = async () => {
@@ -184,42 +259,82 @@ async function benchStage(): Promise<Record<string, unknown>> {
           });
         }
       };
-      await Promise.all(Array.from({ length: concurrency }, workerLoop));
+      await Promise.all(Array.from({ length: inFlight }, workerLoop));
       return (performance.now() - t0) / 1000;
     };
-    const durable = async (rep: number): Promise<number> => {
+    const durable = async (
+      input: DatasetRef,
+      output: string,
+      items: number,
+      perShardInFlight: number,
+      role?: 'teacher',
+    ): Promise<number> => {
       const r = await runStage(client, config, {
-        stage: 'chat',
+        stage: output,
         operation: 'chatCompletion',
-        params: { sampling: { n: 1, maxTokens: 64, seed: 1 } },
-        input: fakeInput,
-        output: `chat-out-${rep}`,
-        maxConcurrentShards: fakeInput.shards,
-        itemConcurrency,
+        params: { sampling: { n: 1, maxTokens: 64, seed: 1 }, ...(role && { role }) },
+        input,
+        output,
+        maxConcurrentShards: input.shards,
+        itemConcurrency: perShardInFlight,
       });
-      if (r.result.counts.kept !== fakeItems) throw new Error(`chat stage kept ${r.result.counts.kept}`);
+      if (r.result.counts.kept !== items) throw new Error(`chat stage kept ${r.result.counts.kept}`);
       return r.seconds;
     };
-    await plainLoop(2000); // warm-up (JIT, connection pool), not measured
-    // With BENCH_TIMELINE=1, where the CPU went in each measured run (this process, the Temporal server, the fake).
-    const measure = async (fn: () => Promise<number>, label: string) => {
-      const c0 = process.cpuUsage();
-      const s0 = cpuSecondsOf(server.process.pid!);
-      const f0 = cpuSecondsOf(fake.child.pid!);
-      const t = await fn();
-      const c = process.cpuUsage(c0);
-      if (process.env.BENCH_TIMELINE)
-        console.error(
-          `${label}: wall ${t.toFixed(2)} cpu bench ${((c.user + c.system) / 1e6).toFixed(2)} temporal ${(cpuSecondsOf(server.process.pid!) - s0).toFixed(2)} fake ${(cpuSecondsOf(fake.child.pid!) - f0).toFixed(2)}`,
-        );
-      return t;
-    };
-    const plainTimes = [await measure(() => plainLoop(), 'plain')];
-    const durableTimes = [await measure(() => durable(0), 'durable')];
-    plainTimes.push(await measure(() => plainLoop(), 'plain'));
-    durableTimes.push(await measure(() => durable(1), 'durable'));
-    const plainSeconds = Math.min(...plainTimes);
-    const durableSeconds = Math.min(...durableTimes);
+    const fakeInput = await writeItems(store, dir, 'chat', fakeItems, shardSize);
+    const prompts = await promptsOf(fakeInput);
+    await plainLoop('fake', prompts, concurrency, 2000); // warm-up (JIT, connection pool), not measured
+    const plainRuns = [await measure(() => plainLoop('fake', prompts, concurrency), 'plain', fakeItems)];
+    const durableRuns = [
+      await measure(() => durable(fakeInput, 'chat-out-0', fakeItems, itemConcurrency), 'durable', fakeItems),
+    ];
+    plainRuns.push(await measure(() => plainLoop('fake', prompts, concurrency), 'plain', fakeItems));
+    durableRuns.push(
+      await measure(() => durable(fakeInput, 'chat-out-1', fakeItems, itemConcurrency), 'durable', fakeItems),
+    );
+    const best = (runs: Array<{ seconds: number; cpuMsPerItem: CpuMsPerItem }>) =>
+      runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    // CPU: the run with less total CPU of the two (the figure noise moves least)
+    const leanest = (runs: Array<{ seconds: number; cpuMsPerItem: CpuMsPerItem }>) =>
+      runs.reduce((a, b) => (b.cpuMsPerItem.total! < a.cpuMsPerItem.total! ? b : a)).cpuMsPerItem;
+    const plainSeconds = best(plainRuns).seconds;
+    const durableSeconds = best(durableRuns).seconds;
+    const cpuSummary = (plain: CpuMsPerItem, stage: CpuMsPerItem) => ({
+      plainLoop: plain,
+      durableStage: stage,
+      overheadMsPerItem: +(stage.total! - plain.total!).toFixed(4),
+      ratio: +(stage.total! / plain.total!).toFixed(3),
+    });
+
+    // (3) realistic latency: one run each (the wall time is mostly waiting on the fake model)
+    let realisticSummary: Record<string, unknown> | undefined;
+    if (realistic) {
+      const input = await writeItems(store, dir, 'slow', realistic.items, shardSize);
+      const slowPrompts = await promptsOf(input);
+      const inFlight = perShard(realistic.items, realistic.concurrency);
+      const plain = await measure(
+        () => plainLoop('realistic', slowPrompts, realistic.concurrency),
+        'realistic plain',
+        realistic.items,
+      );
+      const stage = await measure(
+        () => durable(input, 'slow-out', realistic.items, inFlight, 'teacher'),
+        'realistic durable',
+        realistic.items,
+      );
+      realisticSummary = {
+        items: realistic.items,
+        latencyMs: realistic.latencyMs,
+        concurrency: realistic.concurrency,
+        shards: input.shards,
+        itemConcurrency: inFlight,
+        idealSeconds: +((realistic.items / realistic.concurrency) * (realistic.latencyMs / 1000)).toFixed(3),
+        plainLoopSeconds: +plain.seconds.toFixed(3),
+        durableStageSeconds: +stage.seconds.toFixed(3),
+        ratio: +(stage.seconds / plain.seconds).toFixed(3),
+        cpuMsPerItem: cpuSummary(plain.cpuMsPerItem, stage.cpuMsPerItem),
+      };
+    }
     return {
       bench: 'stage',
       node: process.version,
@@ -232,6 +347,7 @@ async function benchStage(): Promise<Record<string, unknown>> {
         historyEvents: noop.events,
         historyEventsPer1000Items: +((noop.events * 1000) / noopItems).toFixed(2),
         workflowRuns: noop.result.runs,
+        cpuMsPerItem: noopMeasured.cpuMsPerItem,
       },
       fakeServer: {
         items: fakeItems,
@@ -244,8 +360,13 @@ async function benchStage(): Promise<Record<string, unknown>> {
         durableStageSeconds: +durableSeconds.toFixed(3),
         ratio: +(durableSeconds / plainSeconds).toFixed(3),
         target: 1.25,
-        runs: { plain: plainTimes.map((t) => +t.toFixed(3)), durable: durableTimes.map((t) => +t.toFixed(3)) },
+        runs: {
+          plain: plainRuns.map((r) => +r.seconds.toFixed(3)),
+          durable: durableRuns.map((r) => +r.seconds.toFixed(3)),
+        },
+        cpuMsPerItem: cpuSummary(leanest(plainRuns), leanest(durableRuns)),
       },
+      ...(realisticSummary && { realistic: realisticSummary }),
     };
   } finally {
     workers.forEach((w) => w.shutdown());
@@ -253,6 +374,7 @@ async function benchStage(): Promise<Record<string, unknown>> {
     await connection.close();
     await client.connection.close();
     fake.child.kill();
+    slowFake?.child.kill();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
