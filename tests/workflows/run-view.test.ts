@@ -2,7 +2,8 @@
 // project's search attributes: the summary of a run and of its stage children, the current details while a step
 // waits for retryStep and while the run is paused (the next step named), the PromptcotState search attribute and
 // the ready-made list filters, the progress query's summary and pass order, handler descriptions, the memo, the
-// step name in an abandoned run's failure, and a missing input file failing the run at once, naming the path.
+// step name in an abandoned run's failure, a cancelled run's phase and state, a re-started run that reused finished
+// stages, and a missing input file failing the run at once, naming the path.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -275,6 +276,44 @@ describe('the run view in the Web UI (stub activities)', () => {
       expect(await details(handle)).toContain(
         '_resumed: 1 finished stage reused as it was, from an earlier run with the same names_',
       );
+    });
+  });
+
+  it('says cancelled in its phase, state and details when the run was cancelled', async () => {
+    const shardRunning = gate();
+    const release = gate();
+    const activities: StubActivities = {
+      importDataset: async (i: { name: string }) => ({ dataset: ref(i.name), imported: 3, rejected: 0 }),
+      processShard: async (i: { shard: number }) => {
+        shardRunning.open();
+        await release.wait; // the shard finishes what it has in flight, as a cancelled shard does
+        return { shard: i.shard, counts: COUNTS, resumed: 0, attempt: 1 };
+      },
+      finalizeStage: async (i: { output: string }) => ({ output: ref(i.output), rejects: [], counts: COUNTS }),
+    };
+    await harness.withWorker(activities, async (run) => {
+      const handle = await run.client.workflow.start<typeof batchInference>('batchInference', {
+        taskQueue: run.taskQueue,
+        workflowId: run.id('cancelled'),
+        args: [{ name: 'cancelled', inputFiles: ['prompts.jsonl'] }],
+      });
+      await shardRunning.wait;
+      expect(await attribute(handle, STEP)).toBe('completions');
+      await handle.cancel();
+      // the stage child has the cancellation before its shard finishes
+      const stage = run.client.workflow.getHandle(`${handle.workflowId}/completions`);
+      await untilHandled(stage, 'the cancel request', (e) =>
+        Boolean(e.workflowExecutionCancelRequestedEventAttributes),
+      );
+      release.open();
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      expect(await attribute(handle, STATE)).toBe('cancelled');
+      // the step it was at stays in PromptcotStep; the phase says how the run ended
+      expect(await attribute(handle, STEP)).toBe('completions');
+      expect((await handle.query<{ phase: string }>('progress')).phase).toBe('cancelled');
+      expect(await details(handle)).toContain('**batchInference** `cancelled`: cancelled');
     });
   });
 
