@@ -6,6 +6,7 @@ import path from 'node:path';
 import { importJsonl } from '../../activities/datasets/import';
 import { once } from '../../activities/datasets/once';
 import { writeDataset } from '../../activities/datasets/write';
+import { materialiseTrainingData } from '../../activities/training/data';
 import { createStageActivities } from '../../activities/stage/activities';
 import { processShard } from '../../activities/stage/process-shard';
 import { ShardWork } from '../../activities/stage/shard-work';
@@ -114,5 +115,27 @@ describe.each(STORE_BACKENDS)('dataset store (%s)', (kind) => {
         .filter((i) => i % 7 !== 3)
         .map((i) => `f${i}`),
     );
+  });
+
+  it("materialises a training dataset written on another host into the trainer's local job folder", async () => {
+    const store = backend.open(path.join(tmp.dir, 'd'));
+    const rows = [
+      { prompt: 'p1', completion: 'c1' },
+      { prompt: 'p2' }, // no completion: set aside
+      { prompt: 'p3', completion: 'c3' },
+    ];
+    const data = await writeDataset(store, 'sft-data', rows, { shardSize: 2, producedBy: { test: true } });
+    const job = path.join(tmp.dir, 'job-d');
+    const trainer = backend.elsewhere(store);
+    const result = await materialiseTrainingData({
+      store: trainer,
+      data,
+      kind: 'sft',
+      stage: 'train:test',
+      dataFile: path.join(job, 'data.jsonl'),
+      rejectsFile: path.join(job, 'rejects.jsonl'),
+    });
+    expect(result).toMatchObject({ rows: 2, rejected: 1 });
+    expect(readFileSync(path.join(job, 'data.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 });
