@@ -12,6 +12,7 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
 import { LIST_FILTERS, listFilterQuery, runSummary } from '../../domain/core/run-view';
+import { saveHistoryFixture } from '../support/histories';
 import type { batchInference, selfPlay, synthesizeCorpus } from '../../workflows';
 import {
   gate,
@@ -186,6 +187,9 @@ describe('the run view in the Web UI (stub activities)', () => {
       // the ready-made `runs` filter lists the run, not its stage children
       const runs = listFilterQuery(['runs', `WorkflowId STARTS_WITH '${handle.workflowId}'`])!;
       expect(await listed(run.client, runs, [handle.workflowId])).toEqual([handle.workflowId]);
+      // a history of the run-view-v1 patch (search attributes, memo, a pause), for the replay test
+      if (process.env.UPDATE_HISTORY_FIXTURES)
+        saveHistoryFixture('selfPlay-run-view-pause', harness.env.address, handle.workflowId);
     });
   });
 
@@ -246,6 +250,8 @@ describe('the run view in the Web UI (stub activities)', () => {
         output: 'datasets/corpus/view1/corpus/manifest.json',
         rejects: ['corpus/rejects.jsonl'],
       });
+      if (process.env.UPDATE_HISTORY_FIXTURES)
+        saveHistoryFixture('synthesizeCorpus-run-view', harness.env.address, handle.workflowId);
       const text = await details(handle);
       expect(text).toContain('3 of 3 passes');
       expect(text).toContain('kept 6 · rejected 3 · duplicates 3');
