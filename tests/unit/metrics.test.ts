@@ -2,7 +2,8 @@
 // per role and model, retries and failed attempts by kind, and calls by outcome; sandbox verdicts per kind; stage
 // items per outcome and their rows. Without a meter of a worker every count goes to the SDK's no-op meter.
 import { noopMetricMeter, type MetricCounter, type MetricMeter, type MetricTags } from '@temporalio/common';
-import { ConfigSchema } from '../../domain/platform/config';
+import { ConfigSchema, SandboxConfigSchema } from '../../domain/platform/config';
+import { evaluateCompletion } from '../../activities/sandbox/activities';
 import { InferencePool } from '../../activities/inference/pool';
 import { countSandboxVerdicts, countStageItem, METRIC_NAMES, useMetricMeter } from '../../activities/metrics';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
@@ -130,6 +131,19 @@ describe('stage and sandbox metrics', () => {
     expect(meter.sum(n.stageRows, { stage: 'completions', operation: 'chatCompletion' })).toBe(4);
     expect(meter.sum(n.stageRows)).toBe(5);
   });
+
+  it('counts the verdicts of a code reward in the sandbox', async () => {
+    const config = SandboxConfigSchema.parse({ wallTimeMs: 8000, cpuTimeMs: 4000, memoryMb: 256, mode: 'fresh' });
+    const tests = [
+      { input: '2\n', output: '4\n' },
+      { input: '3\n', output: '7\n' },
+    ];
+    const r = await evaluateCompletion(config, { code: 'print(int(input()) * 2)', tests });
+    expect(r.passed).toBe(1);
+    const n = METRIC_NAMES;
+    expect(meter.sum(n.sandboxVerdicts, { language: 'python', verdict: 'pass' })).toBe(1);
+    expect(meter.sum(n.sandboxVerdicts, { language: 'python', verdict: 'wrong_answer' })).toBe(1);
+  }, 60_000);
 
   it('counts sandbox verdicts per language and kind', () => {
     countSandboxVerdicts('python', [{ verdict: 'pass' }, { verdict: 'pass' }, { verdict: 'time_limit' }]);
