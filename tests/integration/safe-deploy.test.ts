@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startLocalTemporal } from '../support/temporal';
-import { historyOf, untilHandled } from '../support/workflow-harness';
+import { historyOf, until, untilHandled } from '../support/workflow-harness';
 
 jest.setTimeout(120_000);
 
@@ -101,5 +101,79 @@ describe('a deploy in the middle of a run (patching)', () => {
     await expect(
       Worker.runReplayHistory({ workflowBundle: bundles['b-unpatched'] }, history, handle.workflowId),
     ).rejects.toThrow(/Nondeterminism/);
+  });
+});
+
+describe('a deploy in the middle of a run (Worker Versioning)', () => {
+  let env: TestWorkflowEnvironment;
+  const bundles = {} as Record<'A' | 'B', WorkflowBundleWithSourceMap>;
+  beforeAll(async () => {
+    env = await startLocalTemporal();
+    for (const build of ['A', 'B'] as const)
+      bundles[build] = await bundleWorkflowCode({
+        workflowsPath: path.join(__dirname, '..', 'fixtures', 'deploy', `versioned-${build.toLowerCase()}.ts`),
+        logger: new DefaultLogger('WARN'),
+      });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('keeps a pinned run on version A and moves an auto-upgrade run to version B', async () => {
+    const taskQueue = `versioned-${randomUUID()}`;
+    const deploymentName = `deploy-${randomUUID()}`;
+    const steps: string[] = [];
+    const worker = (buildId: 'A' | 'B') =>
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundles[buildId],
+        workerDeploymentOptions: {
+          version: { deploymentName, buildId },
+          useWorkerVersioning: true,
+          defaultVersioningBehavior: 'PINNED',
+        },
+        activities: {
+          step: async (name: string) => (steps.push(`${buildId}:${name}`), name),
+          audit: async (name: string) => (steps.push(`${buildId}:${name}`), name),
+        },
+      });
+    // The version registers when its workers first poll; until then setting it current fails.
+    const makeCurrent = (buildId: string) =>
+      until(`version ${buildId} to become current`, async () => {
+        try {
+          await env.client.workflowService.setWorkerDeploymentCurrentVersion({
+            namespace: 'default',
+            deploymentName,
+            buildId,
+          });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    const a = await worker('A');
+    const b = await worker('B');
+    await a.runUntil(async () => {
+      await makeCurrent('A');
+      const start = (type: string) =>
+        env.client.workflow.start(type, { taskQueue, workflowId: `${type}-${randomUUID()}` });
+      const pinned = await start('pinnedDemo');
+      const upgrading = await start('upgradingDemo');
+      for (const h of [pinned, upgrading])
+        await untilHandled(h, 'the first step', (e) => !!e.activityTaskCompletedEventAttributes);
+      // The deploy: B's workers start and B becomes current while both runs wait; A's workers keep running for
+      // the pinned run.
+      await b.runUntil(async () => {
+        await makeCurrent('B');
+        await pinned.signal('go');
+        await upgrading.signal('go');
+        expect(await pinned.result()).toEqual(['one', 'two']);
+        expect(await upgrading.result()).toEqual(['one', 'audit-after', 'two']);
+      });
+    });
+    expect(steps.filter((s) => s.endsWith(':two')).sort()).toEqual(['A:two', 'B:two']);
+    expect(steps).toContain('B:audit-after');
+    expect(steps.filter((s) => s.endsWith(':one'))).toEqual(['A:one', 'A:one']);
   });
 });
