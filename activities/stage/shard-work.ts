@@ -9,11 +9,13 @@
 // stage also starts at attempt 1), so a zombie attempt (one Temporal gave up on) cannot interleave with its
 // successor; when the outputs are merged an item recorded twice is taken once.
 //
-// With an object store (storage.root s3://…) the same names are keys. The attempt file grows locally and is
-// uploaded whole every `checkpointMs` (default 2 s) and when the attempt ends; the shard and rejects files are
-// uploaded before `.done.json`. An attempt that dies loses from the object store only the items it finished since
-// its last upload: the next attempt, on any host, redoes those (and only those). Recorded items are never lost and
-// never taken twice.
+// With an object store (storage.root s3://…) the same names are keys. The attempt file grows locally; every
+// `checkpointMs` (default 2 s) and when the attempt ends, what it gained since the last upload (cut after its last
+// whole line) is uploaded as one object, `<attempt file>/<start offset, 15 digits>`, so each byte goes up once. A
+// host that reads the attempt joins the segments from offset 0 while they are contiguous (a whole object under the
+// attempt file's own name counts as the segment at 0). The shard and rejects files are uploaded before
+// `.done.json`. An attempt that dies loses from the object store only the items it finished since its last upload:
+// the next attempt, on any host, redoes those (and only those). Recorded items are never lost and never taken twice.
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -74,21 +76,48 @@ export class ShardWork {
     return new RegExp(`^${this.prefix}\\.attempt-(\\d+)\\.[0-9a-f]+\\.jsonl$`);
   }
 
+  /** Stored attempt segments by attempt file name: start offset → key and size. */
+  private async storedSegments(): Promise<Map<string, Array<{ start: number; key: string; size: number }>>> {
+    const byName = new Map<string, Array<{ start: number; key: string; size: number }>>();
+    if (!this.store?.objects) return byName;
+    const re = this.attemptName();
+    const base = `${this.store.keyOf(this.workDir)}/`;
+    for (const o of await this.store.listStored(this.workDir)) {
+      const [name, offset, ...rest] = o.key.slice(base.length).split('/');
+      if (!name || !re.test(name) || rest.length > 0 || (offset !== undefined && !/^\d{15}$/.test(offset))) continue;
+      const list = byName.get(name) ?? [];
+      list.push({ start: offset === undefined ? 0 : Number(offset), key: o.key, size: o.size });
+      byName.set(name, list);
+    }
+    return byName;
+  }
+
   /**
    * Brings the stored attempt files of other attempts here. An attempt file only grows, so a stored one longer than
-   * the local copy is newer; the file of a running attempt here is never shorter than its upload.
+   * the local copy is newer; the file of a running attempt here is never shorter than what it uploaded.
    */
   private async fetchStoredAttempts(): Promise<void> {
     if (!this.store?.objects) return;
-    const re = this.attemptName();
-    for (const o of await this.store.listStored(this.workDir)) {
-      const name = o.key.split('/').pop()!;
-      if (!re.test(name)) continue;
+    for (const [name, segments] of await this.storedSegments()) {
+      segments.sort((a, b) => a.start - b.start || b.size - a.size);
+      const chain: typeof segments = [];
+      let end = 0;
+      for (const seg of segments) {
+        if (seg.start !== end) continue; // a gap (a segment still uploading) or a duplicate start: stop there
+        chain.push(seg);
+        end += seg.size;
+      }
       const local = path.join(this.workDir, name);
       const size = existsSync(local) ? (await fsp.stat(local)).size : -1;
-      if (o.size <= size) continue;
-      const body = await this.store.objects.get(o.key);
-      if (body !== undefined && body.length > size) await writeFileAtomic(local, body);
+      if (end <= size) continue;
+      const parts: Buffer[] = [];
+      for (const seg of chain) {
+        const body = await this.store.objects.get(seg.key);
+        if (body === undefined || body.length !== seg.size) break; // deleted meanwhile (finalized): take what came
+        parts.push(body);
+      }
+      const whole = Buffer.concat(parts);
+      if (whole.length > size) await writeFileAtomic(local, whole);
     }
   }
 
@@ -127,8 +156,7 @@ export class ShardWork {
   }
 
   private async fetchStoredAttemptKeys(): Promise<string[]> {
-    const re = this.attemptName();
-    return (await this.store!.listStored(this.workDir)).map((o) => o.key).filter((k) => re.test(k.split('/').pop()!));
+    return [...(await this.storedSegments()).values()].flatMap((segments) => segments.map((s) => s.key));
   }
 
   private async localAttemptFiles(): Promise<string[]> {
@@ -139,9 +167,10 @@ export class ShardWork {
 }
 
 /**
- * Uploads a growing attempt file to the object store every `everyMs` while the attempt runs (only what changed
- * since the last upload, cut after its last whole line) and once more at `stop()`, which throws if that last
- * upload fails (the shard is then retried: nothing it finished is lost, the stored file just lags behind).
+ * Uploads a growing attempt file to the object store while the attempt runs: every `everyMs`, what it gained since
+ * the last upload, cut after its last whole line, as one segment object (see the top of this file); once more at
+ * `stop()`, which throws if that last upload fails (the shard is then retried: nothing it finished is lost, the
+ * stored file just lags behind).
  */
 export function checkpointAttempt(
   store: DatasetStore,
@@ -151,15 +180,25 @@ export function checkpointAttempt(
 ): { stop: () => Promise<void> } {
   const objects = store.objects!;
   const key = store.keyOf(file);
-  let uploaded = -1;
+  let uploaded = 0;
   let running: Promise<void> = Promise.resolve();
   const upload = async () => {
     await flush();
-    const buf = await fsp.readFile(file);
-    const end = buf.lastIndexOf(10) + 1;
-    if (end === uploaded) return;
-    await objects.put(key, buf.subarray(0, end));
-    uploaded = end;
+    const size = (await fsp.stat(file)).size;
+    if (size <= uploaded) return;
+    const fh = await fsp.open(file, 'r');
+    let added: Buffer;
+    try {
+      added = Buffer.allocUnsafe(size - uploaded);
+      const { bytesRead } = await fh.read(added, 0, added.length, uploaded);
+      added = added.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+    const end = added.lastIndexOf(10) + 1;
+    if (end === 0) return;
+    await objects.put(`${key}/${String(uploaded).padStart(15, '0')}`, added.subarray(0, end));
+    uploaded += end;
   };
   let busy = false;
   const timer = setInterval(() => {

@@ -216,6 +216,14 @@ describe('processShard attempt checkpoints (s3 store)', () => {
     const deadline = Date.now() + 10_000;
     while ((await seen()) < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await seen()).toBe(40);
+    // uploaded as segments of what each checkpoint added, each byte once
+    const stored = await other.listStored(path.join(other.datasetDir('out'), '.work'));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const o of stored) expect(o.key).toMatch(/\.attempt-1\.[0-9a-f]+\.jsonl\/\d{15}$/);
+    const starts = stored.map((o) => Number(o.key.slice(-15))).sort((x, y) => x - y);
+    const ends = new Set(stored.map((o) => Number(o.key.slice(-15)) + o.size));
+    expect(starts[0]).toBe(0);
+    for (const start of starts.slice(1)) expect(ends.has(start)).toBe(true);
     // the next attempt, on the other host, redoes only what was not uploaded, while the first still hangs
     const redone: string[] = [];
     const op2: ItemOperation<unknown> = {
