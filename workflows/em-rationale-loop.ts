@@ -119,15 +119,18 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
       const data = await step(`${job}/data`, () =>
         em.buildSftData({ input: triples, output: `${input.name}/${job}/sft`, role, shardSize: input.shardSize }),
       );
-      const trained: TrainResult = await step(`${job}/train`, () =>
-        training.train({
-          job: `${input.name}/${job}`,
-          kind: 'sft',
-          role,
-          base: baseOf(status.models[role]),
-          data,
-          hyperparameters,
-        }),
+      const trained: TrainResult = await step(
+        `${job}/train`,
+        () =>
+          training.train({
+            job: `${input.name}/${job}`,
+            kind: 'sft',
+            role,
+            base: baseOf(status.models[role]),
+            data,
+            hyperparameters,
+          }),
+        `${input.name}/${job}`,
       );
       const version = await step(`${job}/activate`, () => training.activateModel({ role, trained }));
       status.models = { ...status.models, [role]: version };

@@ -260,40 +260,44 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
         outcome = 'no-pairs';
         progress.notes.push(`${at}: no pairs, so no training; the policy stays`);
       } else {
-        const result = await step(`${at}/train`, async (): Promise<TrainResult | 'skipped' | 'stopped'> => {
-          if (status.skipTrainingRequested) {
-            status.skipTrainingRequested = false;
-            return 'skipped';
-          }
-          // the trainer may run for days: wait for it, or for a skip / stop, which cancels it
-          const scope = new CancellationScope();
-          let done: { ok: TrainResult } | { err: unknown } | undefined;
-          const running = scope
-            .run(() =>
-              training.train({
-                job: `${input.name}/${at}/policy`,
-                kind: 'dpo',
-                role: 'policy',
-                base: baseOf(policy),
-                data: built.pairs,
-                hyperparameters: input.training.hyperparameters,
-              }),
-            )
-            .then(
-              (ok) => void (done = { ok }),
-              (err: unknown) => void (done = { err }),
-            );
-          await condition(() => done !== undefined || status.skipTrainingRequested || status.stopRequested);
-          if (done === undefined) {
-            scope.cancel();
-            await running;
-            if (status.stopRequested) return 'stopped';
-            status.skipTrainingRequested = false;
-            return 'skipped';
-          }
-          if ('err' in done) throw done.err;
-          return done.ok;
-        });
+        const result = await step(
+          `${at}/train`,
+          async (): Promise<TrainResult | 'skipped' | 'stopped'> => {
+            if (status.skipTrainingRequested) {
+              status.skipTrainingRequested = false;
+              return 'skipped';
+            }
+            // the trainer may run for days: wait for it, or for a skip / stop, which cancels it
+            const scope = new CancellationScope();
+            let done: { ok: TrainResult } | { err: unknown } | undefined;
+            const running = scope
+              .run(() =>
+                training.train({
+                  job: `${input.name}/${at}/policy`,
+                  kind: 'dpo',
+                  role: 'policy',
+                  base: baseOf(policy),
+                  data: built.pairs,
+                  hyperparameters: input.training.hyperparameters,
+                }),
+              )
+              .then(
+                (ok) => void (done = { ok }),
+                (err: unknown) => void (done = { err }),
+              );
+            await condition(() => done !== undefined || status.skipTrainingRequested || status.stopRequested);
+            if (done === undefined) {
+              scope.cancel();
+              await running;
+              if (status.stopRequested) return 'stopped';
+              status.skipTrainingRequested = false;
+              return 'skipped';
+            }
+            if ('err' in done) throw done.err;
+            return done.ok;
+          },
+          `${input.name}/${at}/policy`,
+        );
         if (result === 'skipped' || result === 'stopped') {
           outcome = result;
           progress.notes.push(`${at}: training ${result} by signal; the policy stays ${policy.version}`);

@@ -64,8 +64,11 @@ export interface StageOptions {
 
 export interface StepRunner {
   readonly paused: boolean;
-  /** Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. */
-  step<T>(name: string, run: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one step: waits while paused; on failure waits for `retryStep` (then runs it again) or `abandon`. A training
+   * step may name its job (`trainingJob`), which the run's details then point to.
+   */
+  step<T>(name: string, run: () => Promise<T>, trainingJob?: string): Promise<T>;
   /** A stage child with the id `<workflow id>/<name>`, recorded in the progress. */
   stage(
     name: string,
@@ -100,19 +103,19 @@ export function stepRunner(
     v.waitingFor = waitingFor;
     v.update();
   };
-  let running: string | undefined;
-  const showRunning = (name: string) =>
+  let running: { name: string; job?: string } | undefined;
+  const showRunning = (name: string, job?: string) =>
     isTrainingStep(name)
       ? show(
           'training',
-          `the training job of step \`${name}\`: the trainer's log tail is the heartbeat of the pending \`train\` activity (Pending Activities); it may run for days`,
+          `${job ? `training job \`${job}\`` : `the training job of step \`${name}\``}: the trainer's log tail is the heartbeat of the pending \`train\` activity (Pending Activities), and its whole log is \`train.log\` in the job's folder under \`training.root\`; it may run for days`,
         )
       : show('running', paused ? `nothing; a pause was asked for and holds the run after step \`${name}\`` : undefined);
   setHandler(
     pauseSignal,
     () => {
       paused = true;
-      if (running) showRunning(running);
+      if (running) showRunning(running.name, running.job);
     },
     { description: 'Holds the run after the step in progress, until resume' },
   );
@@ -120,7 +123,7 @@ export function stepRunner(
     resumeSignal,
     () => {
       paused = false;
-      if (running) showRunning(running);
+      if (running) showRunning(running.name, running.job);
     },
     { description: 'Lets a paused run go on with its next step' },
   );
@@ -134,7 +137,7 @@ export function stepRunner(
     get paused() {
       return paused;
     },
-    async step<T>(name: string, run: () => Promise<T>): Promise<T> {
+    async step<T>(name: string, run: () => Promise<T>, trainingJob?: string): Promise<T> {
       for (;;) {
         if (paused && !stopped())
           show(
@@ -147,8 +150,8 @@ export function stepRunner(
           throw new RunStopped(`stopped before ${name}`);
         }
         status.step = progress.phase = name;
-        running = name;
-        showRunning(name);
+        running = { name, job: trainingJob };
+        showRunning(name, trainingJob);
         try {
           const result = await run();
           status.failed = undefined;

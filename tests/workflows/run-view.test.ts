@@ -193,6 +193,38 @@ describe('the run view in the Web UI (stub activities)', () => {
     });
   });
 
+  it('shows a run waiting for its trainer as training, naming the job and where its log is', async () => {
+    const training = gate();
+    const trained = gate();
+    const stubs = selfPlayStubs();
+    const activities: StubActivities = {
+      ...stubs.activities,
+      train: async () => {
+        training.open();
+        await trained.wait;
+        return { version: 'policy-1', job: 'sp-view/round-1/policy', adapter: 'output/adapter' };
+      },
+      activateModel: async () => ({ version: 'policy-1' }),
+    };
+    await harness.withWorker(activities, async (run) => {
+      const handle = await run.client.workflow.start<typeof selfPlay>('selfPlay', {
+        taskQueue: run.taskQueue,
+        workflowId: run.id('sp-train'),
+        args: [{ ...SELF_PLAY_INPUT, training: { enabled: true } }],
+      });
+      await training.wait;
+      await until('the training state', async () => (await attribute(handle, STATE)) === 'training');
+      expect(await attribute(handle, STEP)).toBe('round-1/train');
+      const text = await details(handle);
+      expect(text).toContain('training job `sp-view/round-1/policy`');
+      expect(text).toContain('heartbeat of the pending `train` activity');
+      expect(text).toContain('`train.log`');
+      trained.open();
+      await handle.result();
+      expect(await attribute(handle, STATE)).toBe('done');
+    });
+  });
+
   // ---- synthesizeCorpus: the progress summary, pass order, pass summaries ------------------------------------------
 
   it('leads the progress query with a summary, lists finished passes in pass order, and names each pass child', async () => {
