@@ -21,7 +21,7 @@ import type { DatasetStore } from '../datasets/store';
 import { writeDataset } from '../datasets/write';
 import { TripleSchema } from '../../domain/em-rationale-loop';
 import { sftRow } from './operations';
-import { renderLinePlotPng } from './plot';
+import { renderLinePlotPng } from '../reports/plot';
 
 interface CandidateRow extends ScoredCandidate {
   itemId: string;

@@ -10,7 +10,7 @@ import { compareStdio, stdioKey } from '../sandbox/compare';
 import { extractCode } from '../sandbox/extract-code';
 import { runPython } from '../sandbox/python-sandbox';
 import { isSandboxUnavailable, sandboxLimits } from '../sandbox/activities';
-import { chatSamples, seedsFor } from './operations';
+import { chatSamples, seedsFor } from '../inference/chat-samples';
 import { implement, RetryLaterError } from '../stage/operation';
 import { countSandboxVerdicts } from '../metrics';
 

@@ -16,7 +16,6 @@ import {
   trivialAnswerReason,
 } from '../../domain/math';
 import { findContamination } from '../../domain/contamination';
-import { deriveSeed } from '../../domain/core/seeds';
 import {
   ConstructRewardOperation,
   domainOfSource,
@@ -31,9 +30,7 @@ import {
   type RolloutVerdict,
   type TestCaseRecord,
 } from '../../domain/self-play';
-import type { GenerationChoice, GenerationResult } from '../inference/client';
-import type { ModelRole } from '../../domain/core/roles';
-import type { InferencePool } from '../inference/pool';
+import { chatSamples, seedsFor } from '../inference/chat-samples';
 import { render } from '../prompts';
 import { promptWrappers } from '../prompts/problems';
 import { evaluateCompletion, isSandboxUnavailable } from '../sandbox/activities';
@@ -46,69 +43,6 @@ function drop(
   detail: Record<string, unknown> = {},
 ): { reject: string; detail: Record<string, unknown> } {
   return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
-}
-
-/**
- * A chat answer as one text: thinking returned apart (a reasoning parser, which splits the raw output at
- * `</think>` and keeps both sides as they are) goes back inside `<think>` tags, as the model wrote it:
- * `<think>\n` + reasoning + `</think>` + content, with no newlines of our own (fix_qwq_completion's shape).
- */
-export function completionText(choice: GenerationChoice): string {
-  return choice.reasoning !== undefined
-    ? `<think>\n${choice.reasoning.replace(/^\s+/, '')}</think>${choice.text}`
-    : choice.text;
-}
-
-export interface ChatSample {
-  seed: number;
-  text: string;
-  finishReason: string | null;
-  model: string;
-  usage: GenerationResult['usage'];
-}
-
-/**
- * One chat request per seed (n = 1 each, so every sample has a reproducible seed of its own) with `content` as the
- * user message, through the endpoint of a role; samples come back in the order of `seeds`.
- */
-export function chatSamples(
-  pool: InferencePool,
-  who: { role: ModelRole; model?: string; endpoint?: string },
-  content: string,
-  seeds: readonly number[],
-  sampling: { temperature: number; maxTokens: number; topP?: number },
-  signal: AbortSignal,
-): Promise<ChatSample[]> {
-  const { client, model } = pool.forRole(who.role, who.endpoint);
-  return Promise.all(
-    seeds.map(async (seed) => {
-      const response = await client.chat(
-        {
-          messages: [{ role: 'user', content }],
-          model: who.model ?? model,
-          temperature: sampling.temperature,
-          ...(sampling.topP !== undefined ? { topP: sampling.topP } : {}),
-          maxTokens: sampling.maxTokens,
-          seed,
-          n: 1,
-        },
-        { signal },
-      );
-      const choice = response.choices[0];
-      return {
-        seed,
-        text: choice ? completionText(choice) : '',
-        finishReason: choice?.finishReason ?? null,
-        model: response.model,
-        usage: response.usage,
-      };
-    }),
-  );
-}
-
-/** `n` seeds derived from the run seed and a key: deriveSeed(runSeed, key, first), …, deriveSeed(runSeed, key, first + n - 1). */
-export function seedsFor(runSeed: number, key: string, n: number, first = 0): number[] {
-  return Array.from({ length: n }, (_, i) => deriveSeed(runSeed, key, first + i));
 }
 
 export const prepareSelfPlayPrompt = implement(PrepareSelfPlayPromptOperation, {

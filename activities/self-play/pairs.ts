@@ -27,10 +27,10 @@ import {
   type SelfPlayDomain,
 } from '../../domain/self-play';
 import type { z } from 'zod';
-import { LineAppender, readLines } from '../datasets/jsonl';
+import { readRejects, throttledHeartbeat } from '../datasets/rejects';
+import { ShuffledDatasetWriter } from '../datasets/shuffled';
 import { groupsByItem, once } from '../datasets/once';
 import type { DatasetStore } from '../datasets/store';
-import { writeDataset } from '../datasets/write';
 import { rolloutValidity, type RolloutProblem } from './validity';
 
 export interface BuildPairsInput {
@@ -192,25 +192,15 @@ export function createSelfPlayActivities(store: DatasetStore) {
     async buildSelfPlayPairs(input: BuildPairsInput): Promise<BuildPairsResult> {
       return once(store, input.output, async () => {
         const ctx = Context.current();
-        let lastBeat = 0;
-        const beat = (details: Record<string, unknown>) => {
-          if (Date.now() - lastBeat < 5_000) return;
-          lastBeat = Date.now();
-          ctx.heartbeat(details);
-        };
+        const beat = throttledHeartbeat();
         const dropped = emptyDropped();
         const bySource: RoundReport['bySource'] = {};
         const sourceOf = (s: string) => (bySource[s] ??= { prompts: 0, kept: 0, pairs: 0 });
-        for (const file of input.rejectFiles) {
-          await store.fetch(store.resolve(file));
-          for await (const l of readLines(store.resolve(file))) {
-            beat({ phase: 'rejects', file });
-            if (!l.terminated && l.text === '') continue;
-            const reject = JSON.parse(l.text) as RejectRecord;
-            dropped[ruleOfReject(reject)]++;
-            const source = (reject.record as { source?: unknown } | undefined)?.source;
-            if (typeof source === 'string') sourceOf(source).prompts++;
-          }
+        for await (const { file, reject } of readRejects(store, input.rejectFiles)) {
+          beat({ phase: 'rejects', file });
+          dropped[ruleOfReject(reject)]++;
+          const source = (reject.record as { source?: unknown } | undefined)?.source;
+          if (typeof source === 'string') sourceOf(source).prompts++;
         }
         const histogram = new Array<number>(input.k + 1).fill(0);
         const rollouts: RoundReport['rollouts'] = {
@@ -226,14 +216,8 @@ export function createSelfPlayActivities(store: DatasetStore) {
         let groups = 0;
         let pairCount = 0;
 
-        // pairs in prompt order go to a scratch file; the index (key, place) is sorted and the file read in that order
-        const dir = store.datasetDir(input.output);
-        await fsp.mkdir(dir, { recursive: true });
-        // a scratch file of this attempt's own: an attempt Temporal gave up on may still be writing one
-        const scratch = path.join(dir, `.pairs-in-prompt-order.${ctx.info.attempt}.${process.pid}.${Date.now()}.jsonl`);
-        const appender = await LineAppender.open(scratch);
-        const index: Array<{ key: number; id: string; offset: number; length: number }> = [];
-        let offset = 0;
+        // pairs in prompt order go to a scratch file, written to the dataset in their seeded order at the end
+        const shuffled = await ShuffledDatasetWriter.open(store, input.output, ctx.info.attempt);
         try {
           for await (const group of groupsByItem<ScoredRollout>(store.readAll(input.scored))) {
             groups++;
@@ -282,55 +266,29 @@ export function createSelfPlayActivities(store: DatasetStore) {
             const rs = shuffle(rj, random);
             const n = Math.min(input.maxPairsPerPrompt, cs.length, rs.length);
             for (let i = 0; i < n; i++) {
-              const line =
-                JSON.stringify({
-                  source: first.source,
-                  prompt: chatFormattedPrompt(first.prompt),
-                  chosen: `\n${cs[i]}`,
-                  rejected: `\n${rs[i]}`,
-                }) + '\n';
               const id = `${first.itemId}\u0000${i}`;
-              index.push({
-                key: deriveSeed(input.seed, `${id}\u0000order`, input.round),
-                id,
-                offset,
-                length: Buffer.byteLength(line),
+              shuffled.add(deriveSeed(input.seed, `${id}\u0000order`, input.round), id, {
+                source: first.source,
+                prompt: chatFormattedPrompt(first.prompt),
+                chosen: `\n${cs[i]}`,
+                rejected: `\n${rs[i]}`,
               });
-              appender.append(line.slice(0, -1));
-              offset += Buffer.byteLength(line);
               pairCount++;
               src.pairs++;
             }
           }
-        } finally {
-          await appender.close();
+        } catch (err) {
+          await shuffled.discard();
+          throw err;
         }
         // prompts sampled whose rollouts all failed to be scored have no group at all
         const withoutRows = Math.max(0, input.sampledPrompts - groups);
         dropped['no-results'] += withoutRows;
-        index.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        const fh = await fsp.open(scratch, 'r');
-        let pairs: DatasetRef;
-        try {
-          async function* ordered(): AsyncGenerator<Record<string, unknown>> {
-            let written = 0;
-            for (const e of index) {
-              beat({ phase: 'order', written: written++, of: index.length });
-              const buf = Buffer.allocUnsafe(e.length);
-              const { bytesRead } = await fh.read(buf, 0, e.length, e.offset);
-              if (bytesRead !== e.length)
-                throw new Error(`${scratch}: short read at ${e.offset} (${bytesRead} of ${e.length} bytes)`);
-              yield JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
-            }
-          }
-          pairs = await writeDataset(store, input.output, ordered(), {
-            shardSize: input.shardSize,
-            producedBy: { stage: 'buildSelfPlayPairs', round: input.round, seed: input.seed, input: input.scored },
-          });
-        } finally {
-          await fh.close();
-          await fsp.rm(scratch, { force: true });
-        }
+        const pairs = await shuffled.write(store, input.output, {
+          shardSize: input.shardSize,
+          producedBy: { stage: 'buildSelfPlayPairs', round: input.round, seed: input.seed, input: input.scored },
+          beat: (written, of) => beat({ phase: 'order', written, of }),
+        });
         const droppedTotal = Object.values(dropped).reduce((a, b) => a + b, 0);
         const report: RoundReport = {
           name: input.name,

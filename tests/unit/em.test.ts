@@ -1,6 +1,6 @@
 // The pure parts of the EM rationale loop: scoring spans, best-of-K selection, metrics, convergence; and the PNG plot.
 import { inflateSync } from 'node:zlib';
-import { renderLinePlotPng } from '../../activities/em-rationale-loop/plot';
+import { renderLinePlotPng } from '../../activities/reports/plot';
 import {
   converged,
   generationCompletion,

@@ -3,7 +3,7 @@
 // language filter and the problem parsing.
 import { majorityOutput } from '../../activities/self-play/cross-check';
 import { preparedOperation } from '../../activities/registry';
-import { completionText } from '../../activities/self-play/operations';
+import { completionText } from '../../activities/inference/chat-samples';
 
 const prepareSelfPlayPromptOperation = preparedOperation('prepareSelfPlayPrompt');
 import { formatProblem } from '../../activities/prompts/problems';

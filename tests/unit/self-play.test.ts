@@ -14,7 +14,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import { writeDataset } from '../../activities/datasets/write';
 import { preparedOperation } from '../../activities/registry';
-import { completionText } from '../../activities/self-play/operations';
+import { completionText } from '../../activities/inference/chat-samples';
 import type { ItemContext, ItemOutcome } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';

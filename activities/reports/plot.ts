@@ -1,6 +1,6 @@
 // A small line plot rendered straight to PNG (RGB, zlib from node:zlib, no drawing library): axes, grid lines,
-// tick labels in a 3×5 pixel font, and the series as a polyline with a dot per point. Used for the EM report's
-// mean reward per iteration.
+// tick labels in a 3×5 pixel font, and the series as a polyline with a dot per point (the EM report's mean reward
+// per iteration), or as bars (the SFT report's token-length histogram).
 import { deflateSync } from 'node:zlib';
 
 export interface Point {
@@ -154,6 +154,39 @@ export function renderLinePlotPng(points: readonly Point[], size: { width: numbe
   for (let i = 1; i < pts.length; i++)
     canvas.line(px(pts[i - 1]!.x), py(pts[i - 1]!.y), px(pts[i]!.x), py(pts[i]!.y), LINE, 3);
   for (const p of pts) canvas.dot(px(p.x), py(p.y), 4, LINE);
+  return encodePng(canvas);
+}
+
+export interface Bin {
+  /** lower edge of the bin */
+  from: number;
+  count: number;
+}
+
+/** A histogram of equal-width bins as bars (the x labels are the lower edges of every few bins). */
+export function renderHistogramPng(bins: readonly Bin[], size: { width: number; height: number }): Buffer {
+  const canvas = new Canvas(size.width, size.height);
+  const left = 90;
+  const right = 20;
+  const top = 20;
+  const bottom = 40;
+  const yMax = Math.max(1, ...bins.map((b) => b.count));
+  const plotWidth = size.width - left - right;
+  const barWidth = bins.length > 0 ? plotWidth / bins.length : plotWidth;
+  const py = (y: number) => size.height - bottom - (y / yMax) * (size.height - top - bottom);
+  for (let i = 0; i <= 4; i++) {
+    const y = (yMax * i) / 4;
+    canvas.line(left, py(y), size.width - right, py(y), GRID);
+    canvas.text(label(Math.round(y)), 4, py(y) - 5, AXIS);
+  }
+  const labelEvery = Math.max(1, Math.ceil(bins.length / 8));
+  bins.forEach((b, i) => {
+    const x0 = left + i * barWidth;
+    for (let x = Math.ceil(x0 + 1); x < x0 + barWidth - 1; x++) canvas.line(x, py(0), x, py(b.count), LINE);
+    if (i % labelEvery === 0) canvas.text(label(b.from), x0, size.height - bottom + 8, AXIS);
+  });
+  canvas.line(left, top, left, size.height - bottom, AXIS, 2);
+  canvas.line(left, size.height - bottom, size.width - right, size.height - bottom, AXIS, 2);
   return encodePng(canvas);
 }
 
