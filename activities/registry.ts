@@ -10,6 +10,7 @@ import { annotateRationale, extractConcepts } from './cold-start/annotate';
 import { sampleRationales, scoreRationale } from './em-rationale-loop/operations';
 import { crossCheckTests } from './self-play/cross-check';
 import { constructReward, prepareSelfPlayPrompt, sampleRollouts, scoreRollout } from './self-play/operations';
+import { filterTrace, prepareSftPrompt, teacherTrajectory } from './sft/operations';
 import { noop } from './stage/noop';
 import {
   prepareOperation,
@@ -33,6 +34,9 @@ const IMPLEMENTATIONS: { readonly [K in OperationName]: OperationImplementation<
   crossCheckTests,
   sampleRollouts,
   scoreRollout,
+  prepareSftPrompt,
+  teacherTrajectory,
+  filterTrace,
 };
 
 /** What a worker provides to operations; each is asked for only when an operation that needs it is first used. */

@@ -1,7 +1,8 @@
 // A scripted, fault-injecting fake OpenAI-compatible server (node:http) for deterministic tests and benchmarks.
 //
 //   POST /v1/chat/completions  n choices; text from `respond(body)` (default: an echo of the last user message,
-//                              the seed and the choice index); usage ≈ chars/4.
+//                              the seed and the choice index), or a scripted choice with `reasoning_content` and
+//                              its own finish reason; usage ≈ chars/4.
 //   POST /v1/completions       generation like chat; with `echo: true` the prompt comes back as tokens of one
 //                              character (code point) each, token_logprobs[i] = -(charCode % 7) - 0.5 (null for the
 //                              first), text_offset in UTF-16 units; `max_tokens: 0` generates nothing.
@@ -37,13 +38,20 @@ export interface LoggedRequest {
   fault?: Fault['type'];
 }
 
+/** A scripted chat choice: the content, the thinking returned apart (`reasoning_content`), a finish reason. */
+export interface FakeChoice {
+  content: string;
+  reasoning?: string;
+  finishReason?: string;
+}
+
 export interface FakeOpenAIServerOptions {
   port?: number;
   host?: string;
   /** Fixed delay before answering (default 0). */
   latencyMs?: number;
   /** Completion text(s) for chat and completions: a string for every choice, or one per choice (cycled). */
-  respond?: (body: Record<string, unknown>) => string | string[];
+  respond?: (body: Record<string, unknown>) => string | FakeChoice | Array<string | FakeChoice>;
   faults?: FaultSource;
   /** Keep a log of every request (default true; turn off for benchmarks). */
   logRequests?: boolean;
@@ -125,8 +133,12 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
   let counts = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const texts = (body: Record<string, unknown>, n: number, fallback: (i: number) => string): string[] => {
-    const out: string[] = [];
+  const texts = (
+    body: Record<string, unknown>,
+    n: number,
+    fallback: (i: number) => string,
+  ): Array<string | FakeChoice> => {
+    const out: Array<string | FakeChoice> = [];
     if (options.respond) {
       const r = options.respond(body);
       const arr = Array.isArray(r) ? r : [r];
@@ -150,10 +162,16 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     const seed = body.seed ?? 'none';
     const outs = texts(body, n, (i) => `echo(seed=${String(seed)}, i=${i}): ${user}`);
     let completionTokens = 0;
-    const choices = outs.map((raw, index) => {
-      const { text, finish } = limitText(raw, body.max_tokens);
-      completionTokens += estimateTokens(text);
-      return { index, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish };
+    const choices = outs.map((out, index) => {
+      const scripted = typeof out === 'string' ? { content: out } : out;
+      const { text, finish } = limitText(scripted.content, body.max_tokens);
+      completionTokens += estimateTokens(text) + estimateTokens(scripted.reasoning ?? '');
+      const message = {
+        role: 'assistant',
+        content: text,
+        ...(scripted.reasoning !== undefined ? { reasoning_content: scripted.reasoning } : {}),
+      };
+      return { index, message, logprobs: null, finish_reason: scripted.finishReason ?? finish };
     });
     const promptTokens = Math.ceil(promptChars(body) / 4);
     return JSON.stringify({
@@ -183,7 +201,8 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
         ? new Array<string>(n).fill('')
         : texts(body, n, (i) => ` completion(seed=${String(seed)}, i=${i})`);
     let completionTokens = 0;
-    const choices = generated.map((raw, index) => {
+    const choices = generated.map((out, index) => {
+      const raw = typeof out === 'string' ? out : out.content;
       const gen = body.max_tokens === 0 ? '' : limitText(raw, body.max_tokens).text;
       const genTokens = Array.from(gen);
       completionTokens += genTokens.length;

@@ -13,6 +13,7 @@ import { interpreterPool, shutdownInterpreterPool } from '../activities/sandbox/
 import { createStageActivities } from '../activities/stage/activities';
 import { createEmActivities } from '../activities/em-rationale-loop/activities';
 import { createSelfPlayActivities } from '../activities/self-play/pairs';
+import { createSftActivities } from '../activities/sft/assemble';
 import { createModelActivation } from '../activities/training/activate-role';
 import { createTrainingActivities } from '../activities/training/train';
 import { resolveApiKey } from '../activities/config';
@@ -50,6 +51,7 @@ export function createActivitySets(
       ...createSynthesisActivities(store),
       ...createEmActivities(store),
       ...createSelfPlayActivities(store),
+      ...createSftActivities(store),
     }),
     sandbox: () => ({ processShard, ...createSandboxActivities(config.sandbox) }),
     training: () => trainingActivities(config, store),

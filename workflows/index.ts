@@ -5,3 +5,4 @@ export { synthesizeCorpus } from './synthesize-corpus';
 export { coldStart } from './cold-start';
 export { emRationaleLoop } from './em-rationale-loop';
 export { selfPlay } from './self-play';
+export { sftDistill } from './sft-distill';

@@ -91,6 +91,7 @@ const SUMMARY_FIELDS: Record<string, string[]> = {
   coldStart: ['problemFiles'],
   emRationaleLoop: ['iterations', 'k'],
   selfPlay: ['rounds', 'k', 'seed', 'promptFiles'],
+  sftDistill: ['seed', 'promptFiles'],
   mapDatasetStage: ['operation', 'stage'],
 };
 

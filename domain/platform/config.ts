@@ -164,13 +164,16 @@ export const ConfigSchema = z
       .prefault({}),
     endpoints: z.record(z.string().min(1), EndpointConfigSchema),
     roles: z
-      .object(
-        Object.fromEntries(MODEL_ROLES.map((r) => [r, RoleBindingSchema])) as Record<
+      .object({
+        ...(Object.fromEntries(MODEL_ROLES.map((r) => [r, RoleBindingSchema])) as Record<
           ModelRole,
           typeof RoleBindingSchema
-        >,
-      )
-      .strict(),
+        >),
+        // the SFT student: the policy's endpoint unless bound apart
+        student: RoleBindingSchema.optional(),
+      })
+      .strict()
+      .transform((roles) => ({ ...roles, student: roles.student ?? roles.policy })),
     sandbox: SandboxConfigSchema.prefault({}),
     /** The external trainer (domain/training.ts); without it the `train` activity refuses to run. */
     training: TrainerConfigSchema.optional(),

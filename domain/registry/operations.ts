@@ -15,6 +15,7 @@ import {
   SampleRolloutsOperation,
   ScoreRolloutOperation,
 } from '../self-play';
+import { FilterTraceOperation, PrepareSftPromptOperation, TeacherTrajectoryOperation } from '../sft-distill';
 import { GenerateProblemOperation } from '../synthesize-corpus';
 
 const DECLARATIONS = [
@@ -30,6 +31,9 @@ const DECLARATIONS = [
   CrossCheckTestsOperation,
   SampleRolloutsOperation,
   ScoreRolloutOperation,
+  PrepareSftPromptOperation,
+  TeacherTrajectoryOperation,
+  FilterTraceOperation,
 ] as const;
 
 type Declarations = (typeof DECLARATIONS)[number];

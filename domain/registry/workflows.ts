@@ -6,6 +6,7 @@ import { BatchInferenceInputSchema } from '../batch-inference';
 import { StageRequestSchema } from './operations';
 import { EmInputSchema } from '../em-rationale-loop';
 import { SelfPlayInputSchema } from '../self-play';
+import { SftDistillInputSchema } from '../sft-distill';
 import { SynthesizeCorpusInputSchema } from '../synthesize-corpus';
 import { ColdStartInputSchema } from '../cold-start';
 
@@ -72,6 +73,19 @@ export const STARTABLE_WORKFLOWS: Record<string, StartableWorkflow> = {
       k: 4,
       rollouts: { maxTokens: 512 },
       training: { enabled: false },
+    },
+  },
+  sftDistill: {
+    input: SftDistillInputSchema,
+    description:
+      'teacher traces per prompt -> normalised, filtered {prompt, completion} rows (card, report) -> SFT of the student',
+    // trains the student with the example trainer of temporal.yaml `training`
+    example: {
+      name: 'demo-sft',
+      promptFiles: ['scripts/examples/sft-prompts.jsonl'],
+      teacher: { maxTokens: 512 },
+      parquet: true,
+      student: { version: 'tiny-bigram' },
     },
   },
   emRationaleLoop: {
