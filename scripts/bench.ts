@@ -4,6 +4,7 @@
 //   npm run bench -- dedup [--problems 100000]       (lib/bench/dedup.ts)
 //   npm run bench -- sandbox [--reps 2] [--tests 16]  (lib/bench/sandbox.ts)
 //   npm run bench -- math [--pairs 10000] [--seed S]  (lib/bench/math.ts)
+//   npm run bench -- sft [--rows 100000] [--tokens 7000] [--compare 200]  (lib/bench/sft.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
@@ -30,6 +31,7 @@ import { freePort } from '../lib/dev-server';
 import { benchDedup } from '../lib/bench/dedup';
 import { benchSandbox } from '../lib/bench/sandbox';
 import { benchMath } from '../lib/bench/math';
+import { benchSft } from '../lib/bench/sft';
 import { cpuDelta, processTreeCpu } from '../lib/bench/process-cpu';
 
 /** CPU milliseconds per item of one measured phase, by process and in total. */
@@ -385,6 +387,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   dedup: benchDedup,
   sandbox: benchSandbox,
   math: benchMath,
+  sft: benchSft,
 };
 
 async function main(): Promise<void> {

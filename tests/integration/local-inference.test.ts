@@ -1,10 +1,12 @@
 // The inference layer against the embedded node-llama-cpp server (real HTTP, real GGUF tokenizer, real llama.cpp):
-// span log-probs checked against an independent float64 computation, and a durable batch run on real inference.
-import { mkdtempSync, rmSync } from 'node:fs';
+// span log-probs checked against an independent float64 computation, and durable batch and SFT runs on real inference.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
+import type { SftReport } from '../../activities/sft/assemble';
+import type { SftDistillResult } from '../../workflows/sft-distill';
 import { createInferenceActivities } from '../../activities/inference/activities';
 import { InferenceClient } from '../../activities/inference/client';
 import { InferencePool } from '../../activities/inference/pool';
@@ -124,6 +126,7 @@ describe('inference on the local node-llama-cpp server', () => {
       workers = await runTestWorkers(env.nativeConnection, config, await bundleWorkflows(), [
         'orchestration',
         'inference',
+        'cpu',
       ]);
     });
 
@@ -182,6 +185,40 @@ describe('inference on the local node-llama-cpp server', () => {
         sampling: { n: 2, maxTokens: 24, seed: expect.any(Number) },
       });
       expect(a[0]!.provenance.usage.promptTokens).toBeGreaterThan(0);
+    });
+
+    it('runs sftDistill to the end on the real model: every cell asked over HTTP, counted by a rule, report and card written', async () => {
+      const result = (await env.client.workflow.execute('sftDistill', {
+        taskQueue: config.taskQueues.orchestration,
+        workflowId: `sft-local-${Date.now()}`,
+        args: [
+          {
+            name: 'sft-local',
+            promptFiles: [path.join(__dirname, '..', '..', 'scripts', 'examples', 'sft-prompts.jsonl')],
+            teacher: { n: 2, maxTokens: 48 },
+            parquet: true,
+            training: { enabled: false },
+          },
+        ],
+      })) as SftDistillResult;
+      const store = new DatasetStore(config.storage.root);
+      const teacher: Array<Record<string, any>> = [];
+      for await (const r of store.readAll('sft-local/teacher')) teacher.push(r as Record<string, any>);
+      // 5 prompts x 2 samples, each with the real tokenizer's prompt tokens and a finish reason
+      expect(teacher.map((r) => r.id).sort()).toEqual(
+        ['sft-c1', 'sft-c2', 'sft-m1', 'sft-m2', 'sft-m3'].flatMap((id) => [`${id}#0`, `${id}#1`]),
+      );
+      for (const r of teacher) {
+        expect(r.model).toBe('tiny');
+        expect(r.usage.promptTokens).toBeGreaterThan(10);
+        expect(['stop', 'length']).toContain(r.finishReason);
+      }
+      expect(new Set(teacher.map((r) => r.seed)).size).toBe(10);
+      const report = JSON.parse(readFileSync(store.resolve(result.report), 'utf8')) as SftReport;
+      expect(report.cells).toBe(10);
+      expect(report.addsUp).toBe(true);
+      expect(result.training).toBe('disabled');
+      expect(existsSync(path.join(store.datasetDir('sft-local/sft'), 'README.md'))).toBe(true);
     });
   });
 });
