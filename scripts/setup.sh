@@ -38,3 +38,22 @@ npx tsx scripts/temporal-cli.ts
 # gofakes3, the S3-compatible server the object-store tests start (built with Go into the same cache)
 npx tsx scripts/object-store-server.ts
 npm run model:tiny
+
+# Python venv of the independent checks (Hugging Face's Rust `tokenizers` counts tokens against ours; pyarrow and
+# `datasets` read the SFT Parquet export), pinned, in the cache; rebuilt only when missing or at other versions.
+PY_TOOLS="$CACHE/python"
+PY_PINS="tokenizers==0.23.3 pyarrow==26.0.1 datasets==5.2.0"
+py_tools_ok() {
+  "$PY_TOOLS/bin/python" - "$PY_PINS" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+sys.exit(any(version(n) != v for n, v in (p.split("==") for p in sys.argv[1].split())))
+PY
+}
+if ! py_tools_ok; then
+  echo "installing $PY_PINS into $PY_TOOLS"
+  python3 -m venv "$PY_TOOLS"
+  # shellcheck disable=SC2086
+  "$PY_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check $PY_PINS
+  py_tools_ok
+fi
