@@ -226,7 +226,7 @@ describe('sftDistill', () => {
       args: [input('sft-a')],
     });
 
-    // kill the worker once a dozen teacher cells are recorded in the stage's attempt files
+    // kill the worker once 8 teacher cells are recorded in the stage's attempt files, with requests in flight
     const work = path.join(store.datasetDir('sft-a/teacher'), '.work');
     const recorded = () =>
       existsSync(work)
@@ -239,11 +239,14 @@ describe('sftDistill', () => {
             ).length
         : 0;
     const started = Date.now();
-    while (recorded() < 12 && Date.now() - started < 240_000) await new Promise((r) => setTimeout(r, 20));
+    while ((recorded() < 8 || fake.inFlight < 2) && Date.now() - started < 240_000)
+      await new Promise((r) => setTimeout(r, 5));
     workers[0]!.child.kill('SIGKILL');
     await workers[0]!.exited;
     const atKill = recorded();
-    expect(atKill).toBeGreaterThanOrEqual(12);
+    const requestsAtKill = fake.requests;
+    expect(atKill).toBeGreaterThanOrEqual(8);
+    expect(requestsAtKill).toBeGreaterThan(atKill); // the kill landed with requests in flight
     expect(atKill).toBeLessThan(ALL.length - 10);
     workers.push(spawnWorker(configFile));
     await workers[1]!.ready;
@@ -257,7 +260,9 @@ describe('sftDistill', () => {
         asked.set(seed, (asked.get(seed) ?? 0) + 1);
     }
     const askedTwice = [...asked.values()].filter((n) => n > 1).length;
-    console.log(`sftDistill: ${atKill} cells recorded at the kill, ${askedTwice} asked twice`);
+    console.log(
+      `sftDistill: ${atKill} cells recorded and ${requestsAtKill} requests sent at the kill, ${askedTwice} asked twice, ${fake.requests} requests in all`,
+    );
     expect(asked.size).toBe(bySeed.size - 1);
     expect(askedTwice).toBeLessThanOrEqual(SHARDS_AT_ONCE * ITEMS_AT_ONCE);
     expect([...asked.values()].every((n) => n <= 2)).toBe(true);
