@@ -1,6 +1,7 @@
 // A small line plot rendered straight to PNG (RGB, zlib from node:zlib, no drawing library): axes, grid lines,
 // tick labels in a 3×5 pixel font, and the series as a polyline with a dot per point (the EM report's mean reward
-// per iteration), or as bars (the SFT report's token-length histogram).
+// per iteration), or as bars (the SFT report's token-length histogram), or as grouped bars with whiskers (the
+// evaluation report's accuracy per benchmark and model, with its CI; labels in a 3×5 upper-case font).
 import { deflateSync } from 'node:zlib';
 
 export interface Point {
@@ -31,6 +32,56 @@ const GLYPHS: Record<string, number[]> = {
   '+': [0, 2, 7, 2, 0],
 };
 
+// the bar chart's labels: the digits above plus upper-case letters and a few signs (text is upper-cased first)
+const LABEL_GLYPHS: Record<string, number[]> = {
+  ...GLYPHS,
+  A: [2, 5, 7, 5, 5],
+  B: [6, 5, 6, 5, 6],
+  C: [3, 4, 4, 4, 3],
+  D: [6, 5, 5, 5, 6],
+  E: [7, 4, 6, 4, 7],
+  F: [7, 4, 6, 4, 4],
+  G: [3, 4, 5, 5, 3],
+  H: [5, 5, 7, 5, 5],
+  I: [7, 2, 2, 2, 7],
+  J: [1, 1, 1, 5, 2],
+  K: [5, 5, 6, 5, 5],
+  L: [4, 4, 4, 4, 7],
+  M: [5, 7, 7, 5, 5],
+  N: [6, 5, 5, 5, 5],
+  O: [2, 5, 5, 5, 2],
+  P: [6, 5, 6, 4, 4],
+  Q: [2, 5, 5, 6, 3],
+  R: [6, 5, 6, 5, 5],
+  S: [3, 4, 2, 1, 6],
+  T: [7, 2, 2, 2, 2],
+  U: [5, 5, 5, 5, 7],
+  V: [5, 5, 5, 5, 2],
+  W: [5, 5, 7, 7, 5],
+  X: [5, 5, 2, 5, 5],
+  Y: [5, 5, 2, 2, 2],
+  Z: [7, 1, 2, 4, 7],
+  '%': [5, 1, 2, 4, 5],
+  '/': [1, 1, 2, 4, 4],
+  '(': [2, 4, 4, 4, 2],
+  ')': [2, 1, 1, 1, 2],
+  _: [0, 0, 0, 0, 7],
+  ':': [0, 2, 0, 2, 0],
+  '@': [7, 5, 7, 4, 7],
+};
+
+// bar colours of the series, in order (then repeated)
+const PALETTE: readonly Rgb[] = [
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+];
+
 class Canvas {
   readonly pixels: Buffer;
   constructor(
@@ -60,15 +111,22 @@ class Canvas {
     }
   }
 
+  /** A filled rectangle between the corners (either order). */
+  rect(x0: number, y0: number, x1: number, y1: number, c: Rgb): void {
+    const [xa, xb] = [Math.round(Math.min(x0, x1)), Math.round(Math.max(x0, x1))];
+    const [ya, yb] = [Math.round(Math.min(y0, y1)), Math.round(Math.max(y0, y1))];
+    for (let x = xa; x <= xb; x++) for (let y = ya; y <= yb; y++) this.set(x, y, c);
+  }
+
   dot(x: number, y: number, radius: number, c: Rgb): void {
     for (let dx = -radius; dx <= radius; dx++)
       for (let dy = -radius; dy <= radius; dy++) if (dx * dx + dy * dy <= radius * radius) this.set(x + dx, y + dy, c);
   }
 
   /** Text in the 3×5 font, `scale` pixels per font pixel; (x, y) is the top-left corner. */
-  text(s: string, x: number, y: number, c: Rgb, scale = 2): void {
+  text(s: string, x: number, y: number, c: Rgb, scale = 2, glyphs: Record<string, number[]> = GLYPHS): void {
     for (const [n, ch] of [...s].entries()) {
-      const rows = GLYPHS[ch];
+      const rows = glyphs[ch];
       if (!rows) continue;
       rows.forEach((bits, row) => {
         for (let col = 0; col < 3; col++) {
@@ -187,6 +245,100 @@ export function renderHistogramPng(bins: readonly Bin[], size: { width: number; 
   });
   canvas.line(left, top, left, size.height - bottom, AXIS, 2);
   canvas.line(left, size.height - bottom, size.width - right, size.height - bottom, AXIS, 2);
+  return encodePng(canvas);
+}
+
+export interface Bar {
+  value: number;
+  /** the whisker's ends (a CI); no whisker without both */
+  lo?: number;
+  hi?: number;
+}
+
+export interface BarGroup {
+  /** shown under the group (upper-cased; letters, digits and a few signs) */
+  label: string;
+  /** one per series, in the order of `series`; null or missing: no bar */
+  bars: readonly (Bar | null)[];
+}
+
+/** Width in pixels of a label in the bar chart's font. */
+function labelWidth(s: string, scale: number): number {
+  return s.length * 4 * scale - scale;
+}
+
+/**
+ * Grouped bars: one group per entry of `groups`, one bar per series in its colour, a whisker from `lo` to `hi`, the
+ * legend of the series across the top. The y axis runs from 0 (or the lowest value below it) to `yMax` (default: the
+ * highest value or whisker end); bars are clipped to the axis.
+ */
+export function renderBarChartPng(
+  groups: readonly BarGroup[],
+  options: { width: number; height: number; series: readonly string[]; yMax?: number },
+): Buffer {
+  const { width, height, series } = options;
+  const canvas = new Canvas(width, height);
+  const scale = 2;
+  const upper = (s: string) => s.toUpperCase();
+  const left = 70;
+  const right = 20;
+  const legendRow = 8 * scale;
+  const top = 16 + legendRow * Math.ceil(series.length / 2);
+  const bottom = 36;
+  const values = groups.flatMap((g) => g.bars.flatMap((b) => (b ? [b.value, b.lo ?? b.value, b.hi ?? b.value] : [])));
+  const finite = values.filter(Number.isFinite);
+  const yMin = Math.min(0, ...finite);
+  let yMax = options.yMax ?? Math.max(0, ...finite);
+  if (yMax <= yMin) yMax = yMin + 1;
+  const plotBottom = height - bottom;
+  const py = (y: number) =>
+    plotBottom - ((Math.min(Math.max(y, yMin), yMax) - yMin) / (yMax - yMin)) * (plotBottom - top);
+
+  for (let i = 0; i <= 4; i++) {
+    const y = yMin + ((yMax - yMin) * i) / 4;
+    canvas.line(left, py(y), width - right, py(y), GRID);
+    canvas.text(label(y), 4, py(y) - 5, AXIS);
+  }
+
+  // legend: two columns of colour swatch + name
+  series.forEach((name, i) => {
+    const x = 8 + (i % 2) * Math.floor((width - 16) / 2);
+    const y = 8 + Math.floor(i / 2) * legendRow;
+    canvas.rect(x, y, x + 5 * scale, y + 5 * scale - 1, PALETTE[i % PALETTE.length]!);
+    canvas.text(upper(name), x + 8 * scale, y, AXIS, scale, LABEL_GLYPHS);
+  });
+
+  const plotWidth = width - left - right;
+  const groupWidth = groups.length > 0 ? plotWidth / groups.length : plotWidth;
+  const barWidth = (groupWidth * 0.8) / Math.max(1, series.length);
+  groups.forEach((group, g) => {
+    const x0 = left + g * groupWidth + groupWidth * 0.1;
+    group.bars.forEach((bar, i) => {
+      if (!bar || !Number.isFinite(bar.value) || i >= series.length) return;
+      const colour = PALETTE[i % PALETTE.length]!;
+      const xa = x0 + i * barWidth + 1;
+      const xb = x0 + (i + 1) * barWidth - 2;
+      canvas.rect(xa, py(0), xb, py(bar.value), colour);
+      if (bar.lo !== undefined && bar.hi !== undefined && Number.isFinite(bar.lo) && Number.isFinite(bar.hi)) {
+        const xm = (xa + xb) / 2;
+        const cap = Math.max(1, Math.min(4, (xb - xa) / 3));
+        canvas.line(xm, py(bar.lo), xm, py(bar.hi), AXIS, 1);
+        canvas.line(xm - cap, py(bar.lo), xm + cap, py(bar.lo), AXIS, 1);
+        canvas.line(xm - cap, py(bar.hi), xm + cap, py(bar.hi), AXIS, 1);
+      }
+    });
+    const text = upper(group.label);
+    canvas.text(
+      text,
+      left + g * groupWidth + (groupWidth - labelWidth(text, scale)) / 2,
+      plotBottom + 10,
+      AXIS,
+      scale,
+      LABEL_GLYPHS,
+    );
+  });
+  canvas.line(left, top, left, plotBottom, AXIS, 2);
+  canvas.line(left, py(0), width - right, py(0), AXIS, 2);
   return encodePng(canvas);
 }
 
