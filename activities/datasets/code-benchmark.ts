@@ -1,4 +1,4 @@
-// Reads a code benchmark file in the LiveCodeBench / PromptCoT layout (../shared/data/benchmarks/*codeforces*.jsonl):
+// Reads a code benchmark file in the LiveCodeBench / PromptCoT layout (data/benchmarks/*codeforces*.jsonl):
 // one JSON object per line with `prompt` and `input_output`, a JSON string {inputs: [...], outputs: [...], fn_name?}.
 import { readFileSync } from 'node:fs';
 import type { TestCase } from '../sandbox/types';

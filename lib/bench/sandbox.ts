@@ -1,6 +1,6 @@
 // Benchmark of the Python code sandbox: `npm run bench -- sandbox [--reps 2] [--tests 16] [--seed 7]`.
 //
-// Workload: four problems of the Codeforces benchmark file (../shared/data/benchmarks; problems 0, 3, 5, 6), each
+// Workload: four problems of the Codeforces benchmark file (data/benchmarks; problems 0, 3, 5, 6), each
 // with its published test plus `--tests` generated ones whose expected outputs come from reference solutions
 // written here in TypeScript; per problem a correct and a wrong Python program (wrong answer or runtime error),
 // plus one program that does not compile; repeated `--reps` times. Every program reads stdin through input() or
@@ -19,20 +19,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { mulberry32 } from '../../domain/core/random';
 import { readCodeBenchmark } from '../../activities/datasets/code-benchmark';
+import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import { interpreterPool, shutdownInterpreterPool } from '../../activities/sandbox/interpreter-pool';
 import { DEFAULT_LIMITS, runPython, type SandboxMode } from '../../activities/sandbox/python-sandbox';
 import type { SandboxLimits, TestCase, Verdict } from '../../activities/sandbox/types';
 
-const BENCHMARK = path.join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'benchmarks',
-  'promptcot2_codeforces_test.jsonl',
-);
+const BENCHMARK = benchmarkFile('codeforces');
 const HARNESS = path.join(__dirname, '..', '..', 'scripts', 'published-harness.py');
 const TIME_LIMIT_S = 2;
 

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
+import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import { formatProblem } from '../../activities/prompts/problems';
 import { ConfigSchema, type Config } from '../../domain/platform/config';
 import { deriveSeed } from '../../domain/core/seeds';
@@ -24,7 +25,7 @@ import { useTemporalAndFake } from '../support/temporal-and-fake';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
-const AIME24 = path.join(ROOT, '..', 'shared', 'data', 'benchmarks', 'promptcot2_aime24_test.jsonl');
+const AIME24 = benchmarkFile('aime24');
 const SEED = 11;
 const K = 8;
 

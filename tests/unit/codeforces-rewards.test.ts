@@ -1,8 +1,8 @@
-// Code rewards against the published Codeforces benchmark (../shared/data/benchmarks): model-style completions
+// Code rewards against the published Codeforces benchmark (data/benchmarks): model-style completions
 // (thinking, then a fenced program) that we wrote — correct ones pass, deliberately wrong ones get the right
 // failure verdict — through code extraction, the sandbox and the LiveCodeBench comparison.
 import { readCodeBenchmark } from '../../activities/datasets/code-benchmark';
-import path from 'node:path';
+import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSandboxActivities, type EvaluateCodeResult } from '../../activities/sandbox/activities';
 import { extractCode } from '../../activities/sandbox/extract-code';
@@ -16,16 +16,7 @@ afterAll(async () => {
   await shutdownJsSandbox();
 });
 
-const BENCHMARK = path.join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'benchmarks',
-  'promptcot2_codeforces_test.jsonl',
-);
+const BENCHMARK = benchmarkFile('codeforces');
 
 const loadProblems = () => readCodeBenchmark(BENCHMARK);
 

@@ -8,6 +8,7 @@ import { preparedOperation } from '../../activities/registry';
 import type { ItemContext } from '../../activities/stage/operation';
 import { formatProblem, promptWrappers } from '../../activities/prompts/problems';
 import { contaminationIndex } from '../../activities/self-play/contamination-index';
+import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import {
   buildContaminationIndex,
   contaminationWords,
@@ -19,13 +20,7 @@ import { mulberry32 } from '../../domain/core/random';
 import { problemOfPrompt, withoutChatTurn } from '../../domain/self-play';
 import { tempDir } from '../support/files';
 
-const DIR = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks');
-const FILES = [
-  'promptcot2_aime24_test.jsonl',
-  'promptcot2_aime25_test.jsonl',
-  'promptcot2_hmmt25_test.jsonl',
-  'promptcot2_codeforces_test.jsonl',
-].map((f) => path.join(DIR, f));
+const FILES = (['aime24', 'aime25', 'hmmt25', 'codeforces'] as const).map(benchmarkFile);
 
 function benchmarkTexts(): Array<{ where: string; text: string }> {
   return FILES.flatMap((file) =>

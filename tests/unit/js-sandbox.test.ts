@@ -4,6 +4,7 @@
 // of the host processes.
 import { spawn } from 'node:child_process';
 import { readCodeBenchmark } from '../../activities/datasets/code-benchmark';
+import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -17,16 +18,7 @@ import {
   type TestCase,
 } from '../../activities/sandbox/js-sandbox';
 
-const BENCHMARK = path.join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'benchmarks',
-  'promptcot2_codeforces_test.jsonl',
-);
+const BENCHMARK = benchmarkFile('codeforces');
 const SANDBOX_MODULE = path.join(__dirname, '..', '..', 'activities', 'sandbox', 'js-sandbox.ts');
 const SECRET_NAME = 'PROMPTCOT_JS_SANDBOX_TEST_SECRET';
 const SECRET = `s3cr3t-${process.pid}-${Date.now()}`;

@@ -3,10 +3,8 @@
 // programmatically, and must differ from every other problem's reference in the same file, except for pairs that
 // are genuinely equal, which are listed explicitly below.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { benchmarkFile, type BenchmarkName } from '../../activities/eval/benchmark-files';
 import { extractAnswer, extractAnswerDetailed, mathEqual, mathEqualDetailed, normalizeAnswer } from '../../domain/math';
-
-const BENCHMARKS_DIR = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks');
 
 interface BenchmarkProblem {
   idx: number;
@@ -16,20 +14,20 @@ interface BenchmarkProblem {
 }
 
 interface Benchmark {
-  readonly file: string;
+  readonly name: BenchmarkName;
   readonly source: string;
   /** Pairs of problem indexes whose references are genuinely the same answer. */
   readonly genuinelyEqual: ReadonlyArray<readonly [number, number]>;
 }
 
 const BENCHMARKS: readonly Benchmark[] = [
-  { file: 'promptcot2_aime24_test.jsonl', source: 'aime2024', genuinelyEqual: [[27, 28]] }, // both 104
-  { file: 'promptcot2_aime25_test.jsonl', source: 'aime2025', genuinelyEqual: [] },
-  { file: 'promptcot2_hmmt25_test.jsonl', source: 'hmmt_feb_2025', genuinelyEqual: [] },
+  { name: 'aime24', source: 'aime2024', genuinelyEqual: [[27, 28]] }, // both 104
+  { name: 'aime25', source: 'aime2025', genuinelyEqual: [] },
+  { name: 'hmmt25', source: 'hmmt_feb_2025', genuinelyEqual: [] },
 ];
 
-function loadProblems(file: string): BenchmarkProblem[] {
-  return readFileSync(path.join(BENCHMARKS_DIR, file), 'utf8')
+function loadProblems(name: BenchmarkName): BenchmarkProblem[] {
+  return readFileSync(benchmarkFile(name), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as BenchmarkProblem);
@@ -146,8 +144,8 @@ function equivalentForms(reference: string): string[] {
   return forms;
 }
 
-describe.each(BENCHMARKS)('$source ($file)', ({ file, source, genuinelyEqual }) => {
-  const problems = loadProblems(file);
+describe.each(BENCHMARKS)('$source ($name)', ({ name, source, genuinelyEqual }) => {
+  const problems = loadProblems(name);
   const references = problems.map(referenceAnswer);
 
   it('has 30 problems of the expected source, each with a non-empty reference', () => {

@@ -12,6 +12,7 @@ import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
+import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import { writeDataset } from '../../activities/datasets/write';
 import { preparedOperation } from '../../activities/registry';
 import { completionText } from '../../activities/inference/chat-samples';
@@ -39,7 +40,7 @@ import { testConfig } from '../support/config';
 import { tempDir } from '../support/files';
 import { STORE_BACKENDS, useStoreBackend } from '../support/stores';
 
-const AIME24 = path.join(__dirname, '..', '..', '..', 'shared', 'data', 'benchmarks', 'promptcot2_aime24_test.jsonl');
+const AIME24 = benchmarkFile('aime24');
 
 function ctx(): ItemContext {
   return { stage: 't', sourceId: 'x', shard: 0, line: 1, attempt: 1, signal: new AbortController().signal };
@@ -362,7 +363,7 @@ describe('contamination', () => {
       'A bag holds 7 red and 9 blue marbles; two are drawn without replacement. The probability both are red is $\\tfrac{m}{n}$ in lowest terms. Find $m+n$.';
     expect(findContamination(formatProblem('math', fresh), aimeIndex)).toBeNull();
     expect(findContamination(chatWrapped(formatProblem('math', fresh)), aimeIndex)).toBeNull();
-    const codeforces = readFileSync(path.join(path.dirname(AIME24), 'promptcot2_codeforces_test.jsonl'), 'utf8')
+    const codeforces = readFileSync(benchmarkFile('codeforces'), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '');
     const cfIndex = buildContaminationIndex(
