@@ -8,6 +8,8 @@
 //   npm run cli -- query ID status                               (any query of a run, printed as JSON)
 //   npm run cli -- schedule ID --workflow batchInference --input run.json --every 1d
 //   npm run cli -- workflows [NAME] [--json]                     (input JSON Schema and an example input of each)
+//   npm run cli -- codeforces-cache --out FILE [--contests 1971,1972] [--api-base URL] [--delay-ms 2000]
+//                                                                (Codeforces standings for the Elo; needs the API)
 import { readFileSync } from 'node:fs';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowFailedError, type Client } from '@temporalio/client';
 import { loadConfig } from '../activities/config';
@@ -16,6 +18,7 @@ import { safeParseWith } from '../domain/core/validation';
 import { inputJsonSchema, STARTABLE_WORKFLOWS, type StartableWorkflow } from '../domain/registry/workflows';
 import { LIST_FILTERS, listFilterQuery, runSummary } from '../domain/core/run-view';
 import { connectClient } from '../workers/connection';
+import { benchmarkContests, CODEFORCES_API, fetchCodeforcesCache } from '../activities/eval/codeforces-cache';
 import { readRunView, renderRunView } from './progress-view';
 import { registerSearchAttributes, searchAttributeState } from './search-attributes';
 
@@ -117,6 +120,26 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
   const [command, ...rest] = args.positional;
   if (command === 'workflows') {
     printWorkflows(rest[0] !== undefined ? [rest[0]] : Object.keys(STARTABLE_WORKFLOWS), args.flags.has('json'));
+    return 0;
+  }
+  if (command === 'codeforces-cache') {
+    const out = flag(args, 'out');
+    if (!out) throw new UsageError('codeforces-cache needs --out FILE');
+    const list = flag(args, 'contests');
+    const delay = flag(args, 'delay-ms');
+    if (delay !== undefined && !/^\d+$/.test(delay))
+      throw new UsageError(`--delay-ms must be milliseconds, got ${delay}`);
+    const fetched = await fetchCodeforcesCache({
+      out,
+      contests: list !== undefined ? list.split(',').map((c) => c.trim()) : benchmarkContests(),
+      apiBase: flag(args, 'api-base') ?? CODEFORCES_API,
+      ...(delay !== undefined ? { delayMs: Number(delay) } : {}),
+      log: (line) => console.log(line),
+    });
+    // a failed contest is recorded with its reason (the Elo skips it); running again retries only those
+    console.log(
+      `${fetched.file}: ${fetched.fetched.length} contests fetched, ${fetched.kept.length} already there, ${fetched.failed.length} failed`,
+    );
     return 0;
   }
   if (command === 'start' && rest[0]) {
@@ -243,6 +266,6 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     return 0;
   }
   throw new UsageError(
-    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows [NAME] [--json])',
+    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows [NAME] [--json] | codeforces-cache --out FILE [--contests 1971,1972] [--api-base URL] [--delay-ms MS])',
   );
 }
