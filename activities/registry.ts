@@ -10,6 +10,7 @@ import { annotateRationale, extractConcepts } from './cold-start/annotate';
 import { sampleRationales, scoreRationale } from './em-rationale-loop/operations';
 import { crossCheckTests } from './self-play/cross-check';
 import { constructReward, prepareSelfPlayPrompt, sampleRollouts, scoreRollout } from './self-play/operations';
+import { sampleCell, scoreCell } from './eval/operations';
 import { filterTrace, prepareSftPrompt, teacherTrajectory } from './sft/operations';
 import { noop } from './stage/noop';
 import {
@@ -37,6 +38,8 @@ const IMPLEMENTATIONS: { readonly [K in OperationName]: OperationImplementation<
   prepareSftPrompt,
   teacherTrajectory,
   filterTrace,
+  sampleCell,
+  scoreCell,
 };
 
 /** What a worker provides to operations; each is asked for only when an operation that needs it is first used. */

@@ -3,8 +3,8 @@
 //   POST /v1/chat/completions  n choices; text from `respond(body)` (default: an echo of the last user message,
 //                              the seed and the choice index), or a scripted choice with `reasoning_content` and
 //                              its own finish reason; usage ≈ chars/4.
-//   POST /v1/completions       generation like chat; with `echo: true` the prompt comes back as tokens of one
-//                              character (code point) each, token_logprobs[i] = -(charCode % 7) - 0.5 (null for the
+//   POST /v1/completions       generation like chat (a scripted choice's content and finish reason); with
+//                              `echo: true` the prompt comes back as tokens of one character (code point) each, token_logprobs[i] = -(charCode % 7) - 0.5 (null for the
 //                              first), text_offset in UTF-16 units; `max_tokens: 0` generates nothing.
 //   GET  /v1/models            the configured model ids.
 //
@@ -224,7 +224,8 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
         }
         logprobs = { tokens: toks, token_logprobs: tokenLogprobs, top_logprobs: top ?? null, text_offset: offsets };
       }
-      return { index, text, logprobs, finish_reason: body.max_tokens === 0 ? 'length' : 'stop' };
+      const scripted = typeof out === 'string' ? undefined : out.finishReason;
+      return { index, text, logprobs, finish_reason: body.max_tokens === 0 ? 'length' : (scripted ?? 'stop') };
     });
     return JSON.stringify({
       id: `cmpl-fake-${++idCounter}`,

@@ -2,9 +2,11 @@
 //   npm run bench -- stage [--items 100000] [--fake-items 10000] [--latency 50] [--concurrency 256]
 //                          [--realistic [--realistic-items 5120] [--realistic-latency 2000] [--realistic-concurrency 512]]
 //   npm run bench -- dedup [--problems 100000]       (lib/bench/dedup.ts)
+//   npm run bench -- dedup-scale [--problems 1000000] [--sample 20000]  (lib/bench/dedup-scale.ts)
 //   npm run bench -- sandbox [--reps 2] [--tests 16]  (lib/bench/sandbox.ts)
 //   npm run bench -- math [--pairs 10000] [--seed S]  (lib/bench/math.ts)
 //   npm run bench -- sft [--rows 100000] [--tokens 7000] [--compare 200]  (lib/bench/sft.ts)
+//   npm run bench -- eval [--math 10000] [--code 10000] [--tests 3] [--concurrency N]  (lib/bench/eval.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
@@ -29,9 +31,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { freePort } from '../lib/dev-server';
 import { benchDedup } from '../lib/bench/dedup';
+import { benchDedupScale } from '../lib/bench/dedup-scale';
 import { benchSandbox } from '../lib/bench/sandbox';
 import { benchMath } from '../lib/bench/math';
 import { benchSft } from '../lib/bench/sft';
+import { benchEval } from '../lib/bench/eval';
 import { cpuDelta, processTreeCpu } from '../lib/bench/process-cpu';
 
 /** CPU milliseconds per item of one measured phase, by process and in total. */
@@ -385,9 +389,11 @@ async function benchStage(): Promise<Record<string, unknown>> {
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   stage: benchStage,
   dedup: benchDedup,
+  'dedup-scale': () => benchDedupScale(),
   sandbox: benchSandbox,
   math: benchMath,
   sft: benchSft,
+  eval: benchEval,
 };
 
 async function main(): Promise<void> {

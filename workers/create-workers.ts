@@ -14,6 +14,8 @@ import { createStageActivities } from '../activities/stage/activities';
 import { createEmActivities } from '../activities/em-rationale-loop/activities';
 import { createSelfPlayActivities } from '../activities/self-play/pairs';
 import { createSftActivities } from '../activities/sft/assemble';
+import { createEvaluationPrepareActivities } from '../activities/eval/prepare';
+import { createEvaluationSummaryActivities } from '../activities/eval/summarize';
 import { createModelActivation } from '../activities/training/activate-role';
 import { createTrainingActivities } from '../activities/training/train';
 import { resolveApiKey } from '../activities/config';
@@ -52,6 +54,8 @@ export function createActivitySets(
       ...createEmActivities(store),
       ...createSelfPlayActivities(store),
       ...createSftActivities(store),
+      ...createEvaluationPrepareActivities(store),
+      ...createEvaluationSummaryActivities(store),
     }),
     sandbox: () => ({ processShard, ...createSandboxActivities(config.sandbox) }),
     training: () => trainingActivities(config, store),

@@ -6,3 +6,4 @@ export { coldStart } from './cold-start';
 export { emRationaleLoop } from './em-rationale-loop';
 export { selfPlay } from './self-play';
 export { sftDistill } from './sft-distill';
+export { evaluate } from './evaluate';

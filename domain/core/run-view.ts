@@ -92,6 +92,7 @@ const SUMMARY_FIELDS: Record<string, string[]> = {
   emRationaleLoop: ['iterations', 'k'],
   selfPlay: ['rounds', 'k', 'seed', 'promptFiles'],
   sftDistill: ['seed', 'promptFiles'],
+  evaluate: ['seed'],
   mapDatasetStage: ['operation', 'stage'],
 };
 

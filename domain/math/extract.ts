@@ -43,6 +43,8 @@ export interface ExtractedAnswer {
 export interface ExtractOptions {
   /** Fall back to the last number in the text (the published default). Default true. */
   useLastNumber?: boolean;
+  /** Read the whole completion, its reasoning too (the published scorer's reading), not only the text after `</think>`. */
+  wholeText?: boolean;
 }
 
 /**
@@ -285,7 +287,7 @@ export function extractAnswerDetailed(
   completion: string | null | undefined,
   options: ExtractOptions = {},
 ): ExtractedAnswer {
-  const text = boundedTail(textAfterThink(completion ?? ''));
+  const text = boundedTail(options.wholeText ? (completion ?? '') : textAfterThink(completion ?? ''));
   const candidates: Array<[AnswerSource, () => string | null]> = [
     [
       'boxed',

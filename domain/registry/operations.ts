@@ -15,6 +15,7 @@ import {
   SampleRolloutsOperation,
   ScoreRolloutOperation,
 } from '../self-play';
+import { SampleCellOperation, ScoreCellOperation } from '../evaluate';
 import { FilterTraceOperation, PrepareSftPromptOperation, TeacherTrajectoryOperation } from '../sft-distill';
 import { GenerateProblemOperation } from '../synthesize-corpus';
 
@@ -34,6 +35,8 @@ const DECLARATIONS = [
   PrepareSftPromptOperation,
   TeacherTrajectoryOperation,
   FilterTraceOperation,
+  SampleCellOperation,
+  ScoreCellOperation,
 ] as const;
 
 type Declarations = (typeof DECLARATIONS)[number];

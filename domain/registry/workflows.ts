@@ -7,6 +7,7 @@ import { StageRequestSchema } from './operations';
 import { EmInputSchema } from '../em-rationale-loop';
 import { SelfPlayInputSchema } from '../self-play';
 import { SftDistillInputSchema } from '../sft-distill';
+import { EvaluateInputSchema } from '../evaluate';
 import { SynthesizeCorpusInputSchema } from '../synthesize-corpus';
 import { ColdStartInputSchema } from '../cold-start';
 
@@ -86,6 +87,18 @@ export const STARTABLE_WORKFLOWS: Record<string, StartableWorkflow> = {
       teacher: { maxTokens: 512 },
       parquet: true,
       student: { version: 'tiny-bigram' },
+    },
+  },
+  evaluate: {
+    input: EvaluateInputSchema,
+    description:
+      'models x benchmarks (AIME 24/25, HMMT 25, Codeforces, LiveCodeBench, your JSONL): cells -> samples -> scores -> metrics with CIs, Elo, report',
+    example: {
+      name: 'demo-eval',
+      models: [{ label: 'tiny', role: 'policy' }],
+      benchmarks: ['aime24'],
+      runs: { math: 2 },
+      sampling: { maxTokens: 256 },
     },
   },
   emRationaleLoop: {
