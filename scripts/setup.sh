@@ -34,6 +34,12 @@ if ! command -v bwrap >/dev/null 2>&1; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq bubblewrap
 fi
 
+# chromium (Debian) is the headless browser the Web UI test drives through puppeteer-core, which downloads none.
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
+fi
+
 npx tsx scripts/temporal-cli.ts
 # gofakes3, the S3-compatible server the object-store tests start (built with Go into the same cache)
 npx tsx scripts/object-store-server.ts
