@@ -9,6 +9,17 @@
 // Where a candidate's Jaccard equals the best one found so far, the earlier document wins; `of` names the
 // candidate with the highest Jaccard.
 //
+// Frequent words (`frequentWords`, off by default): with realistic text, unrelated problems share frequent words
+// ("sequence", "vertices", "triangle"), so 50 x 2 bands make a pair of Jaccard 0.05-0.1 a candidate 12-40% of the
+// time and the candidates of a check grow with the index (lib/bench/dedup-scale.ts). Given a fixed list F of
+// frequent words, a document gets its band keys twice: from the MinHash of its words outside F (bands 0..b-1) and
+// from the MinHash of its words in F (bands b..2b-1), and a bucket of the second kind keeps only its first
+// `frequentBucketLimit` documents. The exact check still compares whole word sets, so the rule is unchanged: when
+// J(x, y) > t, the pair's union splits into words outside F and words in F, and J is a weighted mean of the two
+// parts' Jaccards, so one of them is at least J and its bands make the pair a candidate at least as often as the
+// whole set's would. Only the limit loses candidates, and only among documents whose frequent words many earlier
+// documents share (of which any duplicate decides). The bench measures the decisions against an exact search.
+//
 // Layout (everything in typed arrays, so 100k+ documents cost little GC time):
 //   - per document: id (string), exact-text hash (2 x 32 bits), and a record in one word pool: a 480-bit bitmap of
 //     its words, its word count (together one 64-byte line), then its unique 32-bit word hashes;
@@ -23,7 +34,10 @@
 //
 // Persistence (`NearDuplicateIndex.open(file)`): an append-only binary log, one header then one record per added
 // document: [u32 payload bytes][u32 crc32(payload)][payload: exact hash a, b | u32 id bytes, id UTF-8 padded to 4 |
-// u32 word count, word hashes | band keys (none when there are no words)], little-endian. Loading re-inserts the
+// u32 word count, word hashes | band keys (none when there are no words; with frequent words, `bands` per
+// non-empty part, so the count follows from the word hashes)], little-endian. The header (JSON) holds the word rules
+// and LSH parameters a reopened index must share, and the frequent words themselves (format 2; an index without
+// them writes format 1, as before), which `open` takes when it is not given them. Loading re-inserts the
 // stored band keys, so no MinHash is recomputed. A torn last record (a process killed mid-write, or a zero-filled
 // tail after a crash) is ignored and cut off before new records are appended; a bad record with valid data after it
 // is corruption and fails the open (unless `repair`). Records are buffered and written in order, so after any crash
@@ -34,6 +48,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   truncateSync,
   writeSync,
@@ -43,7 +58,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM, MinHasher } from './minhash';
-import { WordFilter, fmix32, type WordOptions } from './words';
+import { WordFilter, fmix32, hashWord, type WordOptions } from './words';
 
 // Hot loops call Math.imul through a module constant: a global lookup of `Math` is slow where code runs in a vm
 // context (jest), and this costs nothing elsewhere.
@@ -52,6 +67,7 @@ const imul = Math.imul;
 export const DEFAULT_THRESHOLD = 0.2;
 export const DEFAULT_BANDS = 50;
 export const DEFAULT_ROWS = 2;
+export const DEFAULT_FREQUENT_BUCKET_LIMIT = 16;
 
 export interface NearDuplicateOptions extends WordOptions {
   /** A candidate is a duplicate when its exact word-set Jaccard is strictly greater than this. Default 0.2. */
@@ -62,6 +78,17 @@ export interface NearDuplicateOptions extends WordOptions {
   rows?: number;
   /** Seed of the MinHash permutations. */
   seed?: number;
+  /**
+   * Frequent words (as `problemWords` gives them): fixed for the life of an index and stored in its file. With
+   * them, a document gets two sets of band keys, one from the MinHash of its other words and one from the MinHash
+   * of its frequent words, and a band bucket of the second kind keeps only its first `frequentBucketLimit`
+   * documents; the exact Jaccard check still compares whole word sets. Derive them by document frequency from a
+   * sample of the corpus (`frequentWords(texts, minDocuments)` of ./words). Default none (one set of band keys
+   * over all words, every bucket whole).
+   */
+  frequentWords?: Iterable<string>;
+  /** Documents a frequent-word bucket keeps (with `frequentWords`). Default 16. */
+  frequentBucketLimit?: number;
 }
 
 export interface OpenOptions extends NearDuplicateOptions {
@@ -83,6 +110,8 @@ export interface DedupStats {
   /** Distinct (band, band key) buckets. */
   buckets: number;
   bandEntries: number;
+  /** With `frequentWords`: frequent-word band keys not stored because their bucket was full. */
+  frequentKeysDropped: number;
   checks: number;
   /** Distinct LSH candidates looked at (each at most once per check). */
   candidatesChecked: number;
@@ -102,7 +131,9 @@ export interface DedupStats {
 }
 
 const MAGIC = 'PCTDEDUP';
+/** 1: one set of band keys per document; 2: with frequent words (two sets, see NearDuplicateOptions). */
 const FORMAT = 1;
+const FORMAT_FREQUENT_WORDS = 2;
 
 if (os.endianness() !== 'LE')
   throw new Error('activities/dedup/lsh-index: the persisted format assumes a little-endian machine');
@@ -171,6 +202,8 @@ interface Prepared {
   /** The band keys (a view of `keyBuf`): empty when there are no words. */
   bandKeys: Int32Array;
   keyBuf: Int32Array;
+  /** Band keys from this position on are frequent-word keys, whose buckets keep a limited number of documents. */
+  limitedFrom: number;
 }
 
 const NOT_DUPLICATE: DedupResult = Object.freeze({ duplicate: false }) as DedupResult;
@@ -184,6 +217,44 @@ interface Params {
   bands: number;
   rows: number;
   seed: number;
+  /** Only with frequent words (format 2), so that format-1 files keep their header as it was. */
+  frequentWords?: number;
+  frequentWordsHash?: string;
+  frequentBucketLimit?: number;
+}
+
+/** Keys of the header that only some indexes have: a file and an index must agree on having them. */
+const OPTIONAL_PARAMS = ['frequentWords', 'frequentWordsHash', 'frequentBucketLimit'] as const;
+
+/** The header (JSON) of a persisted index. */
+function readHeader(file: string): Record<string, unknown> {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    if (readSync(fd, head, 0, 12, 0) < 12 || head.toString('latin1', 0, 8) !== MAGIC)
+      throw new Error(`${file}: not a dedup index (bad magic)`);
+    const len = head.readUInt32LE(8);
+    const json = Buffer.alloc(len);
+    if (readSync(fd, json, 0, len, 12) < len) throw new Error(`${file}: bad header`);
+    try {
+      return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new Error(`${file}: bad header`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A stable 64-bit fingerprint (hex) of a sorted word list. */
+function wordListHash(words: readonly string[]): string {
+  let a = 0x3c6ef372;
+  let b = 0x1b873593;
+  for (const w of words) {
+    a = fmix32(a ^ hashWord(w));
+    b = fmix32(imul(b, 31) ^ w.length ^ hashWord(w, 0, w.length >> 1));
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 /**
@@ -235,8 +306,17 @@ export class NearDuplicateIndex {
     emptyWordSets: 0,
     loadedDocuments: 0,
     discardedTailBytes: 0,
+    frequentKeysDropped: 0,
   };
   private readonly sigScratch: Uint32Array;
+  /** The frequent words (sorted), and their hashes as an open-addressing set (0 = empty; the hash 0 apart). */
+  readonly frequentWords: readonly string[];
+  readonly frequentBucketLimit: number;
+  private readonly frequentSet: Int32Array;
+  private readonly frequentHasZero: boolean;
+  /** Scratch: a document's words split into the other words and the frequent ones. */
+  private rareBuf = new Uint32Array(256);
+  private frequentBuf = new Uint32Array(256);
   private qTable = new Int32Array(64);
   private qMask = 63;
   /** The query's bitmap (as the records'), and its bits hit by more than one query word with their extra count. */
@@ -282,7 +362,26 @@ export class NearDuplicateIndex {
     this.filter = new WordFilter(options);
     this.hasher = new MinHasher(numPerm, options.seed ?? DEFAULT_MINHASH_SEED);
     this.sigScratch = new Uint32Array(this.bands * this.rows);
-    const keyBuf = new Int32Array(this.bands);
+    this.frequentWords = [...new Set([...(options.frequentWords ?? [])].map((w) => w.toLowerCase()))].sort();
+    this.frequentBucketLimit = options.frequentBucketLimit ?? DEFAULT_FREQUENT_BUCKET_LIMIT;
+    if (!Number.isInteger(this.frequentBucketLimit) || this.frequentBucketLimit < 1)
+      throw new Error(`frequentBucketLimit must be a positive integer, got ${this.frequentBucketLimit}`);
+    let cap = 16;
+    while (cap < this.frequentWords.length * 4) cap *= 2;
+    this.frequentSet = new Int32Array(this.frequentWords.length > 0 ? cap : 0);
+    let zero = false;
+    for (const w of this.frequentWords) {
+      const h = hashWord(w) | 0;
+      if (h === 0) {
+        zero = true;
+        continue;
+      }
+      let i = h & (cap - 1);
+      while (this.frequentSet[i] !== 0 && this.frequentSet[i] !== h) i = (i + 1) & (cap - 1);
+      this.frequentSet[i] = h;
+    }
+    this.frequentHasZero = zero;
+    const keyBuf = new Int32Array(2 * this.bands);
     const hashBuf = new Uint32Array(256);
     this.last = {
       text: undefined,
@@ -291,15 +390,21 @@ export class NearDuplicateIndex {
       hashBuf,
       bandKeys: keyBuf.subarray(0, 0),
       keyBuf,
+      limitedFrom: 0,
     };
     this.params = {
-      format: FORMAT,
+      format: this.frequentWords.length > 0 ? FORMAT_FREQUENT_WORDS : FORMAT,
       ...this.filter.fingerprint(),
       numPerm,
       bands: this.bands,
       rows: this.rows,
       seed: this.hasher.seed,
     };
+    if (this.frequentWords.length > 0) {
+      this.params.frequentWords = this.frequentWords.length;
+      this.params.frequentWordsHash = wordListHash(this.frequentWords);
+      this.params.frequentBucketLimit = this.frequentBucketLimit;
+    }
   }
 
   /**
@@ -307,6 +412,17 @@ export class NearDuplicateIndex {
    * rules and LSH parameters must be those the file was built with (the threshold may differ).
    */
   static open(file: string, options: OpenOptions = {}): NearDuplicateIndex {
+    // An index built with frequent words keeps them: opening it without naming them again takes the stored ones.
+    if (options.frequentWords === undefined && existsSync(file)) {
+      const stored = readHeader(file);
+      if (Array.isArray(stored.frequentWordList))
+        options = {
+          ...options,
+          frequentWords: stored.frequentWordList as string[],
+          frequentBucketLimit:
+            options.frequentBucketLimit ?? (stored.frequentBucketLimit as number | undefined) ?? undefined,
+        };
+    }
     const index = new NearDuplicateIndex(options);
     index.autoFlushBytes = options.autoFlushBytes ?? 1 << 20;
     index.pendingBuf = Buffer.from(new ArrayBuffer(pow2AtLeast(Math.max(index.autoFlushBytes, 4096))));
@@ -314,7 +430,13 @@ export class NearDuplicateIndex {
     index.file = file;
     if (!existsSync(file)) {
       mkdirSync(path.dirname(file), { recursive: true });
-      const json = Buffer.from(JSON.stringify({ ...index.params, created: new Date().toISOString() }));
+      const json = Buffer.from(
+        JSON.stringify({
+          ...index.params,
+          ...(index.frequentWords.length > 0 && { frequentWordList: index.frequentWords }),
+          created: new Date().toISOString(),
+        }),
+      );
       const header = Buffer.alloc(12 + ((json.length + 3) & ~3), 0x20);
       header.write(MAGIC, 0, 'latin1');
       header.writeUInt32LE(header.length - 12, 8);
@@ -373,6 +495,7 @@ export class NearDuplicateIndex {
       p.bandKeys,
       0,
       p.bandKeys.length,
+      p.limitedFrom,
     );
     if (p.hashes.length === 0) this.counters.emptyWordSets++;
     if (this.fd >= 0) this.appendRecord(ordinal, p);
@@ -459,14 +582,66 @@ export class NearDuplicateIndex {
     if (n > p.hashBuf.length) p.hashBuf = new Uint32Array(Math.max(n, 2 * p.hashBuf.length));
     p.hashBuf.set(view);
     p.hashes = p.hashBuf.subarray(0, n);
+    p.limitedFrom = 0;
     if (n === 0) p.bandKeys = p.keyBuf.subarray(0, 0);
-    else {
-      const sig = this.hasher.signature(p.hashes, this.bands * this.rows, this.sigScratch);
-      for (let b = 0; b < this.bands; b++) p.keyBuf[b] = bandKey(sig, b * this.rows, this.rows, b);
-      p.bandKeys = p.keyBuf;
+    else if (this.frequentSet.length === 0) {
+      this.addBandKeys(p.hashes, p.keyBuf, 0, 0);
+      p.bandKeys = p.keyBuf.subarray(0, this.bands);
+      p.limitedFrom = this.bands;
+    } else {
+      // the other words' keys (bands 0..b-1), then the frequent words' keys (bands b..2b-1)
+      if (this.rareBuf.length < n) {
+        this.rareBuf = new Uint32Array(2 * n);
+        this.frequentBuf = new Uint32Array(2 * n);
+      }
+      let rare = 0;
+      let frequent = 0;
+      for (let k = 0; k < n; k++) {
+        const h = p.hashes[k]!;
+        if (this.isFrequent(h | 0)) this.frequentBuf[frequent++] = h;
+        else this.rareBuf[rare++] = h;
+      }
+      let nk = 0;
+      if (rare > 0) nk = this.addBandKeys(this.rareBuf.subarray(0, rare), p.keyBuf, nk, 0);
+      p.limitedFrom = nk;
+      if (frequent > 0) nk = this.addBandKeys(this.frequentBuf.subarray(0, frequent), p.keyBuf, nk, this.bands);
+      p.bandKeys = p.keyBuf.subarray(0, nk);
     }
     p.text = text;
     return p;
+  }
+
+  /** Writes the band keys of a word set's MinHash at keys[at..], band indexes from `firstBand`; returns the end. */
+  private addBandKeys(words: Uint32Array, keys: Int32Array, at: number, firstBand: number): number {
+    const sig = this.hasher.signature(words, this.bands * this.rows, this.sigScratch);
+    for (let b = 0; b < this.bands; b++) keys[at++] = bandKey(sig, b * this.rows, this.rows, firstBand + b);
+    return at;
+  }
+
+  private isFrequent(h: number): boolean {
+    if (h === 0) return this.frequentHasZero;
+    const t = this.frequentSet;
+    const mask = t.length - 1;
+    let i = h & mask;
+    for (;;) {
+      const x = t[i]!;
+      if (x === h) return true;
+      if (x === 0) return false;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * Band keys of a stored record (`n` words at u32[at..]): all `bands` when there are no frequent words, else
+   * `bands` for the other words if any, then `bands` for the frequent words if any. Returns [keys, limitedFrom].
+   */
+  private recordKeys(u32: Uint32Array, at: number, n: number): [number, number] {
+    if (n === 0) return [0, 0];
+    if (this.frequentSet.length === 0) return [this.bands, this.bands];
+    let frequent = 0;
+    for (let k = 0; k < n; k++) if (this.isFrequent(u32[at + k]! | 0)) frequent++;
+    const rareKeys = frequent < n ? this.bands : 0;
+    return [rareKeys + (frequent > 0 ? this.bands : 0), rareKeys];
   }
 
   private findExact(a: number, b: number): number {
@@ -700,6 +875,7 @@ export class NearDuplicateIndex {
     keys: Int32Array | Uint32Array,
     kOff: number,
     kLen: number,
+    limitedFrom: number,
   ): number {
     const d = this.ids.length;
     if (d === this.docCap) this.growDocs(d * 2);
@@ -728,21 +904,26 @@ export class NearDuplicateIndex {
       this.growBands(pow2AtLeast(((this.bandEntries + kLen) * 10) / 5));
     const table = this.bandTable;
     const mask = this.bandSlots - 1;
+    const limit = this.frequentBucketLimit;
     for (let j = 0; j < kLen; j++) {
       const k = keys[kOff + j]! | 0;
       let i = k & mask;
-      let seen = false;
+      let same = 0;
       for (;;) {
         const slot = table[2 * i]!;
         if (slot === 0) break;
-        if (slot === k) seen = true;
+        if (slot === k) same++;
         i = (i + 1) & mask;
+      }
+      if (j >= limitedFrom && same >= limit) {
+        this.counters.frequentKeysDropped++; // a full frequent-word bucket keeps its first documents
+        continue;
       }
       table[2 * i] = k;
       table[2 * i + 1] = recordKey;
-      if (!seen) this.bucketCount++;
+      if (same === 0) this.bucketCount++;
+      this.bandEntries++;
     }
-    this.bandEntries += kLen;
     return d;
   }
 
@@ -853,10 +1034,14 @@ export class NearDuplicateIndex {
     } catch {
       throw new Error(`${file}: bad header`);
     }
-    for (const [k, v] of Object.entries(this.params)) {
+    // the frequent words first: with or without them is what a format mismatch would mean
+    const keys = new Set([...OPTIONAL_PARAMS, ...Object.keys(this.params)]);
+    const shown = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
+    for (const k of keys) {
+      const v = (this.params as unknown as Record<string, unknown>)[k];
       if (stored[k] !== v) {
         throw new Error(
-          `${file} was built with ${k}=${JSON.stringify(stored[k])}, this index has ${k}=${JSON.stringify(v)} (word rules and LSH parameters must match)`,
+          `${file} was built with ${k}=${shown(stored[k])}, this index has ${k}=${shown(v)} (word rules and LSH parameters must match)`,
         );
       }
     }
@@ -891,8 +1076,8 @@ export class NearDuplicateIndex {
         const id = buf.toString('utf8', off + 20, off + 20 + idBytes);
         const n = u32[w + 5 + idWords]!;
         const wordsAt = w + 6 + idWords;
-        const k = n === 0 ? 0 : bands;
-        this.insert(id, u32[w + 2]! | 0, u32[w + 3]! | 0, u32, wordsAt, n, u32, wordsAt + n, k);
+        const [k, limitedFrom] = this.recordKeys(u32, wordsAt, n);
+        this.insert(id, u32[w + 2]! | 0, u32[w + 3]! | 0, u32, wordsAt, n, u32, wordsAt + n, k, limitedFrom);
         if (n === 0) this.counters.emptyWordSets++;
         this.counters.loadedDocuments++;
         off += 8 + u32[w]!;
@@ -929,7 +1114,8 @@ export class NearDuplicateIndex {
     const idWords = (idBytes + 3) >> 2;
     if (20 + idWords * 4 + 4 > 8 + len) return 'bad id length';
     const n = u32[w + 5 + idWords]!;
-    const expected = 4 * (3 + idWords + 1 + n + (n === 0 ? 0 : this.bands));
+    if (20 + idWords * 4 + 4 + 4 * n > 8 + len) return `length ${len} too short for ${n} words`;
+    const expected = 4 * (3 + idWords + 1 + n + this.recordKeys(u32, w + 6 + idWords, n)[0]);
     if (expected !== len) return `length ${len} does not match its contents (${expected})`;
     return undefined;
   }

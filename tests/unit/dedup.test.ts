@@ -4,6 +4,8 @@ import { NearDuplicateIndex, type DedupResult } from '../../activities/dedup/lsh
 import { MinHasher, estimateJaccard, jaccardSorted } from '../../activities/dedup/minhash';
 import { DEFAULT_STOP_WORDS, WordFilter, frequentWords, hashWord, problemWords } from '../../activities/dedup/words';
 import { syntheticProblems, type SyntheticProblem } from '../../lib/bench/dedup';
+import { statementOfPrompt } from '../../lib/bench/problem-vocabulary';
+import { RealisticProblemGenerator } from '../../lib/bench/realistic-problems';
 import { tempDir } from '../support/files';
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
@@ -450,6 +452,169 @@ describe('NearDuplicateIndex', () => {
     const i1 = new NearDuplicateIndex();
     const i2 = new NearDuplicateIndex();
     expect([...i1.signature(problems[0]!.text)]).toEqual([...i2.signature(problems[0]!.text)]);
+  });
+});
+
+/** Per decision, against the index's own kept documents: drops that are not real duplicates, duplicates missed. */
+function decisionsAgainstExact(problems: SyntheticProblem[], index: NearDuplicateIndex) {
+  const words = new Map(problems.map((p) => [p.id, new Set(problemWords(p.text))]));
+  const kept: string[] = [];
+  let falseDrops = 0;
+  let misses = 0;
+  for (const p of problems) {
+    const w = words.get(p.id)!;
+    const exactBest = Math.max(0, ...kept.map((id) => jaccard(w, words.get(id)!)));
+    const r = index.checkAndAdd(p.id, p.text);
+    if (r.duplicate && !r.exact && !(jaccard(w, words.get(r.of)!) > 0.2 && kept.includes(r.of))) falseDrops++;
+    if (!r.duplicate && exactBest > 0.2) misses++;
+    if (!r.duplicate) kept.push(p.id);
+  }
+  return { falseDrops, misses, kept: kept.length };
+}
+
+describe('NearDuplicateIndex with frequent words', () => {
+  const tmp = tempDir('dedup-frequent');
+  afterAll(() => tmp.remove());
+  const FREQUENT = frequentWords(
+    FIXTURE.map((p) => p.text),
+    40,
+  );
+
+  it('decides as the exact rule does, at least as well as the default index', () => {
+    expect(FREQUENT.length).toBeGreaterThan(20);
+    const problems = FIXTURE.slice(0, 1200);
+    const plain = new NearDuplicateIndex();
+    const split = new NearDuplicateIndex({ frequentWords: FREQUENT, frequentBucketLimit: 8 });
+    const a = decisionsAgainstExact(problems, plain);
+    const b = decisionsAgainstExact(problems, split);
+    expect(a.falseDrops).toBe(0);
+    expect(b.falseDrops).toBe(0);
+    expect(b.misses).toBeLessThanOrEqual(a.misses);
+  });
+
+  it('on problems with the vocabulary of real ones, checks fewer LSH candidates than the default index', () => {
+    const sample = new RealisticProblemGenerator({ seed: 5 });
+    const frequent = frequentWords(
+      Array.from({ length: 4000 }, () => sample.next().text),
+      4,
+    );
+    const plain = new NearDuplicateIndex();
+    const split = new NearDuplicateIndex({ frequentWords: frequent });
+    const problems = new RealisticProblemGenerator({ seed: 6 });
+    for (let i = 0; i < 8000; i++) {
+      const p = problems.next();
+      plain.checkAndAdd(p.id, p.text);
+      split.checkAndAdd(p.id, p.text);
+    }
+    const candidatesPerCheck = (i: NearDuplicateIndex) => i.stats().candidatesChecked / i.stats().checks;
+    expect(candidatesPerCheck(split)).toBeLessThan(0.7 * candidatesPerCheck(plain));
+    // the same problems come out as near duplicates, up to the LSH misses of either
+    const near = (i: NearDuplicateIndex) => i.stats().nearDuplicates;
+    expect(Math.abs(near(split) - near(plain))).toBeLessThan(0.03 * near(plain));
+  });
+
+  it('finds a duplicate whose shared words are all frequent, and one whose shared words are all other words', () => {
+    const frequent = ['Lemma', 'circumcircle', 'triangle', 'tangent'];
+    const index = new NearDuplicateIndex({ frequentWords: frequent });
+    expect(index.frequentWords).toEqual(['circumcircle', 'lemma', 'tangent', 'triangle']);
+    index.add('a', 'lemma circumcircle triangle tangent alpha1 beta1');
+    index.add('b', 'parabola hyperbola ellipse directrix focus1 focus2');
+    // shares only frequent words: J = 4/8
+    expect(index.check('lemma circumcircle triangle tangent gamma2 delta2')).toEqual({
+      duplicate: true,
+      of: 'a',
+      jaccard: 0.5,
+      exact: false,
+    });
+    // shares only other words: J = 5/7
+    expect(index.check('parabola hyperbola ellipse directrix focus1 lemma')).toEqual({
+      duplicate: true,
+      of: 'b',
+      jaccard: 5 / 7,
+      exact: false,
+    });
+    // the word sets compared are whole: frequent words count in the Jaccard (J = 2/10 is not above 0.2)
+    expect(index.check('lemma circumcircle omega3 sigma3 kappa3 theta3')).toEqual({ duplicate: false });
+  });
+
+  it('a frequent-word bucket keeps its first documents only', () => {
+    const index = new NearDuplicateIndex({
+      frequentWords: ['lemma', 'circumcircle', 'triangle', 'tangent'],
+      frequentBucketLimit: 2,
+    });
+    // the same frequent words: the same frequent-word band keys
+    for (let i = 0; i < 5; i++) index.add(`d${i}`, `lemma circumcircle triangle tangent rare${i}x rare${i}y`);
+    expect(index.stats().frequentKeysDropped).toBe(3 * index.bands);
+    // d0 and d1 are in the buckets (J = 0.5 with each document; the earliest wins)
+    expect(index.check('lemma circumcircle triangle tangent other1 other2')).toMatchObject({
+      duplicate: true,
+      of: 'd0',
+    });
+    // a document whose bucket was full is still found through its other words
+    expect(index.check('lemma rare4x rare4y')).toMatchObject({ duplicate: true, of: 'd4' });
+    expect(() => new NearDuplicateIndex({ frequentBucketLimit: 0 })).toThrow(/frequentBucketLimit/);
+  });
+
+  it('keeps its frequent words in its file: reopened without them it decides as one run; others are refused', () => {
+    const problems = FIXTURE;
+    const options = { frequentWords: FREQUENT, frequentBucketLimit: 4 };
+    const file = path.join(tmp.dir, 'frequent.pclsh');
+    const half = problems.length / 2;
+    const first = NearDuplicateIndex.open(file, options);
+    const r1 = runIndex(first, problems.slice(0, half));
+    first.close();
+    const second = NearDuplicateIndex.open(file); // no options: the stored ones
+    expect(second.frequentWords).toEqual([...FREQUENT].sort());
+    expect(second.frequentBucketLimit).toBe(4);
+    const r2 = runIndex(second, problems.slice(half));
+    const stats = second.stats();
+    second.close();
+    const oneRun = new NearDuplicateIndex(options);
+    const all = runIndex(oneRun, problems);
+    for (const p of problems) expect(r1.get(p.id) ?? r2.get(p.id)).toEqual(all.get(p.id));
+    expect(stats.frequentKeysDropped).toBe(oneRun.stats().frequentKeysDropped);
+    expect(stats.frequentKeysDropped).toBeGreaterThan(0);
+
+    expect(() => NearDuplicateIndex.open(file, { frequentWords: ['other'] })).toThrow(/frequentWords/);
+    expect(() => NearDuplicateIndex.open(file, { frequentWords: [] })).toThrow(/frequentWords/);
+    expect(() => NearDuplicateIndex.open(file, { ...options, frequentBucketLimit: 8 })).toThrow(/frequentBucketLimit/);
+    NearDuplicateIndex.open(file, options).close(); // the same ones, named again
+
+    // a default index keeps the format-1 header it always had, and refuses frequent words
+    const plain = path.join(tmp.dir, 'plain.pclsh');
+    NearDuplicateIndex.open(plain).close();
+    const bytes = readFileSync(plain);
+    const header = JSON.parse(bytes.toString('utf8', 12, 12 + bytes.readUInt32LE(8))) as Record<string, unknown>;
+    expect(header.format).toBe(1);
+    expect(Object.keys(header).filter((k) => k.startsWith('frequent'))).toEqual([]);
+    expect(() => NearDuplicateIndex.open(plain, options)).toThrow(/format|frequentWords/);
+  });
+});
+
+describe('realistic problems (lib/bench/realistic-problems)', () => {
+  it('takes the statement out of a benchmark prompt', () => {
+    const prompt =
+      '<|im_start|>user\nFind the number of primes below $100$.\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n<|im_start|>assistant\n<think>\n';
+    expect(statementOfPrompt(prompt)).toBe('Find the number of primes below $100$.');
+  });
+
+  it('is deterministic, and a sample of the benchmarks size has their word-set statistics', () => {
+    const a = new RealisticProblemGenerator({ seed: 3 });
+    const b = new RealisticProblemGenerator({ seed: 3 });
+    const texts = Array.from({ length: 200 }, () => a.next());
+    expect(Array.from({ length: 200 }, () => b.next())).toEqual(texts);
+    expect(new Set(texts.map((p) => p.domain))).toEqual(new Set(['math', 'code']));
+    expect(texts.filter((p) => p.kind === 'near').length).toBeGreaterThan(0);
+    // stock phrasing of real statements
+    expect(texts.some((p) => /The first line|Find the|Let /.test(p.text))).toBe(true);
+    for (const domain of ['math', 'code'] as const) {
+      const { real, generated } = RealisticProblemGenerator.calibration(domain, { seed: 1 });
+      expect(generated.problems).toBe(real.problems);
+      expect(generated.keptWordsPerProblem / real.keptWordsPerProblem).toBeGreaterThan(0.75);
+      expect(generated.keptWordsPerProblem / real.keptWordsPerProblem).toBeLessThan(1.33);
+      expect(generated.pairJaccard.mean / real.pairJaccard.mean).toBeGreaterThan(0.5);
+      expect(generated.pairJaccard.mean / real.pairJaccard.mean).toBeLessThan(2);
+    }
   });
 });
 
