@@ -330,6 +330,26 @@ describe('evaluate', () => {
       expect(g.otherMode.mode).toBe('qwen-parity');
       expect(g.otherMode.differing).toBe(model === 'a' ? 3 : 0);
     }
+    // the paired difference b − a per problem on the math set, and its bootstrap CI
+    const perProblemOf = (model: string) =>
+      MATH.map((m) =>
+        mean(Array.from({ length: MATH_RUNS }, (_, run) => (mathScript(model, m.id, run).expect.strict ? 1 : 0))),
+      );
+    const differences = perProblemOf('b').map((x, i) => x - perProblemOf('a')[i]!);
+    const comparison = (
+      metrics as unknown as { comparisons: Array<{ a: string; b: string; benchmark: string; difference: any }> }
+    ).comparisons.find((c) => c.benchmark === 'toy-math')!;
+    expect([comparison.a, comparison.b, comparison.difference.problems]).toEqual(['a', 'b', MATH.length]);
+    expect(comparison.difference.mean).toBeCloseTo(mean(differences), 12);
+    const random = mulberry32(BOOTSTRAP.seed);
+    const resampled: number[] = [];
+    for (let b = 0; b < BOOTSTRAP.samples; b++) {
+      let sum = 0;
+      for (let i = 0; i < differences.length; i++) sum += differences[Math.floor(random() * differences.length)]!;
+      resampled.push(sum / differences.length);
+    }
+    expect(comparison.difference.ci).toEqual(BOOTSTRAP_CI(resampled.sort((x, y) => x - y)));
+
     const codeA = group('a', 'toy-code');
     expect(codeA.metrics.avgAtK.mean).toBeCloseTo(0.5, 12); // c1: pass, fail; c2: no code, pass
     expect(codeA.metrics.passAtK['2'].mean).toBeCloseTo(1, 12);
