@@ -117,6 +117,10 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
       // Heartbeats carry cancellation back to a running shard: send them at least every 5 s (the default, 80% of
       // the heartbeat timeout, makes a cancel wait up to 48 s with a 60 s timeout).
       maxHeartbeatThrottleInterval: 5_000,
+      ...(tuning.maxTaskQueueActivitiesPerSecond !== undefined
+        ? { maxTaskQueueActivitiesPerSecond: tuning.maxTaskQueueActivitiesPerSecond }
+        : {}),
+      ...(tuning.maxActivitiesPerSecond !== undefined ? { maxActivitiesPerSecond: tuning.maxActivitiesPerSecond } : {}),
     };
     if (kind === 'orchestration') {
       workers.push(

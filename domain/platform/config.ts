@@ -41,23 +41,32 @@ export const TaskQueuesSchema = z
   })
   .strict();
 
-export const WorkerTuningSchema = z
-  .object({
-    maxConcurrentWorkflowTaskExecutions: positiveInt.default(40),
-    maxConcurrentActivityTaskExecutions: positiveInt.default(100),
-    maxCachedWorkflows: z.number().int().nonnegative().optional(),
-    shutdownGraceTimeMs: z.number().int().nonnegative().default(30_000),
-  })
-  .strict();
+/** The worker options of one task-queue kind; `activities` is the kind's default activity slots per worker. */
+export function workerTuningSchema(activities = 100) {
+  return z
+    .object({
+      maxConcurrentWorkflowTaskExecutions: positiveInt.default(40),
+      maxConcurrentActivityTaskExecutions: positiveInt.default(activities),
+      maxCachedWorkflows: z.number().int().nonnegative().optional(),
+      shutdownGraceTimeMs: z.number().int().nonnegative().default(30_000),
+      /** Activity starts per second on the whole task queue, enforced by the server across all its pollers. */
+      maxTaskQueueActivitiesPerSecond: z.number().positive().optional(),
+      /** Activity starts per second by this worker process. */
+      maxActivitiesPerSecond: z.number().positive().optional(),
+    })
+    .strict();
+}
+export const WorkerTuningSchema = workerTuningSchema();
 
+// each kind keeps its own default slots when its section gives other options only
 export const WorkersConfigSchema = z
   .object({
-    orchestration: WorkerTuningSchema.prefault({}),
-    inference: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 64 }),
-    cpu: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 4 }),
+    orchestration: workerTuningSchema(100).prefault({}),
+    inference: workerTuningSchema(64).prefault({}),
+    cpu: workerTuningSchema(4).prefault({}),
     // programs queue for the interpreter pool (sandbox.concurrency wide); a few more slots keep it fed
-    sandbox: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 8 }),
-    training: WorkerTuningSchema.prefault({ maxConcurrentActivityTaskExecutions: 2 }),
+    sandbox: workerTuningSchema(8).prefault({}),
+    training: workerTuningSchema(2).prefault({}),
   })
   .strict();
 

@@ -53,6 +53,31 @@ describe('temporal.yaml', () => {
     expect(config.roles.teacher.model).toBe('big-teacher');
   });
 
+  it('gives the SFT student the policy endpoint unless bound apart', () => {
+    expect(parseConfig(MINIMAL, 'x.yaml', {}).roles.student).toEqual({ endpoint: 'local' });
+    const apart = parseConfig(`${MINIMAL}  student: { endpoint: local, model: sft-7b }\n`, 'x.yaml', {});
+    expect(apart.roles.student).toEqual({ endpoint: 'local', model: 'sft-7b' });
+  });
+
+  it('passes task-queue and per-worker activity rate limits, refusing ones that are not positive', () => {
+    const text = `${MINIMAL}workers:\n  inference: { maxTaskQueueActivitiesPerSecond: 2, maxActivitiesPerSecond: 0.5 }\n`;
+    expect(parseConfig(text, 'x.yaml', {}).workers.inference).toMatchObject({
+      // the kind's own default slots stay when its section gives other options only
+      maxConcurrentActivityTaskExecutions: 64,
+      maxTaskQueueActivitiesPerSecond: 2,
+      maxActivitiesPerSecond: 0.5,
+    });
+    expect(
+      errorOf(() =>
+        parseConfig(
+          text.replace('maxTaskQueueActivitiesPerSecond: 2', 'maxTaskQueueActivitiesPerSecond: 0'),
+          'x.yaml',
+          {},
+        ),
+      ),
+    ).toMatch(/workers\.inference\.maxTaskQueueActivitiesPerSecond/);
+  });
+
   it('names the file, line and field of a bad value', () => {
     const text = MINIMAL.replace('model: tiny', 'model: tiny\n    maxConcurrency: many');
     expect(errorOf(() => parseConfig(text, 'x.yaml', {}))).toMatch(
