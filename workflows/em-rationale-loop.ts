@@ -10,14 +10,7 @@
 // iterations run. Operable: `pause` / `resume` signals (the loop stops between steps), a `status` query (iteration,
 // step, model versions, metrics so far), and a failed step waits for a `retryStep` signal instead of failing the
 // run (nothing completed is redone), or fails the run after `abandon`.
-import {
-  continueAsNew,
-  defineQuery,
-  executeChild,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, defineQuery, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EmActivities } from '../activities/em-rationale-loop/activities';
 import type { DatasetRef } from '../domain/core/dataset';
 import {
@@ -33,7 +26,7 @@ import type { PipelineProgress } from '../domain/core/progress';
 import type { TrainResult } from '../domain/platform/training';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
-import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
+import { bookkeepingActivities, datasetActivities } from './bookkeeping';
 import { coldStart } from './cold-start';
 import { baseOf, stepRunner, trainingActivities } from './steps';
 import { parseWorkflowInput } from './validate';
@@ -101,12 +94,7 @@ export async function emRationaleLoop(raw: EmInput, carried?: EmState): Promise<
     const deployment = await bookkeeping.describeDeployment();
     view.useSearchAttributes(deployment.searchAttributes);
     const { taskQueues } = deployment;
-    const em = proxyActivities<EmActivities>({
-      taskQueue: taskQueues.cpu,
-      startToCloseTimeout: '6 hours',
-      heartbeatTimeout: '5 minutes',
-      retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-    });
+    const em = datasetActivities<EmActivities>(taskQueues.cpu, '6 hours');
     const training = trainingActivities(taskQueues.training);
 
     /** SFT of one model on triples, then the new version made available (vLLM LoRA load or a new endpoint). */

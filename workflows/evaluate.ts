@@ -5,7 +5,7 @@
 //   summarizeEvaluation (metrics with confidence intervals, Codeforces Elo, paired differences, reports).
 // Operable like the other pipelines: `pause` / `resume`, a failed step waits for `retryStep` or `abandon`, `status`
 // and `progress` queries; every output has a deterministic name, so a re-run with the same name redoes nothing.
-import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { defineQuery, setHandler } from '@temporalio/workflow';
 import type { createEvaluationPrepareActivities, PrepareEvaluationResult } from '../activities/eval/prepare';
 import type { createEvaluationSummaryActivities, SummarizeEvaluationResult } from '../activities/eval/summarize';
 import type { PipelineProgress } from '../domain/core/progress';
@@ -16,7 +16,7 @@ import {
   type EvaluateInput,
   type EvaluateParsed,
 } from '../domain/evaluate';
-import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
+import { bookkeepingActivities, datasetActivities } from './bookkeeping';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
 import { stepRunner, type StepStatus } from './steps';
@@ -54,14 +54,9 @@ export async function evaluate(raw: EvaluateInput): Promise<EvaluateResult> {
     const bookkeeping = bookkeepingActivities();
     const deployment = await bookkeeping.describeDeployment();
     view.useSearchAttributes(deployment.searchAttributes);
-    const evaluation = proxyActivities<
+    const evaluation = datasetActivities<
       ReturnType<typeof createEvaluationPrepareActivities> & ReturnType<typeof createEvaluationSummaryActivities>
-    >({
-      taskQueue: deployment.taskQueues.cpu,
-      startToCloseTimeout: '12 hours',
-      heartbeatTimeout: '5 minutes',
-      retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-    });
+    >(deployment.taskQueues.cpu);
     const prepared = await step('prepare', () =>
       evaluation.prepareEvaluation({
         name: input.name,

@@ -16,7 +16,6 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
-  proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
 import type { SelfPlayActivities, BuildPairsResult } from '../activities/self-play/pairs';
@@ -27,7 +26,7 @@ import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '..
 import type { TrainResult } from '../domain/platform/training';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
-import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
+import { bookkeepingActivities, datasetActivities } from './bookkeeping';
 import { baseOf, RunStopped, stepRunner, trainingActivities, type StepStatus } from './steps';
 import { parseWorkflowInput } from './validate';
 
@@ -125,12 +124,7 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
     const deployment = await bookkeeping.describeDeployment();
     view.useSearchAttributes(deployment.searchAttributes);
     const { taskQueues } = deployment;
-    const selfPlayActivities = proxyActivities<SelfPlayActivities>({
-      taskQueue: taskQueues.cpu,
-      startToCloseTimeout: '12 hours',
-      heartbeatTimeout: '5 minutes',
-      retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-    });
+    const selfPlayActivities = datasetActivities<SelfPlayActivities>(taskQueues.cpu);
     const training = trainingActivities(taskQueues.training);
     const finish = (
       state: { rounds: RoundRecord[]; policy: ModelVersion },

@@ -7,13 +7,13 @@
 // re-run with the same name redoes nothing that finished; a stage retried after a crash re-asks only the cells no
 // earlier attempt finished. Operable: `pause` / `resume`, a failed step waits for `retryStep` or `abandon`, a
 // `status` and a `progress` query.
-import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { defineQuery, setHandler } from '@temporalio/workflow';
 import type { AssembleSftResult, SftActivities } from '../activities/sft/assemble';
 import type { DatasetRef } from '../domain/core/dataset';
 import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import { SftDistillInputSchema, type SftDistillInput, type SftDistillParsed } from '../domain/sft-distill';
-import { bookkeepingActivities, NON_RETRYABLE } from './bookkeeping';
+import { bookkeepingActivities, datasetActivities } from './bookkeeping';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
 import { baseOf, stepRunner, trainingActivities, type StepStatus } from './steps';
@@ -54,12 +54,7 @@ export async function sftDistill(raw: SftDistillInput): Promise<SftDistillResult
     const deployment = await bookkeeping.describeDeployment();
     view.useSearchAttributes(deployment.searchAttributes);
     const { taskQueues } = deployment;
-    const sft = proxyActivities<SftActivities>({
-      taskQueue: taskQueues.cpu,
-      startToCloseTimeout: '12 hours',
-      heartbeatTimeout: '5 minutes',
-      retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
-    });
+    const sft = datasetActivities<SftActivities>(taskQueues.cpu);
     const training = trainingActivities(taskQueues.training);
     const n = input.teacher.n;
 

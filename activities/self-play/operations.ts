@@ -35,15 +35,9 @@ import { render } from '../prompts';
 import { promptWrappers } from '../prompts/problems';
 import { evaluateCompletion, isSandboxUnavailable } from '../sandbox/activities';
 import { contaminationIndex } from './contamination-index';
-import { implement, RetryLaterError } from '../stage/operation';
+import { implement, RetryLaterError, setAside } from '../stage/operation';
 
-function drop(
-  rule: DropRule,
-  reason: string,
-  detail: Record<string, unknown> = {},
-): { reject: string; detail: Record<string, unknown> } {
-  return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
-}
+const drop = (rule: DropRule, reason: string, detail?: Record<string, unknown>) => setAside(rule, reason, detail);
 
 export const prepareSelfPlayPrompt = implement(PrepareSelfPlayPromptOperation, {
   async run(p, params) {

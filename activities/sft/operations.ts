@@ -21,19 +21,13 @@ import {
 } from '../../domain/sft-distill';
 import { chatSamples, seedsFor } from '../inference/chat-samples';
 import { extractCode } from '../sandbox/extract-code';
-import { implement } from '../stage/operation';
+import { implement, setAside } from '../stage/operation';
 import { loadTokenCounter } from './token-counter';
 
 /** Tokens the length rule adds to the count of prompt + completion (spec §4.2 step 4, the published `+ 20`). */
 export const LENGTH_MARGIN = 20;
 
-function drop(
-  rule: SftRule,
-  reason: string,
-  detail: Record<string, unknown> = {},
-): { reject: string; detail: Record<string, unknown> } {
-  return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
-}
+const drop = (rule: SftRule, reason: string, detail?: Record<string, unknown>) => setAside(rule, reason, detail);
 
 export const prepareSftPrompt = implement(PrepareSftPromptOperation, {
   async run(p, params) {

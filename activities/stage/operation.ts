@@ -72,6 +72,18 @@ export interface ItemOperation<P = unknown> {
   run(record: Record<string, unknown>, params: P, ctx: ItemContext): Promise<ItemOutcome>;
 }
 
+/**
+ * An item set aside by one of a pipeline's named rules: the reason reads `<rule>: <why>`, and `detail.rule` is what
+ * the pipeline's report counts it under.
+ */
+export function setAside<R extends string>(
+  rule: R,
+  reason: string,
+  detail: Record<string, unknown> = {},
+): { reject: string; detail: Record<string, unknown> } {
+  return { reject: `${rule}: ${reason}`, detail: { rule, ...detail } };
+}
+
 /** An item that fails its schema is set aside, naming its first bad field (the run goes on). */
 export function rejectBadField(error: z.ZodError): { reject: string } {
   const p = fieldProblems(error)[0]!;

@@ -5,16 +5,17 @@
 // Checks: no cell sampled twice beyond the in-flight window; the metrics equal an independent computation here
 // (avg@k, pass@k by enumerating subsets, maj@k, the bootstrap CI with the same seed, the paired difference); the
 // strict and qwen-parity modes differ on exactly the cells built for it; a changed scorer re-scores without sampling.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import { benchmarkFile } from '../../activities/eval/benchmark-files';
-import { ConfigSchema, type Config } from '../../domain/platform/config';
+import type { Config } from '../../domain/platform/config';
 import { mulberry32 } from '../../domain/core/random';
 import type { FakeChoice, FakeOpenAIServer } from '../../lib/fake-openai-server';
 import type { EvaluateResult } from '../../workflows/evaluate';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
+import { killWhenRecorded, pipelineTestConfig } from '../support/pipeline-runs';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
 const SEED = 100;
@@ -171,22 +172,13 @@ describe('evaluate', () => {
       [...MATH.map((m) => JSON.stringify(m)), '{"id": "bad", "prompt": "no answer"}'].join('\n') + '\n',
     );
     writeFileSync(codeFile, CODE.map((c) => JSON.stringify(c)).join('\n') + '\n');
-    const config: Config = ConfigSchema.parse({
-      temporal: { address: env.address, namespace: 'default' },
-      taskQueues: Object.fromEntries(
-        ['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`]),
-      ),
-      storage: { root: path.join(tmp.dir, 'store') },
-      endpoints: {
-        main: { baseUrl: fake.url, model: 'model-a', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 },
-      },
-      roles: Object.fromEntries(
-        ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [
-          r,
-          { endpoint: 'main' },
-        ]),
-      ),
-      sandbox: { concurrency: 2 },
+    const config: Config = pipelineTestConfig({
+      address: env.address,
+      prefix,
+      storageRoot: path.join(tmp.dir, 'store'),
+      baseUrl: fake.url,
+      model: 'model-a',
+      more: { sandbox: { concurrency: 2 } },
     });
     return { config, configFile: writeConfigFile(path.join(tmp.dir, `${prefix}.yaml`), config) };
   }
@@ -225,24 +217,15 @@ describe('evaluate', () => {
       workflowId: `eval-a-${Date.now()}`,
       args: [input()],
     });
-    const work = path.join(store.datasetDir('eval-a/samples'), '.work');
-    const recorded = () =>
-      existsSync(work)
-        ? readdirSync(work)
-            .filter((f) => f.includes('.attempt-'))
-            .flatMap((f) =>
-              readFileSync(path.join(work, f), 'utf8')
-                .split('\n')
-                .filter((l) => l.endsWith('}')),
-            ).length
-        : 0;
-    const started = Date.now();
-    while ((recorded() < 10 || fake.inFlight < 2) && Date.now() - started < 240_000)
-      await new Promise((r) => setTimeout(r, 5));
-    workers[0]!.child.kill('SIGKILL');
-    await workers[0]!.exited;
-    const requestsAtKill = fake.requests;
-    expect(requestsAtKill).toBeGreaterThan(recorded());
+    const kill = await killWhenRecorded(workers[0]!, {
+      store,
+      dataset: 'eval-a/samples',
+      atLeast: 10,
+      fake,
+      inFlight: 2,
+    });
+    const requestsAtKill = kill.requests;
+    expect(requestsAtKill).toBeGreaterThan(kill.recorded.length);
     workers.push(spawnWorker(configFile));
     await workers[1]!.ready;
     const result = (await handle.result()) as EvaluateResult;

@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import { benchmarkFile } from '../../activities/eval/benchmark-files';
 import { formatProblem } from '../../activities/prompts/problems';
-import { ConfigSchema, type Config } from '../../domain/platform/config';
+import type { Config } from '../../domain/platform/config';
 import { deriveSeed } from '../../domain/core/seeds';
 import { rolloutSeedKey } from '../../domain/self-play';
 import type { RoundReport } from '../../activities/self-play/pairs';
@@ -22,6 +22,7 @@ import type { SelfPlayResult, SelfPlayStatus } from '../../workflows/self-play';
 import type { FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { saveHistoryFixture } from '../support/histories';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
+import { killWhenRecorded, pipelineTestConfig } from '../support/pipeline-runs';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -181,29 +182,22 @@ describe('selfPlay', () => {
 
   /** A config on task queues of its own (so each test's workers serve only it), its file, and the prompt file. */
   function setUp(prefix: string, trainerEnv: Record<string, string> = {}) {
-    const config: Config = ConfigSchema.parse({
-      temporal: { address: env.address, namespace: 'default' },
-      taskQueues: Object.fromEntries(
-        ['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`]),
-      ),
-      storage: { root: path.join(tmp.dir, 'store') },
-      endpoints: {
-        main: { baseUrl: fake.url, model: 'policy-0', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 },
-      },
-      roles: Object.fromEntries(
-        ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [
-          r,
-          { endpoint: 'main' },
-        ]),
-      ),
-      sandbox: { concurrency: 2 },
-      training: {
-        command: exampleTrainerCommand(ROOT),
-        cwd: ROOT,
-        root: path.join(tmp.dir, 'training'),
-        heartbeatSeconds: 1,
-        killGraceSeconds: 2,
-        env: trainerEnv,
+    const config: Config = pipelineTestConfig({
+      address: env.address,
+      prefix,
+      storageRoot: path.join(tmp.dir, 'store'),
+      baseUrl: fake.url,
+      model: 'policy-0',
+      more: {
+        sandbox: { concurrency: 2 },
+        training: {
+          command: exampleTrainerCommand(ROOT),
+          cwd: ROOT,
+          root: path.join(tmp.dir, 'training'),
+          heartbeatSeconds: 1,
+          killGraceSeconds: 2,
+          env: trainerEnv,
+        },
       },
     });
     const configFile = writeConfigFile(path.join(tmp.dir, `${prefix}.yaml`), config);
@@ -239,23 +233,9 @@ describe('selfPlay', () => {
     });
 
     // kill the worker once a few rollouts of round 1 are scored (recorded in the scoring shard's attempt file)
-    const work = path.join(store.datasetDir('sp-a/round-1/scored'), '.work');
-    const recorded = () =>
-      existsSync(work)
-        ? readdirSync(work)
-            .filter((f) => f.includes('.attempt-'))
-            .flatMap((f) =>
-              readFileSync(path.join(work, f), 'utf8')
-                .split('\n')
-                .filter((l) => l.endsWith('}')),
-            )
-        : [];
-    const started = Date.now();
-    while (recorded().length < 3 && Date.now() - started < 240_000) await new Promise((r) => setTimeout(r, 50));
-    workers[0]!.child.kill('SIGKILL');
-    await workers[0]!.exited;
+    const { recorded } = await killWhenRecorded(workers[0]!, { store, dataset: 'sp-a/round-1/scored', atLeast: 3 });
     // what the dead worker had recorded: these rollouts must never be scored again
-    const beforeCrash = new Set(recorded().map((l) => (JSON.parse(l) as { rows: Array<{ id: string }> }).rows[0]!.id));
+    const beforeCrash = new Set(recorded.map((l) => (JSON.parse(l) as { rows: Array<{ id: string }> }).rows[0]!.id));
     expect(beforeCrash.size).toBeGreaterThanOrEqual(3);
     expect(beforeCrash.size).toBeLessThan(4 * K);
     workers.push(spawnWorker(configFile));

@@ -13,7 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
 import type { SftReport } from '../../activities/sft/assemble';
 import { loadTokenCounter } from '../../activities/sft/token-counter';
-import { ConfigSchema, type Config } from '../../domain/platform/config';
+import type { Config } from '../../domain/platform/config';
 import { deriveSeed } from '../../domain/core/seeds';
 import { traceSeedKey } from '../../domain/sft-distill';
 import type { FakeChoice, FakeOpenAIServer } from '../../lib/fake-openai-server';
@@ -21,6 +21,7 @@ import type { SftDistillResult } from '../../workflows/sft-distill';
 import { exampleTrainerCommand } from '../support/config';
 import { pythonTools } from '../support/python-tools';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
+import { killWhenRecorded, pipelineTestConfig } from '../support/pipeline-runs';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -171,27 +172,20 @@ describe('sftDistill', () => {
 
   const promptFile = path.join(tmp.dir, 'prompts.jsonl');
   function setUp(prefix: string) {
-    const config: Config = ConfigSchema.parse({
-      temporal: { address: env.address, namespace: 'default' },
-      taskQueues: Object.fromEntries(
-        ['orchestration', 'inference', 'cpu', 'sandbox', 'training'].map((q) => [q, `${prefix}-${q}`]),
-      ),
-      storage: { root: path.join(tmp.dir, 'store') },
-      endpoints: {
-        main: { baseUrl: fake.url, model: 'gpt-oss-fake', initialBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 10_000 },
-      },
-      roles: Object.fromEntries(
-        ['promptGenerator', 'rationaleModel', 'testCaseWriter', 'policy', 'teacher'].map((r) => [
-          r,
-          { endpoint: 'main' },
-        ]),
-      ),
-      training: {
-        command: exampleTrainerCommand(ROOT),
-        cwd: ROOT,
-        root: path.join(tmp.dir, 'training'),
-        heartbeatSeconds: 1,
-        killGraceSeconds: 2,
+    const config: Config = pipelineTestConfig({
+      address: env.address,
+      prefix,
+      storageRoot: path.join(tmp.dir, 'store'),
+      baseUrl: fake.url,
+      model: 'gpt-oss-fake',
+      more: {
+        training: {
+          command: exampleTrainerCommand(ROOT),
+          cwd: ROOT,
+          root: path.join(tmp.dir, 'training'),
+          heartbeatSeconds: 1,
+          killGraceSeconds: 2,
+        },
       },
     });
     writeFileSync(
@@ -227,24 +221,15 @@ describe('sftDistill', () => {
     });
 
     // kill the worker once 8 teacher cells are recorded in the stage's attempt files, with requests in flight
-    const work = path.join(store.datasetDir('sft-a/teacher'), '.work');
-    const recorded = () =>
-      existsSync(work)
-        ? readdirSync(work)
-            .filter((f) => f.includes('.attempt-'))
-            .flatMap((f) =>
-              readFileSync(path.join(work, f), 'utf8')
-                .split('\n')
-                .filter((l) => l.endsWith('}')),
-            ).length
-        : 0;
-    const started = Date.now();
-    while ((recorded() < 8 || fake.inFlight < 2) && Date.now() - started < 240_000)
-      await new Promise((r) => setTimeout(r, 5));
-    workers[0]!.child.kill('SIGKILL');
-    await workers[0]!.exited;
-    const atKill = recorded();
-    const requestsAtKill = fake.requests;
+    const kill = await killWhenRecorded(workers[0]!, {
+      store,
+      dataset: 'sft-a/teacher',
+      atLeast: 8,
+      fake,
+      inFlight: 2,
+    });
+    const atKill = kill.recorded.length;
+    const requestsAtKill = kill.requests;
     expect(atKill).toBeGreaterThanOrEqual(8);
     expect(requestsAtKill).toBeGreaterThan(atKill); // the kill landed with requests in flight
     expect(atKill).toBeLessThan(ALL.length - 10);
