@@ -7,6 +7,7 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import { DatasetStore } from '../../activities/datasets/store';
 import type { SftReport } from '../../activities/sft/assemble';
 import type { SftDistillResult } from '../../workflows/sft-distill';
+import type { EvaluateResult } from '../../workflows/evaluate';
 import { createInferenceActivities } from '../../activities/inference/activities';
 import { InferenceClient } from '../../activities/inference/client';
 import { InferencePool } from '../../activities/inference/pool';
@@ -127,6 +128,7 @@ describe('inference on the local node-llama-cpp server', () => {
         'orchestration',
         'inference',
         'cpu',
+        'sandbox',
       ]);
     });
 
@@ -219,6 +221,37 @@ describe('inference on the local node-llama-cpp server', () => {
       expect(report.addsUp).toBe(true);
       expect(result.training).toBe('disabled');
       expect(existsSync(path.join(store.datasetDir('sft-local/sft'), 'README.md'))).toBe(true);
+    });
+
+    it('runs evaluate to the end on the real model: shipped AIME 24 prompts sent raw to /v1/completions, scored, reported', async () => {
+      const result = (await env.client.workflow.execute('evaluate', {
+        taskQueue: config.taskQueues.orchestration,
+        workflowId: `eval-local-${Date.now()}`,
+        args: [
+          {
+            name: 'eval-local',
+            models: [{ label: 'tiny', role: 'policy' }],
+            benchmarks: ['aime24'],
+            runs: { math: 1 },
+            sampling: { maxTokens: 32 },
+          },
+        ],
+      })) as EvaluateResult;
+      expect(result.prepared.cells.items).toBe(30);
+      const store = new DatasetStore(config.storage.root);
+      const samples: Array<Record<string, any>> = [];
+      for await (const r of store.readAll('eval-local/samples')) samples.push(r as Record<string, any>);
+      expect(samples).toHaveLength(30);
+      for (const r of samples) {
+        expect(r.templated).toBe(true);
+        expect(r.promptTokens).toBeGreaterThan(20);
+        expect(r.servedBy).toBe('tiny');
+      }
+      const metrics = JSON.parse(readFileSync(store.resolve(result.summary.files.metrics), 'utf8')) as {
+        results: Array<{ benchmark: string; metrics: { cells: number; problems: number } }>;
+      };
+      expect(metrics.results[0]).toMatchObject({ benchmark: 'aime24', metrics: { cells: 30, problems: 30 } });
+      expect(existsSync(store.resolve(result.summary.files.report))).toBe(true);
     });
   });
 });
