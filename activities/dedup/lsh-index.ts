@@ -67,7 +67,7 @@ const imul = Math.imul;
 export const DEFAULT_THRESHOLD = 0.2;
 export const DEFAULT_BANDS = 50;
 export const DEFAULT_ROWS = 2;
-export const DEFAULT_FREQUENT_BUCKET_LIMIT = 16;
+export const DEFAULT_FREQUENT_BUCKET_LIMIT = 64;
 
 export interface NearDuplicateOptions extends WordOptions {
   /** A candidate is a duplicate when its exact word-set Jaccard is strictly greater than this. Default 0.2. */
@@ -87,7 +87,7 @@ export interface NearDuplicateOptions extends WordOptions {
    * over all words, every bucket whole).
    */
   frequentWords?: Iterable<string>;
-  /** Documents a frequent-word bucket keeps (with `frequentWords`). Default 16. */
+  /** Documents a frequent-word bucket keeps (with `frequentWords`). Default 64. */
   frequentBucketLimit?: number;
 }
 
@@ -312,6 +312,8 @@ export class NearDuplicateIndex {
   /** The frequent words (sorted), and their hashes as an open-addressing set (0 = empty; the hash 0 apart). */
   readonly frequentWords: readonly string[];
   readonly frequentBucketLimit: number;
+  /** `extraStopWords` as given (sorted, unique): stored in the file's header. */
+  readonly extraStopWords: readonly string[];
   private readonly frequentSet: Int32Array;
   private readonly frequentHasZero: boolean;
   /** Scratch: a document's words split into the other words and the frequent ones. */
@@ -359,10 +361,12 @@ export class NearDuplicateIndex {
         `bands x rows (${this.bands} x ${this.rows}) must be positive integers with a product of at most numPerm (${numPerm})`,
       );
     }
-    this.filter = new WordFilter(options);
+    const extraStopWords = [...(options.extraStopWords ?? [])]; // an iterable may be read once only
+    this.filter = new WordFilter({ ...options, extraStopWords });
     this.hasher = new MinHasher(numPerm, options.seed ?? DEFAULT_MINHASH_SEED);
     this.sigScratch = new Uint32Array(this.bands * this.rows);
     this.frequentWords = [...new Set([...(options.frequentWords ?? [])].map((w) => w.toLowerCase()))].sort();
+    this.extraStopWords = [...new Set(extraStopWords)].sort();
     this.frequentBucketLimit = options.frequentBucketLimit ?? DEFAULT_FREQUENT_BUCKET_LIMIT;
     if (!Number.isInteger(this.frequentBucketLimit) || this.frequentBucketLimit < 1)
       throw new Error(`frequentBucketLimit must be a positive integer, got ${this.frequentBucketLimit}`);
@@ -412,16 +416,19 @@ export class NearDuplicateIndex {
    * rules and LSH parameters must be those the file was built with (the threshold may differ).
    */
   static open(file: string, options: OpenOptions = {}): NearDuplicateIndex {
-    // An index built with frequent words keeps them: opening it without naming them again takes the stored ones.
-    if (options.frequentWords === undefined && existsSync(file)) {
+    // An index keeps the word lists it was built with (frequent words, extra stop words such as a document-frequency
+    // list): opening it without naming them again takes the stored ones.
+    if ((options.frequentWords === undefined || options.extraStopWords === undefined) && existsSync(file)) {
       const stored = readHeader(file);
-      if (Array.isArray(stored.frequentWordList))
+      if (options.frequentWords === undefined && Array.isArray(stored.frequentWordList))
         options = {
           ...options,
           frequentWords: stored.frequentWordList as string[],
           frequentBucketLimit:
             options.frequentBucketLimit ?? (stored.frequentBucketLimit as number | undefined) ?? undefined,
         };
+      if (options.extraStopWords === undefined && Array.isArray(stored.extraStopWordList))
+        options = { ...options, extraStopWords: stored.extraStopWordList as string[] };
     }
     const index = new NearDuplicateIndex(options);
     index.autoFlushBytes = options.autoFlushBytes ?? 1 << 20;
@@ -434,6 +441,7 @@ export class NearDuplicateIndex {
         JSON.stringify({
           ...index.params,
           ...(index.frequentWords.length > 0 && { frequentWordList: index.frequentWords }),
+          ...(index.extraStopWords.length > 0 && { extraStopWordList: index.extraStopWords }),
           created: new Date().toISOString(),
         }),
       );
