@@ -2,6 +2,7 @@
 import type { Duration } from '@temporalio/common';
 import { ActivityCancellationType, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { StageActivities } from '../activities/stage/activities';
+import type { DatasetRef } from '../domain/core/dataset';
 import { FAILURE_TYPES_NOT_RETRIED } from '../domain/core/errors';
 
 /** Every failure type of the catalog that Temporal must not retry (domain/core/errors.ts). */
@@ -29,4 +30,24 @@ export function datasetActivities<T>(taskQueue: string, startToCloseTimeout: Dur
     heartbeatTimeout: '5 minutes',
     retry: { initialInterval: '1s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
   });
+}
+
+/**
+ * A pipeline's prompts: the dataset it was given, or its prompt files imported as `<name>/prompts` in a step named
+ * `import` (bad lines go to the rejects file). `lines` counts every line given, kept by the import or not.
+ */
+export async function pipelinePrompts(
+  step: <T>(name: string, run: () => Promise<T>) => Promise<T>,
+  input: { name: string; shardSize: number; promptFiles?: string[]; prompts?: DatasetRef },
+  bookkeeping: ReturnType<typeof bookkeepingActivities> = bookkeepingActivities(),
+): Promise<{ dataset: DatasetRef; lines: number; rejects?: string }> {
+  if (input.prompts) return { dataset: input.prompts, lines: input.prompts.items };
+  const imported = await step('import', () =>
+    bookkeeping.importDataset({ files: input.promptFiles!, name: `${input.name}/prompts`, shardSize: input.shardSize }),
+  );
+  return {
+    dataset: imported.dataset,
+    lines: imported.imported + imported.rejected,
+    ...(imported.rejects ? { rejects: imported.rejects } : {}),
+  };
 }

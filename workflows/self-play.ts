@@ -26,7 +26,7 @@ import { SelfPlayInputSchema, type SelfPlayInput, type SelfPlayParsed } from '..
 import type { TrainResult } from '../domain/platform/training';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
-import { bookkeepingActivities, datasetActivities } from './bookkeeping';
+import { bookkeepingActivities, datasetActivities, pipelinePrompts } from './bookkeeping';
 import { baseOf, RunStopped, stepRunner, trainingActivities, type StepStatus } from './steps';
 import { parseWorkflowInput } from './validate';
 
@@ -146,28 +146,17 @@ export async function selfPlay(raw: SelfPlayInput, carried?: SelfPlayState): Pro
       let state: SelfPlayState;
       if (carried) state = carried;
       else {
-        let prompts = input.prompts;
-        let total = input.prompts?.items ?? 0;
-        const rejectFiles: string[] = [];
-        if (!prompts) {
-          const imported = await step('import', () =>
-            bookkeeping.importDataset({
-              files: input.promptFiles!,
-              name: `${input.name}/prompts`,
-              shardSize: input.shardSize,
-            }),
-          );
-          prompts = imported.dataset;
-          total = imported.imported + imported.rejected;
-          if (imported.rejects) rejectFiles.push(imported.rejects);
-        }
+        const given = await pipelinePrompts(step, input, bookkeeping);
+        const prompts = given.dataset;
+        const total = given.lines;
+        const rejectFiles: string[] = given.rejects ? [given.rejects] : [];
         // the prompt files are the reference corpus of stock phrasing (same commands as before: only the params grow)
         const prepareParams = {
           contamination: input.contamination,
           ...(input.promptFiles ? { corpusFiles: input.promptFiles } : {}),
         };
         const prepared = await step('prepare', () =>
-          stage('prepare', 'prepareSelfPlayPrompt', prepareParams, prompts!, `${input.name}/prepared`),
+          stage('prepare', 'prepareSelfPlayPrompt', prepareParams, prompts, `${input.name}/prepared`),
         );
         const rewarded = await step('rewards', () =>
           stage(

@@ -13,7 +13,7 @@ import type { DatasetRef } from '../domain/core/dataset';
 import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import { SftDistillInputSchema, type SftDistillInput, type SftDistillParsed } from '../domain/sft-distill';
-import { bookkeepingActivities, datasetActivities } from './bookkeeping';
+import { bookkeepingActivities, datasetActivities, pipelinePrompts } from './bookkeeping';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
 import { baseOf, stepRunner, trainingActivities, type StepStatus } from './steps';
@@ -58,27 +58,17 @@ export async function sftDistill(raw: SftDistillInput): Promise<SftDistillResult
     const training = trainingActivities(taskQueues.training);
     const n = input.teacher.n;
 
-    let prompts = input.prompts;
-    let lines = input.prompts?.items ?? 0;
-    const rejects: Array<{ file: string; cellsPerLine: number }> = [];
-    if (!prompts) {
-      const imported = await step('import', () =>
-        bookkeeping.importDataset({
-          files: input.promptFiles!,
-          name: `${input.name}/prompts`,
-          shardSize: input.shardSize,
-        }),
-      );
-      prompts = imported.dataset;
-      lines = imported.imported + imported.rejected;
-      if (imported.rejects) rejects.push({ file: imported.rejects, cellsPerLine: n });
-    }
+    const given = await pipelinePrompts(step, input, bookkeeping);
+    const { lines } = given;
+    const rejects: Array<{ file: string; cellsPerLine: number }> = given.rejects
+      ? [{ file: given.rejects, cellsPerLine: n }]
+      : [];
     const cells = await step('prepare', () =>
       stage(
         'prepare',
         'prepareSftPrompt',
         { n, ...(input.domain ? { domain: input.domain } : {}) },
-        prompts!,
+        given.dataset,
         `${input.name}/cells`,
       ),
     );

@@ -15,8 +15,8 @@ import { mulberry32 } from '../../domain/core/random';
 import type { FakeChoice, FakeOpenAIServer } from '../../lib/fake-openai-server';
 import type { EvaluateResult } from '../../workflows/evaluate';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
-import { killWhenRecorded, pipelineTestConfig } from '../support/pipeline-runs';
-import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
+import { killWhenRecorded, pipelineTestConfig, workerProcesses } from '../support/pipeline-runs';
+import { spawnWorker, writeConfigFile } from '../support/worker-process';
 
 const SEED = 100;
 const MATH_RUNS = 4;
@@ -156,10 +156,7 @@ describe('evaluate', () => {
   const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
-  const workers: WorkerProcess[] = [];
-  ctx.onTeardown(() => {
-    for (const w of workers) w.child.kill('SIGKILL');
-  });
+  const workers = workerProcesses(ctx);
   beforeAll(() => {
     ({ env, fake } = ctx);
   });

@@ -8,7 +8,7 @@
 // pairs and report counts (every prompt kept or dropped by a named rule), the adapters, and byte-identical pairs
 // from a second run with the same seed.
 import { exampleTrainerCommand } from '../support/config';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
@@ -22,8 +22,14 @@ import type { SelfPlayResult, SelfPlayStatus } from '../../workflows/self-play';
 import type { FakeOpenAIServer } from '../../lib/fake-openai-server';
 import { saveHistoryFixture } from '../support/histories';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
-import { killWhenRecorded, pipelineTestConfig } from '../support/pipeline-runs';
-import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
+import {
+  datasetBytes,
+  datasetRows,
+  killWhenRecorded,
+  pipelineTestConfig,
+  workerProcesses,
+} from '../support/pipeline-runs';
+import { spawnWorker, writeConfigFile } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
 const AIME24 = benchmarkFile('aime24');
@@ -146,21 +152,6 @@ function script(): Map<number, string> {
   return bySeed;
 }
 
-async function rows(store: DatasetStore, name: string): Promise<Array<Record<string, any>>> {
-  const out: Array<Record<string, any>> = [];
-  for await (const r of store.readAll(name)) out.push(r as Record<string, any>);
-  return out;
-}
-
-function datasetBytes(store: DatasetStore, name: string): string {
-  const dir = store.datasetDir(name);
-  return readdirSync(dir)
-    .filter((f) => /^shard-\d+\.jsonl$/.test(f))
-    .sort()
-    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
-    .join('');
-}
-
 describe('selfPlay', () => {
   const bySeed = script();
   const ctx = useTemporalAndFake('self-play', (body) => {
@@ -171,10 +162,7 @@ describe('selfPlay', () => {
   const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
-  const workers: WorkerProcess[] = [];
-  ctx.onTeardown(() => {
-    for (const w of workers) w.child.kill('SIGKILL');
-  });
+  const workers = workerProcesses(ctx);
 
   beforeAll(() => {
     ({ env, fake } = ctx);
@@ -246,7 +234,7 @@ describe('selfPlay', () => {
     expect(a.rounds.map((r) => r.training)).toEqual(['trained', 'trained']);
 
     // every rollout of round 1 scored exactly once: one row each; those recorded before the crash kept their verdict
-    const scored = await rows(store, 'sp-a/round-1/scored');
+    const scored = await datasetRows(store, 'sp-a/round-1/scored');
     const ids = scored.map((r) => r.id as string);
     expect(ids.length).toBe(4 * K);
     expect(new Set(ids).size).toBe(4 * K);
@@ -257,13 +245,13 @@ describe('selfPlay', () => {
     const passes = (rs: Array<Record<string, any>>, item: string) =>
       rs.filter((r) => r.itemId === item && r.verdict === 'pass').length;
     expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored, i))).toEqual([2, 8, 3, 0]);
-    const scored2 = await rows(store, 'sp-a/round-2/scored');
+    const scored2 = await datasetRows(store, 'sp-a/round-2/scored');
     expect(['code-sum', 'code-max', 'math-vote', 'math-ref'].map((i) => passes(scored2, i))).toEqual([1, 4, 2, 1]);
     // the tests the writer wrote (4), less the one the majority of the cross-check solutions disagrees with
-    expect((await rows(store, 'sp-a/rewarded'))[0]!.tests).toEqual(
+    expect((await datasetRows(store, 'sp-a/rewarded'))[0]!.tests).toEqual(
       [...SUM_TESTS, WRONG_TEST].map((t) => JSON.parse(t)),
     );
-    const rewarded = await rows(store, 'sp-a/cross-checked');
+    const rewarded = await datasetRows(store, 'sp-a/cross-checked');
     expect(rewarded.map((r) => r.id)).toEqual(['code-sum', 'code-max', 'math-vote', 'math-ref']);
     expect(rewarded[0]!.tests).toEqual(SUM_TESTS.map((t) => JSON.parse(t)));
     expect(rewarded[0]!.testCheck).toMatchObject({
@@ -317,8 +305,8 @@ describe('selfPlay', () => {
     expect(r2.passCountHistogram).toEqual([0, 2, 1, 0, 1, 0, 0, 0, 0]);
 
     // the pairs: DPO rows, as many as planned, each chosen a passing rollout and each rejected a failing one
-    const pairs1 = await rows(store, a.rounds[0]!.pairs.name);
-    const pairs2 = await rows(store, a.rounds[1]!.pairs.name);
+    const pairs1 = await datasetRows(store, a.rounds[0]!.pairs.name);
+    const pairs2 = await datasetRows(store, a.rounds[1]!.pairs.name);
     expect([pairs1.length, pairs2.length]).toEqual([r1.pairs, r2.pairs]);
     for (const p of [...pairs1, ...pairs2]) {
       expect(Object.keys(p).sort()).toEqual(['chosen', 'prompt', 'rejected', 'source']);

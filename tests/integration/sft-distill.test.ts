@@ -7,7 +7,7 @@
 // window, the card, report, histogram and Parquet files, the trained student, and byte-identical output from a
 // second run with the same seed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DatasetStore } from '../../activities/datasets/store';
@@ -21,8 +21,14 @@ import type { SftDistillResult } from '../../workflows/sft-distill';
 import { exampleTrainerCommand } from '../support/config';
 import { pythonTools } from '../support/python-tools';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
-import { killWhenRecorded, pipelineTestConfig } from '../support/pipeline-runs';
-import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
+import {
+  datasetBytes,
+  datasetRows,
+  killWhenRecorded,
+  pipelineTestConfig,
+  workerProcesses,
+} from '../support/pipeline-runs';
+import { spawnWorker, writeConfigFile } from '../support/worker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SEED = 5;
@@ -130,21 +136,6 @@ function script(): Map<number, string | FakeChoice | 'fail'> {
   return bySeed;
 }
 
-function datasetBytes(store: DatasetStore, name: string): string {
-  const dir = store.datasetDir(name);
-  return readdirSync(dir)
-    .filter((f) => /^shard-\d+\.jsonl$/.test(f))
-    .sort()
-    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
-    .join('');
-}
-
-async function rows(store: DatasetStore, name: string): Promise<Array<Record<string, any>>> {
-  const out: Array<Record<string, any>> = [];
-  for await (const r of store.readAll(name)) out.push(r as Record<string, any>);
-  return out;
-}
-
 describe('sftDistill', () => {
   const bySeed = script();
   const ctx = useTemporalAndFake('sft', {
@@ -162,10 +153,7 @@ describe('sftDistill', () => {
   const { tmp } = ctx;
   let env: TestWorkflowEnvironment;
   let fake: FakeOpenAIServer;
-  const workers: WorkerProcess[] = [];
-  ctx.onTeardown(() => {
-    for (const w of workers) w.child.kill('SIGKILL');
-  });
+  const workers = workerProcesses(ctx);
   beforeAll(() => {
     ({ env, fake } = ctx);
   });
@@ -277,7 +265,7 @@ describe('sftDistill', () => {
     expect(report.tokenLengths.bins.reduce((x, y) => x + y, 0)).toBe(report.kept);
 
     // the exact rows of the scripted prompts, in the published format
-    const out = await rows(store, a.dataset.name);
+    const out = await datasetRows(store, a.dataset.name);
     expect(out.every((r) => Object.keys(r).join() === 'prompt,completion')).toBe(true);
     const byPrompt = new Map(out.map((r) => [r.prompt as string, r.completion as string]));
     const chat = (p: string) => `<|im_start|>user\n${p}<|im_end|>\n<|im_start|>assistant`;
@@ -291,7 +279,7 @@ describe('sftDistill', () => {
       '\n<think>\nSquare both sides: x^2 + 2 + 1/x^2 = 9.\n</think>\n\nSquaring gives $\\boxed{7}$.',
     );
     // token counts as the student's tokenizer gives them, with the counter named
-    const traces = await rows(store, 'sft-a/traces');
+    const traces = await datasetRows(store, 'sft-a/traces');
     const counter = await loadTokenCounter({ kind: 'qwen3' });
     for (const t of traces) expect(t.tokens).toBe(counter.count(`${t.prompt}${t.completion}`));
     expect(report.tokenizer).toBe(counter.id);

@@ -75,3 +75,29 @@ export async function killWhenRecorded(
   await worker.exited;
   return { recorded: recordedLines(o.store, o.dataset), requests: o.fake?.requests ?? 0 };
 }
+
+/** The worker processes a test spawns, all SIGKILLed at the fixture's teardown. */
+export function workerProcesses(ctx: { onTeardown(stop: () => unknown): void }): WorkerProcess[] {
+  const workers: WorkerProcess[] = [];
+  ctx.onTeardown(() => {
+    for (const w of workers) w.child.kill('SIGKILL');
+  });
+  return workers;
+}
+
+/** Every row of a dataset, in order. */
+export async function datasetRows(store: DatasetStore, name: string): Promise<Array<Record<string, any>>> {
+  const out: Array<Record<string, any>> = [];
+  for await (const r of store.readAll(name)) out.push(r as Record<string, any>);
+  return out;
+}
+
+/** A dataset's shard files, concatenated in order (what a byte-identical re-run is compared on). */
+export function datasetBytes(store: DatasetStore, name: string): string {
+  const dir = store.datasetDir(name);
+  return readdirSync(dir)
+    .filter((f) => /^shard-\d+\.jsonl$/.test(f))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('');
+}
