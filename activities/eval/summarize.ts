@@ -4,7 +4,7 @@
 // cells where they differ, for Codeforces the Elo estimate (with a standings cache); each model after the first
 // against the first as a paired difference per benchmark. Written to reports/<name>/<scorer version>/: metrics.json, cells.jsonl
 // (one line per cell: verdict, tokens, latency and where its completion is), report.md and chart.png.
-import { readFileSync } from 'node:fs';
+import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetRef } from '../../domain/core/dataset';
 import type { EvaluatedModel, ScoredCell } from '../../domain/evaluate';
@@ -140,8 +140,8 @@ export function createEvaluationSummaryActivities(store: DatasetStore) {
         } finally {
           await log.close();
         }
-        await store.writeAtomic(cellsFile, readFileSync(`${cellsFile}.partial`));
-        await store.remove(`${cellsFile}.partial`);
+        await store.writeAtomic(cellsFile, createReadStream(`${cellsFile}.partial`));
+        await fsp.rm(`${cellsFile}.partial`, { force: true });
 
         const cache = input.codeforcesCache ? readCodeforcesCache(input.codeforcesCache) : undefined;
         const ratings = JSON.parse(readFileSync(path.join(CODEFORCES_DIR, 'ratings_2024.json'), 'utf8')) as Record<
