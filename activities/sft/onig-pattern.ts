@@ -10,7 +10,8 @@
 //   \A \z   start / end of the input
 //   \x{..}  code point escape, JavaScript \u{..}
 //   { }     a brace that is not a quantifier is a literal in Oniguruma and a syntax error in JavaScript `u` mode
-// `(?i:...)` is kept: Node 24 has regexp modifiers. JavaScript folds case with simple (one-to-one) folding and
+// `(?i:...)` over literal letters (the contractions) is spelled out as classes of case variants; other `(?i:...)`
+// groups are kept (Node 24 has regexp modifiers). JavaScript folds case with simple (one-to-one) folding and
 // Oniguruma also applies multi-character folds (ß ~ ss); the two agree for patterns whose case-insensitive parts are
 // short literals that no multi-character fold can produce (the contractions of the GPT-2 and Qwen patterns).
 // Anything else that may mean something different (\w \b \h \R \X \K \G, back-references, atomic groups, possessive
@@ -81,6 +82,12 @@ export function onigToJsSource(pattern: string): string {
         }
         continue;
       case '(': {
+        const literal = caseInsensitiveLiterals(pattern.slice(i));
+        if (literal) {
+          out += literal.translated;
+          i += literal.length;
+          continue;
+        }
         const opening = groupOpening(pattern.slice(i), fail);
         out += opening;
         i += opening.length;
@@ -139,6 +146,27 @@ export function onigToJsSource(pattern: string): string {
   }
   if (inClass) fail('unterminated character class');
   return out;
+}
+
+/** The case variants simple case folding gives an ASCII letter (ſ folds to s, the Kelvin sign to k). */
+const CASE_VARIANTS: Record<string, string> = { s: 'sS\u017f', k: 'kK\u212a' };
+
+/**
+ * `(?i:...)` over literal text only (the contractions `(?i:'s|'t|'re|...)` of the GPT-2 and Qwen patterns), spelled
+ * out as `(?:'[sSſ]|'[tT]|...)`, so the matches do not depend on the engine's handling of regexp modifiers; other
+ * `(?i:` groups are kept as they are.
+ */
+function caseInsensitiveLiterals(rest: string): { translated: string; length: number } | undefined {
+  const m = /^\(\?i:([A-Za-z'|]*)\)/.exec(rest);
+  if (!m) return undefined;
+  const body = [...m[1]!]
+    .map((c) => {
+      if (!/[A-Za-z]/.test(c)) return c;
+      const lower = c.toLowerCase();
+      return `[${CASE_VARIANTS[lower] ?? `${lower}${lower.toUpperCase()}`}]`;
+    })
+    .join('');
+  return { translated: `(?:${body})`, length: m[0].length };
 }
 
 /** The opening of the group that starts `rest`, kept as it is: capturing, (?:, (?i:, lookaround or named. */

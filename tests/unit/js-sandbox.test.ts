@@ -306,7 +306,8 @@ describe('hostile programs are contained', () => {
   for (const c of cases) {
     it(`${c.name} → ${c.verdict}`, async () => {
       const v = await one(c.code, '', '', c.limits);
-      expect(v.verdict).toBe(c.verdict);
+      // a wrong verdict shows what the sandbox said about it
+      expect(v.verdict === c.verdict ? { verdict: v.verdict } : v).toEqual({ verdict: c.verdict });
       if (c.detail) expect(v.detail).toMatch(c.detail);
       if (c.stderr) expect(v.stderr).toMatch(c.stderr);
       expect(JSON.stringify(v)).not.toContain(SECRET);
