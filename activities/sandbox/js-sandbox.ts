@@ -381,6 +381,11 @@ function crashDetail(o: Extract<Outcome, { kind: 'crash' }>): string {
   return `sandbox host crashed: ${how}${lastLine ? `: ${lastLine.slice(0, 300)}` : ''}`;
 }
 
+/** A host crash by SIGSEGV / SIGBUS / SIGILL (a fault, not a kill or isolated-vm's own abort) that no memory limit explains. */
+function hostFault(o: Outcome): boolean {
+  return o.kind === 'crash' && !o.oom && ['SIGSEGV', 'SIGBUS', 'SIGILL'].includes(o.signal ?? '');
+}
+
 function failureVerdict(o: Exclude<Outcome, { kind: 'reply' }>): TestVerdict {
   const timeMs = Math.round(o.ms);
   switch (o.kind) {
@@ -437,7 +442,12 @@ export async function runJavaScript(
   // Anything else (the compile step crashed or overran): the runs below classify the problem per test.
   const runTest = async (test: TestCase): Promise<TestVerdict> => {
     // the host is given back before judging: a custom checker needs a host of its own
-    const o = await withHost(width, (h) => h.request({ kind: 'run', code, input: test.input, limits }, limits));
+    const run = () => withHost(width, (h) => h.request({ kind: 'run', code, input: test.input, limits }, limits));
+    let o = await run();
+    // A host that dies of a signal, not of a limit (isolated-vm can fault while it stops a timed-out isolate), is
+    // the sandbox's failure rather than the program's: the test runs once more on a fresh host, and a second crash
+    // is the verdict.
+    if (hostFault(o)) o = await run();
     if (o.kind !== 'reply') return failureVerdict(o);
     if (o.reply.kind === 'run') return classifyRun(o.reply, test, options.judge);
     const error = o.reply.kind === 'fail' ? o.reply.error : `unexpected reply ${o.reply.kind}`;

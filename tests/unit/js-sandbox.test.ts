@@ -484,6 +484,34 @@ describe('host processes', () => {
     });
   });
 
+  it('a host that faults (SIGSEGV) during a run is the sandbox failing: the test runs again on a fresh host', async () => {
+    const v = await disturbRun((pid) => process.kill(pid, 'SIGSEGV'));
+    expect(v.verdict).toBe('pass');
+  });
+
+  it('a program whose host faults on both tries gives runtime_error "sandbox host crashed"', async () => {
+    await shutdownJsSandbox();
+    const limits: SandboxLimits = { ...L, wallTimeMs: 3000, cpuTimeMs: 3000, parallelism: 1 };
+    const busy = "const t = Date.now(); while (Date.now() - t < 900) {} console.log('done')";
+    const pending = runJavaScript(busy, [{ input: '', output: 'done' }], limits);
+    // fault every host that shows up while the test runs (the first and its replacement)
+    const faulted = new Set<number>();
+    const timer = setInterval(() => {
+      for (const pid of jsSandboxHostPids())
+        if (!faulted.has(pid) && alive(pid)) {
+          faulted.add(pid);
+          setTimeout(() => process.kill(pid, 'SIGSEGV'), 300);
+        }
+    }, 20);
+    const v = (await pending).verdicts[0]!;
+    clearInterval(timer);
+    expect(faulted.size).toBeGreaterThanOrEqual(2);
+    expect(v).toMatchObject({
+      verdict: 'runtime_error',
+      detail: expect.stringMatching(/^sandbox host crashed: signal SIGSEGV/),
+    });
+  });
+
   /** Runs a separate Node process that uses the sandbox; returns it with its first stdout line. */
   function childUsingSandbox(
     stay: boolean,
