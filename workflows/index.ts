@@ -7,3 +7,4 @@ export { emRationaleLoop } from './em-rationale-loop';
 export { selfPlay } from './self-play';
 export { sftDistill } from './sft-distill';
 export { evaluate } from './evaluate';
+export { analyzeCorpora } from './analyze-corpora';

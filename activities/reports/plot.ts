@@ -1,7 +1,8 @@
 // A small line plot rendered straight to PNG (RGB, zlib from node:zlib, no drawing library): axes, grid lines,
 // tick labels in a 3×5 pixel font, and the series as a polyline with a dot per point (the EM report's mean reward
 // per iteration), or as bars (the SFT report's token-length histogram), or as grouped bars with whiskers (the
-// evaluation report's accuracy per benchmark and model, with its CI; labels in a 3×5 upper-case font).
+// evaluation report's accuracy per benchmark and model, with its CI; labels in a 3×5 upper-case font), or as labelled
+// points on equal-scale axes (the corpus analysis' MDS map).
 import { deflateSync } from 'node:zlib';
 
 export interface Point {
@@ -343,3 +344,61 @@ export function renderBarChartPng(
 }
 
 export { Canvas };
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  /** written beside the dot (upper-cased; letters, digits and a few signs) */
+  label: string;
+}
+
+/**
+ * Labelled points on equal-scale axes (one unit is as long across as up: distances in the picture are the data's,
+ * as an MDS map needs), a dot per point in the palette's colours and its label beside it, grid lines through the
+ * ticks and the origin's axes when they fall inside.
+ */
+export function renderScatterPng(points: readonly ScatterPoint[], size: { width: number; height: number }): Buffer {
+  const canvas = new Canvas(size.width, size.height);
+  const scale = 2;
+  const margin = { left: 90, right: 30, top: 30, bottom: 40 };
+  const plotW = size.width - margin.left - margin.right;
+  const plotH = size.height - margin.top - margin.bottom;
+  const xs = points.map((p) => p.x).filter(Number.isFinite);
+  const ys = points.map((p) => p.y).filter(Number.isFinite);
+  const cx = xs.length ? (Math.min(...xs) + Math.max(...xs)) / 2 : 0;
+  const cy = ys.length ? (Math.min(...ys) + Math.max(...ys)) / 2 : 0;
+  const spanX = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
+  const spanY = ys.length ? Math.max(...ys) - Math.min(...ys) : 0;
+  // one scale for both axes, with a margin of 15% around the points
+  let unit = Math.max(spanX / plotW, spanY / plotH) * 1.3;
+  if (!(unit > 0)) unit = 1 / Math.min(plotW, plotH);
+  const xMin = cx - (plotW / 2) * unit;
+  const yMin = cy - (plotH / 2) * unit;
+  const px = (x: number) => margin.left + (x - xMin) / unit;
+  const py = (y: number) => size.height - margin.bottom - (y - yMin) / unit;
+  const step = Number(((Math.max(plotW, plotH) * unit) / 5).toPrecision(1));
+  for (let t = Math.ceil(xMin / step) * step; t <= xMin + plotW * unit; t += step) {
+    canvas.line(px(t), margin.top, px(t), size.height - margin.bottom, GRID);
+    canvas.text(label(t), px(t) - 6, size.height - margin.bottom + 8, AXIS);
+  }
+  for (let t = Math.ceil(yMin / step) * step; t <= yMin + plotH * unit; t += step) {
+    canvas.line(margin.left, py(t), size.width - margin.right, py(t), GRID);
+    canvas.text(label(t), 4, py(t) - 5, AXIS);
+  }
+  canvas.line(margin.left, margin.top, margin.left, size.height - margin.bottom, AXIS, 2);
+  canvas.line(
+    margin.left,
+    size.height - margin.bottom,
+    size.width - margin.right,
+    size.height - margin.bottom,
+    AXIS,
+    2,
+  );
+  points.forEach((p, i) => {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
+    const colour = PALETTE[i % PALETTE.length]!;
+    canvas.dot(px(p.x), py(p.y), 6, colour);
+    canvas.text(p.label.toUpperCase(), px(p.x) + 10, py(p.y) - 5, AXIS, scale, LABEL_GLYPHS);
+  });
+  return encodePng(canvas);
+}

@@ -93,6 +93,7 @@ const SUMMARY_FIELDS: Record<string, string[]> = {
   selfPlay: ['rounds', 'k', 'seed', 'promptFiles'],
   sftDistill: ['seed', 'promptFiles'],
   evaluate: ['seed'],
+  analyzeCorpora: ['seed'],
   mapDatasetStage: ['operation', 'stage'],
 };
 

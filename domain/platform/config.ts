@@ -180,9 +180,15 @@ export const ConfigSchema = z
         >),
         // the SFT student: the policy's endpoint unless bound apart
         student: RoleBindingSchema.optional(),
+        // the solver of the corpus difficulty analysis: the policy's endpoint unless bound apart
+        solver: RoleBindingSchema.optional(),
       })
       .strict()
-      .transform((roles) => ({ ...roles, student: roles.student ?? roles.policy })),
+      .transform((roles) => ({
+        ...roles,
+        student: roles.student ?? roles.policy,
+        solver: roles.solver ?? roles.policy,
+      })),
     sandbox: SandboxConfigSchema.prefault({}),
     /** The external trainer (domain/training.ts); without it the `train` activity refuses to run. */
     training: TrainerConfigSchema.optional(),

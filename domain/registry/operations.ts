@@ -16,6 +16,12 @@ import {
   ScoreRolloutOperation,
 } from '../self-play';
 import { SampleCellOperation, ScoreCellOperation } from '../evaluate';
+import {
+  EmbedProblemOperation,
+  ScoreSolutionOperation,
+  SolveProblemOperation,
+  TeacherReferenceOperation,
+} from '../analyze-corpora';
 import { FilterTraceOperation, PrepareSftPromptOperation, TeacherTrajectoryOperation } from '../sft-distill';
 import { GenerateProblemOperation } from '../synthesize-corpus';
 
@@ -37,6 +43,10 @@ const DECLARATIONS = [
   FilterTraceOperation,
   SampleCellOperation,
   ScoreCellOperation,
+  TeacherReferenceOperation,
+  SolveProblemOperation,
+  ScoreSolutionOperation,
+  EmbedProblemOperation,
 ] as const;
 
 type Declarations = (typeof DECLARATIONS)[number];

@@ -8,6 +8,7 @@ import { EmInputSchema } from '../em-rationale-loop';
 import { SelfPlayInputSchema } from '../self-play';
 import { SftDistillInputSchema } from '../sft-distill';
 import { EvaluateInputSchema } from '../evaluate';
+import { AnalyzeCorporaInputSchema } from '../analyze-corpora';
 import { SynthesizeCorpusInputSchema } from '../synthesize-corpus';
 import { ColdStartInputSchema } from '../cold-start';
 
@@ -99,6 +100,20 @@ export const STARTABLE_WORKFLOWS: Record<string, StartableWorkflow> = {
       benchmarks: ['aime24'],
       runs: { math: 2 },
       sampling: { maxTokens: 256 },
+    },
+  },
+  analyzeCorpora: {
+    input: AnalyzeCorporaInputSchema,
+    description:
+      'two or more corpora: difficulty (teacher references, solver accuracy, teacher tokens, CIs) and diversity (embeddings, 1 - cos, MDS plot, near duplicates)',
+    // two example corpora; the embedder is the shipped MiniLM model when scripts/setup.sh installed it
+    example: {
+      name: 'demo-analysis',
+      corpora: [
+        { label: 'seed-problems', files: ['scripts/examples/seed-problems.jsonl'], domain: 'math' },
+        { label: 'self-play', files: ['scripts/examples/self-play-prompts.jsonl'] },
+      ],
+      difficulty: { sampleSize: 3, teacher: { maxTokens: 256 }, solver: { maxTokens: 256 } },
     },
   },
   emRationaleLoop: {
