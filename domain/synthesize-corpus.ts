@@ -2,9 +2,9 @@
 // rationale/problem markers, concept-list and thinking-process parsing, and the math filters.
 import { z } from 'zod';
 import { maxTokensField, temperatureField, topPField } from './core/sampling';
-import { roleModelFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
+import { roleModelEndpointFields, shardSizeField, STAGE_RUN_FIELDS } from './core/fragments';
 import { declareOperation } from './core/operation';
-import { DatasetNameSchema, type DatasetRef } from './core/dataset';
+import { DatasetNameSchema, DatasetRefSchema, type DatasetRef } from './core/dataset';
 import type { PipelineProgress } from './core/progress';
 
 export const DomainSchema = z.enum(['code', 'math']);
@@ -61,7 +61,9 @@ export const SynthesizeCorpusInputSchema = z
       .regex(/^[A-Za-z0-9._-]+$/)
       .max(200)
       .optional(),
-    conceptFiles: z.array(z.string().min(1)).min(1),
+    /** Concept record JSONL files (imported first, bad lines set aside), or `concepts`: a dataset of them. */
+    conceptFiles: z.array(z.string().min(1)).min(1).optional(),
+    concepts: DatasetRefSchema.optional(),
     domain: DomainSchema,
     /** Sampling passes over the concept file (one completion per concept record per pass). */
     passes: z.number().int().min(1).max(1024).default(64),
@@ -69,7 +71,7 @@ export const SynthesizeCorpusInputSchema = z
     seeds: z.enum(['fixed', 'run']).default('fixed'),
     firstSeed: z.number().int().nonnegative().default(8000),
     sampling: SynthesisSamplingSchema.prefault({}),
-    ...roleModelFields('promptGenerator'),
+    ...roleModelEndpointFields('promptGenerator'),
     dedup: z
       .object({
         threshold: z.number().gt(0).lt(1).default(0.2),
@@ -83,14 +85,22 @@ export const SynthesizeCorpusInputSchema = z
     maxConcurrentPasses: z.number().int().min(1).max(64).default(2),
     ...STAGE_RUN_FIELDS,
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (!v.conceptFiles === !v.concepts)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conceptFiles'],
+        message: 'give exactly one of conceptFiles and concepts',
+      });
+  });
 export type SynthesizeCorpusInput = z.input<typeof SynthesizeCorpusInputSchema>;
 export type SynthesizeCorpusParsed = z.output<typeof SynthesizeCorpusInputSchema>;
 
 /** Parameters of the generateProblem item operation (one sampling pass). */
 export const GenerateProblemParamsSchema = z
   .object({
-    ...roleModelFields('promptGenerator'),
+    ...roleModelEndpointFields('promptGenerator'),
     domain: DomainSchema,
     pass: z.number().int().nonnegative(),
     seed: z.number().int().nonnegative(),

@@ -4,7 +4,8 @@
 //   npm run cli -- list [--running] [--filter waiting-retry|paused|runs|…|state=paused|QUERY]   (README: filters)
 //   npm run cli -- search-attributes [--register]                (the project's search attributes on a cluster)
 //   npm run cli -- cancel ID
-//   npm run cli -- signal ID pause|resume|retryStep|abandon      (emRationaleLoop; any signal of a run)
+//   npm run cli -- signal ID pause|resume|retryStep|abandon [JSON]  (any signal of a run; JSON: its argument,
+//                                                       e.g. raiseBudget '{"tokens":{"total":2000000}}')
 //   npm run cli -- query ID status                               (any query of a run, printed as JSON)
 //   npm run cli -- schedule ID --workflow batchInference --input run.json --every 1d
 //   npm run cli -- workflows [NAME] [--json]                     (input JSON Schema and an example input of each)
@@ -218,7 +219,17 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
   }
   if (command === 'signal' && rest[0] && rest[1]) {
     const client = await connectClient(config);
-    await client.workflow.getHandle(rest[0]).signal(rest[1]);
+    // an argument, when given, is JSON (a budget raise, a step name in quotes)
+    let args: unknown[] = [];
+    if (rest[2] !== undefined) {
+      try {
+        args = [JSON.parse(rest[2])];
+      } catch (err) {
+        console.error(`the signal's argument must be JSON: ${(err as Error).message}`);
+        return 2;
+      }
+    }
+    await client.workflow.getHandle(rest[0]).signal(rest[1], ...args);
     console.log(`signal ${rest[1]} sent to ${rest[0]}`);
     await client.connection.close();
     return 0;
@@ -266,6 +277,6 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     return 0;
   }
   throw new UsageError(
-    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows [NAME] [--json] | codeforces-cache --out FILE [--contests 1971,1972] [--api-base URL] [--delay-ms MS])',
+    'usage: cli (start WORKFLOW --input FILE [--id ID] [--wait] | status ID [--watch] | list [--running] [--filter F] | search-attributes [--register] | cancel ID | signal ID NAME [JSON] | query ID NAME | schedule ID --workflow NAME --input FILE --every 1d | workflows [NAME] [--json] | codeforces-cache --out FILE [--contests 1971,1972] [--api-base URL] [--delay-ms MS])',
   );
 }

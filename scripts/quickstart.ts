@@ -1,7 +1,10 @@
 // The quick start: brings up whatever is not running yet (Temporal dev server with the Web UI, the embedded
-// model server, a worker for every task queue), runs batchInference on example prompts, shows its progress, and
-// prints where the output went. With a TTY it then keeps everything up for the Web UI until Ctrl-C; --exit stops.
-//   npm run quickstart [-- --input prompts.jsonl] [--exit]
+// model server, a worker for every task queue), runs a small promptcotExperiment on the embedded defaults
+// (experiments/quickstart.json: synthesis from the example concepts, training prompts, self-play, SFT with the
+// example trainer, evaluation, the report), shows the whole graph's progress, and prints the report's path.
+// With a TTY it then keeps everything up for the Web UI until Ctrl-C; --exit stops.
+//   npm run quickstart [-- --input experiment.json] [--exit]
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -13,6 +16,7 @@ import { startDevServer, type DevServer } from '../lib/dev-server';
 import { startLocalModelServer } from '../lib/local-model/http';
 import { readRunView, renderRunView } from '../lib/progress-view';
 import { runSummary } from '../domain/core/run-view';
+import type { ExperimentResult } from '../workflows/promptcot-experiment';
 
 async function reachable(check: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -27,7 +31,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const inputIndex = argv.indexOf('--input');
   const input = path.resolve(
-    inputIndex >= 0 ? argv[inputIndex + 1]! : path.join(__dirname, 'examples', 'prompts.jsonl'),
+    inputIndex >= 0 ? argv[inputIndex + 1]! : path.join(__dirname, '..', 'experiments', 'quickstart.json'),
   );
   const stayUp = process.stdout.isTTY && !argv.includes('--exit');
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -78,7 +82,11 @@ async function main(): Promise<void> {
   } else console.log(`using the model server at ${endpoint.baseUrl}`);
 
   const connection = await connectWorker(config);
-  const workers: Worker[] = await createWorkers({ config, connection, kinds: ['orchestration', 'inference', 'cpu'] });
+  const workers: Worker[] = await createWorkers({
+    config,
+    connection,
+    kinds: ['orchestration', 'inference', 'cpu', 'sandbox', 'training'],
+  });
   const running = Promise.all(workers.map((w) => w.run()));
   stops.unshift(async () => {
     workers.forEach((w) => w.shutdown());
@@ -87,37 +95,52 @@ async function main(): Promise<void> {
   });
 
   const client = await connectClient(config);
-  const workflowId = `quickstart-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const runInput = {
-    name: workflowId,
-    inputFiles: [input],
-    shardSize: 4,
-    chat: { role: 'policy', sampling: { n: 2, maxTokens: 96, temperature: 0.8, seed: 8000 } },
-  };
-  const handle = await client.workflow.start('batchInference', {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const experiment = JSON.parse(readFileSync(input, 'utf8')) as Record<string, unknown>;
+  const runInput = { ...experiment, name: `${String(experiment.name ?? 'quickstart')}-${stamp}` };
+  const workflowId = `quickstart-${stamp}`;
+  const handle = await client.workflow.start('promptcotExperiment', {
     taskQueue: config.taskQueues.orchestration,
     workflowId,
     args: [runInput],
-    staticSummary: runSummary('batchInference', runInput),
+    staticSummary: runSummary('promptcotExperiment', runInput),
   });
-  console.log(`started batchInference ${workflowId}`);
+  console.log(`started promptcotExperiment ${workflowId} (${path.relative(process.cwd(), input)})`);
   const uiBase = server?.uiUrl ?? `http://127.0.0.1:${config.devServer.uiPort}`;
   console.log(`Web UI: ${uiBase}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
+  let shown = '';
   for (;;) {
     const view = await readRunView(client, workflowId);
-    console.log(renderRunView(view));
+    const graph = view.pipeline?.graph ?? [];
+    const step = graph.find((g) => g.state === 'running' || g.state === 'held');
+    // the running step's own pipeline (not started yet, or a step without a child: none)
+    const child =
+      step && step.step !== 'report'
+        ? await readRunView(client, `${workflowId}/${step.step}`).catch(() => undefined)
+        : undefined;
+    const text = [
+      `${view.status} | ${graph.map((g) => `${g.step}:${g.state}`).join(' > ')}`,
+      ...(child ? [`  ${renderRunView(child)}`] : []),
+    ].join('\n');
+    if (text !== shown) console.log(text);
+    shown = text;
     if (view.status !== 'RUNNING') break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const result = (await handle.result()) as { completions: { counts: object; output: { manifest: string } } };
+  const result = (await handle.result()) as ExperimentResult;
   const store = new DatasetStore(config.storage.root);
-  console.log(`counts: ${JSON.stringify(result.completions.counts)}`);
-  console.log(`output: ${store.resolve(result.completions.output.manifest)}`);
-  for await (const row of store.readAll(result.completions.output as never)) {
-    const r = row as { id: string; completion: string };
-    console.log(`first row ${r.id}: ${JSON.stringify(r.completion.slice(0, 120))}`);
-    break;
-  }
+  for (const s of result.steps)
+    console.log(
+      `step ${s.step}: ${s.state}${s.tokens ? `, ${s.tokens} tokens` : ''}${s.reason ? ` (${s.reason})` : ''}`,
+    );
+  console.log(`evaluated: ${result.models.map((m) => m.label).join(', ')}`);
+  console.log(
+    'The embedded model is a generated 256-token bigram model: it makes the whole graph run in minutes on a laptop, ' +
+      'but it writes no parseable problems, solves nothing and writes no valid traces, so counts near zero are what ' +
+      'it can produce. Point the roles at real servers (README, "Running the paper\'s configuration") for real numbers.',
+  );
+  console.log(`report: ${store.resolve(result.report.markdown)}`);
+  console.log(`report (HTML): ${store.resolve(result.report.html)}`);
   await client.connection.close();
   if (stayUp) {
     console.log('everything stays up for the Web UI; Ctrl-C stops it');

@@ -19,6 +19,9 @@ import { createEvaluationSummaryActivities } from '../activities/eval/summarize'
 import { createCorpusAnalysisPrepareActivities } from '../activities/analysis/prepare';
 import { createCorpusAnalysisSummaryActivities } from '../activities/analysis/summarize';
 import { createModelActivation } from '../activities/training/activate-role';
+import { createExperimentLedgerActivities } from '../activities/experiment/ledger';
+import { createExperimentPromptActivities } from '../activities/experiment/prompts';
+import { createExperimentReportActivities } from '../activities/experiment/report';
 import { createTrainingActivities } from '../activities/training/train';
 import { resolveApiKey } from '../activities/config';
 import { ApplicationFailure } from '@temporalio/common';
@@ -60,6 +63,9 @@ export function createActivitySets(
       ...createEvaluationSummaryActivities(store),
       ...createCorpusAnalysisPrepareActivities(store),
       ...createCorpusAnalysisSummaryActivities(store),
+      ...createExperimentLedgerActivities(store, config),
+      ...createExperimentPromptActivities(store),
+      ...createExperimentReportActivities(store),
     }),
     sandbox: () => ({ processShard, ...createSandboxActivities(config.sandbox) }),
     training: () => trainingActivities(config, store),

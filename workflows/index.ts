@@ -8,3 +8,4 @@ export { selfPlay } from './self-play';
 export { sftDistill } from './sft-distill';
 export { evaluate } from './evaluate';
 export { analyzeCorpora } from './analyze-corpora';
+export { promptcotExperiment } from './promptcot-experiment';

@@ -139,5 +139,6 @@ export async function mapDatasetStage(raw: StageInput): Promise<StageResult> {
     shards: total,
     runs: carry.runs + 1,
     ...(reusedShards > 0 ? { reusedShards } : {}),
+    ...(final.spend?.length ? { spend: final.spend } : {}),
   };
 }

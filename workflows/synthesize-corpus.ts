@@ -57,14 +57,19 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
     // with the run view, the deployment is asked first, so that the search attributes show from the start
     const deployment = view.recording ? await bookkeeping.describeDeployment() : undefined;
     view.useSearchAttributes(deployment?.searchAttributes);
-    const concepts = await bookkeeping.importDataset({
-      files: input.conceptFiles,
-      name: `${base}/concepts`,
-      shardSize: input.shardSize,
-      schema: 'concept',
-    });
+    // a dataset of concept records is used as it is (its items are checked by the generate stage, item by item)
+    const concepts: SynthesisResult['concepts'] = input.concepts
+      ? { dataset: input.concepts, imported: input.concepts.items, rejected: 0 }
+      : await bookkeeping.importDataset({
+          files: input.conceptFiles!,
+          name: `${base}/concepts`,
+          shardSize: input.shardSize,
+          schema: 'concept',
+        });
     progress.notes.push(
-      `concept records: ${concepts.imported} imported, ${concepts.rejected} rejected${concepts.rejects ? ` (${concepts.rejects})` : ''}`,
+      input.concepts
+        ? `concept records: ${concepts.imported} from dataset ${input.concepts.name}`
+        : `concept records: ${concepts.imported} imported, ${concepts.rejected} rejected${concepts.rejects ? ` (${concepts.rejects})` : ''}`,
     );
 
     view.addFiles(concepts.rejects);
@@ -132,6 +137,7 @@ export async function synthesizeCorpus(raw: SynthesizeCorpusInput): Promise<Synt
         params: {
           role: input.role,
           model: input.model,
+          ...(input.endpoint ? { endpoint: input.endpoint } : {}),
           domain: input.domain,
           pass,
           seed: state.seed,

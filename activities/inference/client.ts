@@ -32,6 +32,7 @@ import {
   type Span,
 } from './spans';
 import { UsageCounter, type InferenceUsage } from './usage';
+import { chargeSpend } from './spend';
 import { countInferenceCall, countInferenceFailure, countInferenceTokens, type InferenceCallTags } from '../metrics';
 import { abortReason, sleep } from './abortable';
 
@@ -395,6 +396,13 @@ export class InferenceClient {
         this.counter.succeeded(usage.promptTokens, usage.completionTokens);
         countInferenceCall(tags, 'succeeded');
         countInferenceTokens(tags, usage.promptTokens, usage.completionTokens);
+        chargeSpend({
+          role: tags.role,
+          endpoint: this.name,
+          model,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens,
+        });
         return Object.assign(value, { attempts: attempt });
       } catch (err) {
         if (callerSignal?.aborted) throw cancelled(abortReason(callerSignal));

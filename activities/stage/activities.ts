@@ -1,4 +1,5 @@
 // Temporal activities of the generic stage and of dataset import.
+import { addSpend, type SpendEntry } from '../../domain/core/spend';
 import { Context } from '@temporalio/activity';
 import type { Config } from '../../domain/platform/config';
 import type { DatasetRef } from '../../domain/core/dataset';
@@ -30,6 +31,8 @@ export interface FinalizeStageResult {
   output: DatasetRef;
   rejects: string[];
   counts: StageCounts;
+  /** What the stage's model calls spent (also in the manifest's producedBy). */
+  spend: SpendEntry[];
 }
 
 export interface ImportDatasetInput {
@@ -100,11 +103,13 @@ export function createStageActivities(deps: StageActivityDeps) {
       const shards = [];
       const rejects: string[] = [];
       let counts = { ...ZERO_COUNTS };
+      const spend: SpendEntry[] = [];
       for (let shard = 0; shard < input.input.shards; shard++) {
         const work = new ShardWork(outputDir, shard, store);
         const result = await store.readJsonIfPresent<ShardResult>(work.donePath);
         if (!result) throw new Error(`stage ${input.stage}: shard ${shard} is not done`);
         counts = addCounts(counts, result.counts);
+        addSpend(spend, result.spend);
         // the stored shard, not a local copy: a zombie attempt on this host may have merged its own
         shards.push(await store.shardInfo(input.output, shardFileName(shard), result.counts.rows, { fresh: true }));
         if (result.counts.rejected + result.counts.failed > 0) rejects.push(store.relative(work.rejectsPath));
@@ -116,8 +121,9 @@ export function createStageActivities(deps: StageActivityDeps) {
         params: input.params ?? null,
         input: input.input,
         counts,
+        ...(spend.length > 0 ? { spend } : {}),
       });
-      return { output, rejects, counts };
+      return { output, rejects, counts, spend };
     },
   };
 }

