@@ -7,6 +7,7 @@
 //   npm run bench -- math [--pairs 10000] [--seed S]  (lib/bench/math.ts)
 //   npm run bench -- sft [--rows 100000] [--tokens 7000] [--compare 200]  (lib/bench/sft.ts)
 //   npm run bench -- eval [--math 10000] [--code 10000] [--tests 3] [--concurrency N]  (lib/bench/eval.ts)
+//   npm run bench -- embed [--problems 2000] [--concurrency 1,2] [--model-dir DIR]  (lib/bench/embed.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
 // 1,000 items; (2) the same 10,000-item chat stage against the fake OpenAI server (50 ms latency, 256 requests in
@@ -36,6 +37,7 @@ import { benchSandbox } from '../lib/bench/sandbox';
 import { benchMath } from '../lib/bench/math';
 import { benchSft } from '../lib/bench/sft';
 import { benchEval } from '../lib/bench/eval';
+import { benchEmbed } from '../lib/bench/embed';
 import { cpuDelta, processTreeCpu } from '../lib/bench/process-cpu';
 
 /** CPU milliseconds per item of one measured phase, by process and in total. */
@@ -394,6 +396,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   math: benchMath,
   sft: benchSft,
   eval: benchEval,
+  embed: benchEmbed,
 };
 
 async function main(): Promise<void> {

@@ -72,7 +72,7 @@ export class OnnxEmbedder implements Embedder {
       );
     const tokenizer = WordPieceTokenizer.fromModelDir(modelDir);
     ort ??= (await import('onnxruntime-node')) as Ort;
-    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
     for (const name of ['input_ids', 'attention_mask'])
       if (!session.inputNames.includes(name))
         throw new Error(`${file}: the model has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
