@@ -10,6 +10,7 @@
 // (prompt allowance + max tokens), per role, from the step's own input and the sizes known by then) against what is
 // left. A step that does not fit holds the run, saying why, until `raiseBudget` makes room or `skipStep` skips it.
 import { z } from 'zod';
+import { AnalyzeCorporaInputSchema } from './analyze-corpora';
 import { ColdStartInputSchema } from './cold-start';
 import { DatasetNameSchema, DatasetRefSchema, type DatasetRef } from './core/dataset';
 import { ModelVersionSchema, type ModelVersion } from './core/models';
@@ -91,6 +92,11 @@ export const ExperimentInputSchema = z
     sft: OptionalStepSchema.default(false),
     /** evaluate's settings (benchmarks, runs, sampling, scorer, …); false: no evaluation. */
     evaluate: OptionalStepSchema.default(false),
+    /**
+     * analyzeCorpora's settings (difficulty, diversity, …): the experiment's corpora against `corpora` (open-source
+     * sets, an earlier corpus, the benchmarks: `{label, files | dataset}`); false: no analysis.
+     */
+    analysis: OptionalStepSchema.default(false),
     budget: BudgetSchema.prefault({}),
     shardSize: z.number().int().min(1).max(100_000).default(500),
   })
@@ -130,7 +136,8 @@ export const ExperimentInputSchema = z
 export type ExperimentInput = z.input<typeof ExperimentInputSchema>;
 export type ExperimentParsed = z.output<typeof ExperimentInputSchema>;
 
-export type ExperimentStepKind = 'cold-start' | 'em' | 'synthesize' | 'prompts' | 'self-play' | 'sft' | 'evaluate';
+export type ExperimentStepKind =
+  'cold-start' | 'em' | 'synthesize' | 'analyze' | 'prompts' | 'self-play' | 'sft' | 'evaluate';
 
 /** The steps of an experiment, in order (`report` always ends it). */
 export function experimentSteps(input: ExperimentParsed): string[] {
@@ -140,6 +147,7 @@ export function experimentSteps(input: ExperimentParsed): string[] {
   if (input.seedProblemFiles && (emRuns || (synthesized.length > 0 && !input.conceptFiles))) steps.push('cold-start');
   if (emRuns) steps.push('em');
   for (const d of synthesized) steps.push(`synthesize-${d}`);
+  if (input.analysis !== false) steps.push('analyze');
   if (input.selfPlay !== false || input.sft !== false) steps.push('prompts');
   if (input.selfPlay !== false) steps.push('self-play');
   if (input.sft !== false) steps.push('sft');
@@ -254,6 +262,24 @@ export function evaluateInput(input: ExperimentParsed, models: readonly Experime
   };
 }
 
+/** The experiment's corpora (labelled `promptcot-<domain>`) first, then the corpora they are compared with. */
+export function analysisInput(
+  input: ExperimentParsed,
+  corpora: ReadonlyArray<{ domain: ExperimentDomain; dataset: DatasetRef }>,
+): Record<string, unknown> {
+  const settings = input.analysis === false ? {} : input.analysis;
+  const others = Array.isArray(settings.corpora) ? (settings.corpora as unknown[]) : [];
+  return {
+    seed: input.seed,
+    ...settings,
+    name: childName(input, 'analyze'),
+    corpora: [
+      ...corpora.map((c) => ({ label: `promptcot-${c.domain}`, dataset: c.dataset, domain: c.domain })),
+      ...others,
+    ],
+  };
+}
+
 interface ChildPlan {
   step: string;
   pipeline: string;
@@ -291,6 +317,17 @@ function childPlans(input: ExperimentParsed): ChildPlan[] {
         schema: SynthesizeCorpusInputSchema,
         input: synthesisInput(input, d, PLACEHOLDER, input.models.promptGenerator),
       });
+  if (steps.includes('analyze'))
+    plans.push({
+      step: 'analyze',
+      pipeline: 'analyzeCorpora',
+      settingsField: 'analysis',
+      schema: AnalyzeCorporaInputSchema,
+      input: analysisInput(
+        input,
+        input.domains.map((domain) => ({ domain, dataset: input.corpora[domain] ?? PLACEHOLDER })),
+      ),
+    });
   if (steps.includes('self-play'))
     plans.push({
       step: 'self-play',
@@ -429,6 +466,18 @@ export function estimateStep(
             num(sampling.maxTokens, 32768),
             promptTokens,
           );
+      break;
+    }
+    case 'analyze': {
+      // teacher references and solver answers for a sample of each corpus (a smaller corpus is taken whole)
+      const difficulty = obj(parsed.difficulty);
+      if (difficulty.enabled === false) break;
+      const corpora = (parsed.corpora as unknown[] | undefined)?.length ?? 0;
+      const sample = num(difficulty.sampleSize, 1000) * corpora;
+      const teacher = obj(difficulty.teacher);
+      const solver = obj(difficulty.solver);
+      charge(e, String(teacher.role ?? 'teacher'), sample, num(teacher.maxTokens, 65536), promptTokens);
+      charge(e, String(solver.role ?? 'solver'), sample, num(solver.maxTokens, 8192), promptTokens);
       break;
     }
     case 'prompts':

@@ -23,6 +23,7 @@ import type { z } from 'zod';
 import type { ExperimentLedgerActivities, Ledger, StepRecord } from '../activities/experiment/ledger';
 import type { ExperimentPromptActivities, TrainingPromptsResult } from '../activities/experiment/prompts';
 import type { ExperimentReportActivities, ExperimentReportResult } from '../activities/experiment/report';
+import { AnalyzeCorporaInputSchema } from '../domain/analyze-corpora';
 import { ColdStartInputSchema } from '../domain/cold-start';
 import type { DatasetRef } from '../domain/core/dataset';
 import type { ModelVersion } from '../domain/core/models';
@@ -33,6 +34,7 @@ import { addSpend, type SpendEntry } from '../domain/core/spend';
 import { EmInputSchema } from '../domain/em-rationale-loop';
 import { EvaluateInputSchema, type Benchmark } from '../domain/evaluate';
 import {
+  analysisInput,
   BudgetRaiseSchema,
   budgetShortfall,
   childName,
@@ -60,6 +62,7 @@ import { SftDistillInputSchema } from '../domain/sft-distill';
 import { SynthesizeCorpusInputSchema, type SynthesisResult } from '../domain/synthesize-corpus';
 import { bookkeepingActivities, datasetActivities } from './bookkeeping';
 import { parseIsoTime, workflowNow, workflowNowIso } from './clock';
+import { analyzeCorpora, type AnalyzeCorporaResult } from './analyze-corpora';
 import { coldStart, type ColdStartResult } from './cold-start';
 import { emRationaleLoop, type EmResult } from './em-rationale-loop';
 import { evaluate, type EvaluateResult } from './evaluate';
@@ -367,6 +370,21 @@ export async function promptcotExperiment(raw: ExperimentInput): Promise<Experim
       if (synthesis) corpora.push({ domain, dataset: synthesis.corpus, synthesis });
     }
 
+    // the corpus analyses: the experiment's corpora against the others (difficulty, diversity)
+    let analyzed: AnalyzeCorporaResult | undefined;
+    if (planned.includes('analyze')) {
+      if (corpora.length === 0) await cannotRun('analyze', 'no corpus (synthesis was skipped)');
+      else {
+        const args = analysisInput(input, corpora);
+        analyzed = await stepOf('analyze', {
+          kind: 'analyze',
+          schema: AnalyzeCorporaInputSchema,
+          input: args,
+          run: () => child('analyze', 'analyzeCorpora', analyzeCorpora, args),
+        });
+      }
+    }
+
     // the training prompts: the corpora as prompt records, and the extra prompt files
     let prompts: TrainingPromptsResult | undefined;
     let promptRejects: string | undefined;
@@ -477,6 +495,7 @@ export async function promptcotExperiment(raw: ExperimentInput): Promise<Experim
         selfPlay: selfPlayed,
         sft: distilled,
         evaluation: evaluated,
+        ...(analyzed ? { analysis: analyzed.analysis } : {}),
         models,
       }),
     );

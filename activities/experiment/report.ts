@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { DatasetRef } from '../../domain/core/dataset';
 import { tokensByRole, type SpendEntry } from '../../domain/core/spend';
+import { renderCorpusAnalysisSection, type CorpusAnalysis } from '../../domain/analyze-corpora';
 import type { Budget, ExperimentModel } from '../../domain/experiment';
 import type { SynthesisResult } from '../../domain/synthesize-corpus';
 import type { ColdStartResult } from '../../workflows/cold-start';
@@ -34,6 +35,8 @@ export interface ExperimentReportInput {
   selfPlay?: SelfPlayResult;
   sft?: SftDistillResult;
   evaluation?: EvaluateResult;
+  /** the corpus analyses (analyzeCorpora), when the experiment ran them */
+  analysis?: CorpusAnalysis;
   models: ExperimentModel[];
 }
 
@@ -139,6 +142,19 @@ export function experimentReport(input: ExperimentReportInput, evaluationMarkdow
     const rejects = input.corpora.flatMap((c) => c.synthesis?.rejects ?? []);
     if (rejects.length > 0)
       lines.push(`Duplicates, with what they duplicate: ${rejects.map((r) => `\`${r}\``).join(', ')}.`, '');
+  }
+
+  if (input.analysis) {
+    // the analysis' own section; its plot is beside its own report, one folder down from this one
+    const plot = input.analysis.files.plot;
+    const here = path.posix.join('reports', input.name);
+    lines.push(
+      renderCorpusAnalysisSection(input.analysis, {
+        heading: 'Corpus analyses: difficulty and diversity',
+        ...(plot ? { plotPath: path.posix.relative(here, plot) } : {}),
+      }),
+      '',
+    );
   }
 
   if (input.prompts) {

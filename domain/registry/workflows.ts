@@ -11,6 +11,8 @@ import { EvaluateInputSchema } from '../evaluate';
 import { AnalyzeCorporaInputSchema } from '../analyze-corpora';
 import { SynthesizeCorpusInputSchema } from '../synthesize-corpus';
 import { ColdStartInputSchema } from '../cold-start';
+import { ExperimentInputSchema } from '../experiment';
+import quickstartExperiment from '../../experiments/quickstart.json';
 
 export interface StartableWorkflow {
   input: z.ZodType;
@@ -115,6 +117,13 @@ export const STARTABLE_WORKFLOWS: Record<string, StartableWorkflow> = {
       ],
       difficulty: { sampleSize: 3, teacher: { maxTokens: 256 }, solver: { maxTokens: 256 } },
     },
+  },
+  promptcotExperiment: {
+    input: ExperimentInputSchema,
+    description:
+      'the whole method as one graph: cold start -> EM -> corpus synthesis -> self-play and/or SFT -> evaluation -> report, with token and wall-clock budgets',
+    // the quick start's experiment (experiments/quickstart.json); experiments/paper-*.json are the paper's settings
+    example: { ...quickstartExperiment, name: 'demo-experiment' },
   },
   emRationaleLoop: {
     input: EmInputSchema,

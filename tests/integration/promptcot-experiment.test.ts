@@ -83,15 +83,16 @@ function respond(body: Record<string, unknown>): string[] {
   const sum = sumAsked(text);
   if (sum === undefined) return all('I cannot tell.');
   if (body.model === 'teacher-model') return all(`<think>\nAdd them.\n</think>\n\nThe answer is $\\boxed{${sum}}$.`);
-  if (text.includes('What is 9 plus 9?')) return all('The answer is $\\boxed{17}$.');
-  if (messages === undefined && text.includes('<|im_start|>')) return all(`So $\\boxed{${sum}}$.`);
+  // benchmark cells (a templated prompt, completions API): thinking closed, then the box
+  if (text.includes('What is 9 plus 9?')) return all('Add.\n</think>\n\n$\\boxed{17}$.');
+  if (messages === undefined && text.includes('<|im_start|>')) return all(`Add.\n</think>\n\n$\\boxed{${sum}}$.`);
   // the reward stage's answer votes (max_tokens 60) are right; of a prompt's rollouts (64), one in three is right
   // (a pass rate of 1/3: hard enough to keep, with chosen and rejected rollouts)
-  if (body.max_tokens === 60) return all(`Adding: $\\boxed{${sum}}$.`);
+  if (body.max_tokens === 60) return all(`Add.\n</think>\n\n$\\boxed{${sum}}$.`);
   return all(() => {
     const seen = (rollouts.get(text) ?? 0) + 1;
     rollouts.set(text, seen);
-    return seen % 3 === 0 ? `Adding: $\\boxed{${sum}}$.` : `Maybe $\\boxed{${sum + 1}}$.`;
+    return seen % 3 === 0 ? `Add.\n</think>\n\n$\\boxed{${sum}}$.` : `Guess.\n</think>\n\n$\\boxed{${sum + 1}}$.`;
   });
 }
 
