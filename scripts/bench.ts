@@ -7,6 +7,7 @@
 //   npm run bench -- math [--pairs 10000] [--seed S]  (lib/bench/math.ts)
 //   npm run bench -- sft [--rows 100000] [--tokens 7000] [--compare 200]  (lib/bench/sft.ts)
 //   npm run bench -- eval [--math 10000] [--code 10000] [--tests 3] [--concurrency N]  (lib/bench/eval.ts)
+//   npm run bench -- model-server [--tokens 256] [--rounds 3] [--parallel 4] [--threads N]  (lib/bench/model-server.ts)
 //   npm run bench -- embed [--problems 2000] [--concurrency 1,2] [--model-dir DIR]  (lib/bench/embed.ts)
 //
 // stage: (1) a no-op stage of N items through a real Temporal dev server (SQLite): items/s and history events per
@@ -37,6 +38,7 @@ import { benchSandbox } from '../lib/bench/sandbox';
 import { benchMath } from '../lib/bench/math';
 import { benchSft } from '../lib/bench/sft';
 import { benchEval } from '../lib/bench/eval';
+import { benchModelServer } from '../lib/bench/model-server';
 import { benchEmbed } from '../lib/bench/embed';
 import { cpuDelta, processTreeCpu } from '../lib/bench/process-cpu';
 
@@ -397,6 +399,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   sft: benchSft,
   eval: benchEval,
   embed: benchEmbed,
+  'model-server': benchModelServer,
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 // Entry point of the embedded OpenAI-compatible model server (lib/local-model/http.ts has the API and routes):
 //
 //   npm run model:serve [-- --model models/tiny-bigram.gguf --port 8765 --name tiny-bigram]
+//   npm run model:serve -- --chat    (localModel.chatModelPath: SmolLM2-135M-Instruct from scripts/setup.sh)
 //
 // Flags left out come from `localModel` in temporal.yaml (loadConfig).
 import { existsSync } from 'node:fs';
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' },
+      chat: { type: 'boolean', default: false },
+      'chat-template': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       name: { type: 'string' },
@@ -38,9 +41,12 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    console.log(`usage: tsx scripts/local-model-server.ts [--model FILE.gguf] [--host H] [--port P] [--name ID]
+    console.log(`usage: tsx scripts/local-model-server.ts [--model FILE.gguf | --chat] [--host H] [--port P] [--name ID]
                                       [--context-size N] [--parallel N] [--threads N] [--gpu auto|cuda|vulkan]
-Defaults come from localModel in temporal.yaml (PROMPTCOT_CONFIG); --port 0 picks a free port.
+                                      [--chat-template auto|fixed]
+Defaults come from localModel in temporal.yaml (PROMPTCOT_CONFIG); --port 0 picks a free port. --chat serves
+localModel.chatModelPath (SmolLM2-135M-Instruct, from scripts/setup.sh). --chat-template fixed ignores the GGUF's
+own chat template.
 Prints "listening on <url>" once ready.`);
     return;
   }
@@ -52,7 +58,10 @@ Prints "listening on <url>" once ready.`);
   );
   const local =
     needConfig && existsSync(configFile) ? loadConfig(configFile).localModel : LocalModelConfigSchema.parse({});
-  const modelPath = path.resolve(values.model ?? local.modelPath);
+  if (values.chat && values.model !== undefined) throw new Error('--chat and --model exclude each other');
+  const modelPath = path.resolve(values.model ?? (values.chat ? local.chatModelPath : local.modelPath));
+  if (!existsSync(modelPath) && values.chat)
+    throw new Error(`chat model not found: ${modelPath} (scripts/setup.sh downloads it)`);
   if (!existsSync(modelPath) && path.basename(modelPath) === path.basename(DEFAULT_TINY_MODEL_PATH)) {
     // The generated tiny model is rebuilt on demand, so `npm run model:serve` works on a fresh checkout.
     const made = generateTinyModel({ outPath: modelPath });
@@ -61,6 +70,9 @@ Prints "listening on <url>" once ready.`);
   const gpu = values.gpu;
   if (gpu !== undefined && gpu !== 'auto' && gpu !== 'cuda' && gpu !== 'vulkan')
     throw new Error(`--gpu: expected auto, cuda or vulkan, got "${gpu}"`);
+  const chatTemplate = values['chat-template'];
+  if (chatTemplate !== undefined && chatTemplate !== 'auto' && chatTemplate !== 'fixed')
+    throw new Error(`--chat-template: expected auto or fixed, got "${chatTemplate}"`);
   const started = Date.now();
   const server = await startLocalModelServer({
     modelPath,
@@ -71,6 +83,7 @@ Prints "listening on <url>" once ready.`);
     parallel: intFlag('parallel', values.parallel) ?? local.parallel,
     threads: intFlag('threads', values.threads),
     gpu: gpu ?? false,
+    chatTemplate,
     log: (line) => console.error(line),
   });
   console.log(

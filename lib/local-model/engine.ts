@@ -1,5 +1,13 @@
 // The local model server's inference engine: one node-llama-cpp model, one context with `parallel` sequences,
 // teacher-forced scoring (exact full-vocabulary log-probs) and seeded generation (see http.ts for the API).
+//
+// Generation has two paths. Without log-probs, llama.cpp samples natively (`LlamaContextSequence.evaluate` with a
+// temperature / top_p / seed sampler): only token ids cross into JavaScript, at node-llama-cpp's own speed. With
+// log-probs, the full logits of every position come to JavaScript, which samples from them (sampling.ts) and
+// reports exact log-probs; this costs a vocabulary-sized copy per token. Both are deterministic per seed, also
+// while other sequences are busy (each sequence has its own KV cache and sampler; a token's logits do not depend on
+// what else is in the batch), but they draw from different random streams: asking for log-probs changes which
+// sample a seed gives.
 import { statSync } from 'node:fs';
 import type {
   ControlledEvaluateInputItem,
@@ -11,7 +19,8 @@ import type {
 } from 'node-llama-cpp';
 import { gpt2ByteToChar } from '../tiny-model';
 import { mulberry32 } from '../../domain/core/random';
-import { logSumExp, sampleFromLogits, seedHash, topIndices, Utf8Assembler } from './sampling';
+import { ChatTemplate, type ChatTemplateChoice } from './chat-template';
+import { logSumExp, nativeSeed, sampleFromLogits, seedHash, topIndices, Utf8Assembler } from './sampling';
 
 // ---------------------------------------------------------------------------------------------------------
 // node-llama-cpp loading (ESM-only package from CommonJS)
@@ -51,6 +60,10 @@ export interface SampleRequest {
   topP: number;
   seed: number;
   stop: string[];
+  /** Tokens that end generation like EOS and are not returned (a chat template's end-of-turn markers). */
+  stopTokens?: readonly Token[];
+  /** Keep generating after an end-of-generation token (it counts as a token and adds no text), as vLLM's ignore_eos. */
+  ignoreEos?: boolean;
   /** Top alternatives to report per token; null: no logprobs at all. */
   logprobs: number | null;
   /** Score the prompt tokens (completions with echo + logprobs). */
@@ -96,6 +109,19 @@ export interface EngineOptions {
   parallel: number;
   threads?: number;
   gpu?: false | 'auto' | 'cuda' | 'vulkan';
+  chatTemplate?: ChatTemplateChoice;
+  log?: (line: string) => void;
+}
+
+/**
+ * CPU threads when none are given. llama.cpp's threads spin while they wait for each other, so a thread without a
+ * core of its own stalls them all: node-llama-cpp's default (4 threads on a 2-core machine) ran SmolLM2 at
+ * 0.3 tokens/s instead of ~100. One thread less than the math cores, leaving a core to the workers and the Temporal
+ * server that share the machine; one thread for a model under 64 MiB, where more threads only add synchronisation.
+ */
+export function defaultThreads(modelPath: string, cpuMathCores: number): number {
+  if (statSync(modelPath).size < 64 * 1024 * 1024) return 1;
+  return Math.max(1, cpuMathCores - 1);
 }
 
 export class Engine {
@@ -110,6 +136,7 @@ export class Engine {
     readonly model: LlamaModel,
     readonly context: LlamaContext,
     readonly pool: SequencePool,
+    readonly chatTemplate: ChatTemplate,
   ) {
     const metadata = model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } };
     const tokens = metadata.tokenizer?.ggml?.tokens;
@@ -120,19 +147,20 @@ export class Engine {
   }
 
   static async create(options: EngineOptions): Promise<Engine> {
-    const { getLlama, LlamaLogLevel } = await loadNodeLlamaCpp();
+    const llamaCpp = await loadNodeLlamaCpp();
+    const { getLlama, LlamaLogLevel } = llamaCpp;
     const llama = await getLlama({ gpu: options.gpu ?? false, build: 'never', logLevel: LlamaLogLevel.error });
     try {
       const model = await llama.loadModel({ modelPath: options.modelPath });
-      const small = statSync(options.modelPath).size < 64 * 1024 * 1024;
-      const threads = options.threads ?? (small ? 1 : undefined);
+      const threads = options.threads ?? defaultThreads(options.modelPath, llama.cpuMathCores);
       const context = await model.createContext({
         contextSize: options.contextSize,
         sequences: options.parallel,
-        ...(threads !== undefined ? { threads } : {}),
+        threads,
       });
       const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
-      return new Engine(llama, model, context, new SequencePool(sequences.reverse()));
+      const chatTemplate = ChatTemplate.for(llamaCpp, model, options.chatTemplate ?? 'auto', options.log ?? (() => {}));
+      return new Engine(llama, model, context, new SequencePool(sequences.reverse()), chatTemplate);
     } catch (err) {
       await llama.dispose();
       throw err;
@@ -218,17 +246,13 @@ export class Engine {
       const i = keep + j;
       if (i === last) return wantNext ? [token, { generateNext: { logits: true } }] : token;
       if (!score) return token;
-      // The actual next token's logit, the top max(k, 1) logits (the first is the maximum) and
-      // Σ exp(logit - max) over the full vocabulary.
-      return [
-        token,
-        {
-          generateNext: {
-            logits: { filter: { tokens: [tokens[i + 1]!], includeTop: Math.max(1, topK) } },
-            totalLogitWeight: true,
-          },
-        },
-      ];
+      // The actual next token's logit, the maximum logit and Σ exp(logit - max) over the full vocabulary. The
+      // maximum is the greedy sampler's selection (a linear scan); `includeTop` sorts the whole vocabulary in
+      // llama.cpp, so it is asked for only when more than one alternative is wanted. (`includeMax` would be the
+      // obvious filter, but node-llama-cpp 3.22.1 adds the maximum only when it is already in the list.)
+      const filter =
+        topK > 1 ? { tokens: [tokens[i + 1]!], includeTop: topK } : { tokens: [tokens[i + 1]!], includeSelected: true };
+      return [token, { generateNext: { logits: { filter }, totalLogitWeight: true } }];
     });
     const results = await seq.controlledEvaluate(input);
     let scores: TokenLogprob[] | null = null;
@@ -259,10 +283,65 @@ export class Engine {
     return this.denseLogits(result?.next.logits);
   }
 
+  /**
+   * Native generation: llama.cpp samples each token (one seeded sampler for the whole sample) and only the token id
+   * crosses into JavaScript. The longest cached prefix of the prompt is reused.
+   */
+  private async *nativeDraws(seq: LlamaContextSequence, req: SampleRequest): AsyncGenerator<Draw> {
+    const keep = Math.min(seq.compareContextTokens(req.tokens).firstDifferentIndex, req.tokens.length - 1);
+    if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
+    const tokens = seq.evaluate(req.tokens.slice(keep), {
+      temperature: req.temperature,
+      topP: req.topP,
+      topK: 0,
+      minP: 0,
+      seed: nativeSeed(req.seed),
+      yieldEogToken: true,
+    });
+    for await (const token of tokens) yield { token, logprob: null };
+  }
+
+  /**
+   * Generation with log-probs: the full logits of every position come to JavaScript, which samples from them with a
+   * seeded PRNG (sampling.ts) and reports each token's exact log-prob and top alternatives. Slower than the native
+   * path by the cost of shipping the vocabulary per token, and a different random stream for the same seed.
+   */
+  private async *logitDraws(seq: LlamaContextSequence, req: SampleRequest, first: Float64Array): AsyncGenerator<Draw> {
+    const rand = mulberry32(seedHash(req.seed));
+    let logits = first;
+    for (;;) {
+      const token = sampleFromLogits(logits, req.temperature, req.topP, rand) as Token;
+      let logprob: TokenLogprob | null = null;
+      if (req.logprobs !== null) {
+        const lse = logSumExp(logits);
+        logprob = {
+          token,
+          logprob: logits[token]! - lse,
+          top: topIndices(logits, req.logprobs).map((t) => [t as Token, logits[t]! - lse]),
+        };
+      }
+      yield { token, logprob };
+      logits = await this.step(seq, token);
+    }
+  }
+
   /** Runs one sample (prompt evaluation, then generation) on a free sequence. */
   async sample(req: SampleRequest): Promise<SampleResult> {
     return this.pool.use(async (seq) => {
+      const result: SampleResult = {
+        text: '',
+        pieces: [],
+        tokens: [],
+        logprobs: [],
+        promptLogprobs: null,
+        finishReason: 'length',
+        completionTokens: 0,
+      };
       const wantGeneration = req.maxTokens > 0;
+      if (req.logprobs === null && !req.scorePrompt) {
+        if (wantGeneration) await this.collect(seq, req, this.nativeDraws(seq, req), result);
+        return result;
+      }
       const { scores, next } = await this.evaluatePrompt(
         seq,
         req.tokens,
@@ -270,63 +349,62 @@ export class Engine {
         req.logprobs ?? 0,
         wantGeneration,
       );
-      const result: SampleResult = {
-        text: '',
-        pieces: [],
-        tokens: [],
-        logprobs: [],
-        promptLogprobs: scores ? scores.slice(req.hiddenPrefix) : null,
-        finishReason: 'length',
-        completionTokens: 0,
-      };
-      if (!wantGeneration || !next) return result;
-
-      const rand = mulberry32(seedHash(req.seed));
-      const assembler = new Utf8Assembler();
-      const maxStop = Math.max(0, ...req.stop.map((s) => s.length));
-      let logits = next;
-      for (;;) {
-        if (req.isAborted()) break;
-        const token = sampleFromLogits(logits, req.temperature, req.topP, rand) as Token;
-        result.completionTokens++;
-        if (this.model.isEogToken(token)) {
-          result.finishReason = 'stop';
-          break;
-        }
-        if (req.logprobs !== null) {
-          const lse = logSumExp(logits);
-          result.logprobs.push({
-            token,
-            logprob: logits[token]! - lse,
-            top: topIndices(logits, req.logprobs).map((t) => [t as Token, logits[t]! - lse]),
-          });
-        }
-        const piece = assembler.push(this.tokenBytes(token));
-        const searchFrom = Math.max(0, result.text.length - maxStop + 1);
-        result.tokens.push(token);
-        result.pieces.push(piece);
-        result.text += piece;
-        const stopAt = firstStop(result.text, req.stop, searchFrom);
-        if (stopAt !== -1) {
-          truncateResult(result, stopAt);
-          result.finishReason = 'stop';
-          return result;
-        }
-        if (result.completionTokens >= req.maxTokens || seq.nextTokenIndex + 1 >= seq.contextSize) {
-          result.finishReason = 'length';
-          break;
-        }
-        logits = await this.step(seq, token);
-      }
-      // Bytes of an unfinished character go to the last token, as U+FFFD.
-      const rest = assembler.flush();
-      if (rest !== '' && result.pieces.length > 0) {
-        result.pieces[result.pieces.length - 1] += rest;
-        result.text += rest;
-      }
+      result.promptLogprobs = scores ? scores.slice(req.hiddenPrefix) : null;
+      if (wantGeneration && next) await this.collect(seq, req, this.logitDraws(seq, req, next), result);
       return result;
     });
   }
+
+  /**
+   * Turns drawn tokens into the result: text pieces (streaming UTF-8), stop strings and stop tokens, EOS,
+   * max_tokens and the end of the context. Leaving the loop ends the draw generator (and its native sampler).
+   */
+  private async collect(
+    seq: LlamaContextSequence,
+    req: SampleRequest,
+    draws: AsyncIterable<Draw>,
+    result: SampleResult,
+  ): Promise<void> {
+    const assembler = new Utf8Assembler();
+    const maxStop = Math.max(0, ...req.stop.map((s) => s.length));
+    const stopTokens = new Set(req.stopTokens ?? []);
+    for await (const { token, logprob } of draws) {
+      if (req.isAborted()) break;
+      result.completionTokens++;
+      if (stopTokens.has(token) || (!req.ignoreEos && this.model.isEogToken(token))) {
+        result.finishReason = 'stop';
+        break;
+      }
+      if (logprob) result.logprobs.push(logprob);
+      const piece = assembler.push(this.tokenBytes(token));
+      const searchFrom = Math.max(0, result.text.length - maxStop + 1);
+      result.tokens.push(token);
+      result.pieces.push(piece);
+      result.text += piece;
+      const stopAt = firstStop(result.text, req.stop, searchFrom);
+      if (stopAt !== -1) {
+        truncateResult(result, stopAt);
+        result.finishReason = 'stop';
+        return;
+      }
+      if (result.completionTokens >= req.maxTokens || seq.nextTokenIndex + 1 >= seq.contextSize) {
+        result.finishReason = 'length';
+        break;
+      }
+    }
+    // Bytes of an unfinished character go to the last token, as U+FFFD.
+    const rest = assembler.flush();
+    if (rest !== '' && result.pieces.length > 0) {
+      result.pieces[result.pieces.length - 1] += rest;
+      result.text += rest;
+    }
+  }
+}
+
+/** One generated token and, on the log-prob path, its log-prob record. */
+interface Draw {
+  token: Token;
+  logprob: TokenLogprob | null;
 }
 
 /** Earliest position of any stop string whose match ends at or after `from`. */

@@ -1,4 +1,4 @@
-// An OpenAI-compatible HTTP server (node:http) on node-llama-cpp, serving any GGUF file on the CPU.
+// An OpenAI-compatible HTTP server (node:http) on node-llama-cpp, serving any GGUF file on the CPU (or a GPU).
 //
 //   npm run model:serve   (scripts/local-model-server.ts) [-- --model models/tiny-bigram.gguf --port 8765 --name tiny-bigram]
 //
@@ -11,8 +11,12 @@
 // Log-probabilities are the model's raw distribution (before temperature / top_p), as in vLLM. Prompt scoring
 // (`echo: true, logprobs: k, max_tokens: 0`) asks llama.cpp for the logit of the actual next token, the top-k
 // logits and the total weight Σ exp(logit - max) at every position, so log p = logit - max - ln(total) over the
-// full vocabulary without shipping the vocabulary to JavaScript. Generation samples in JavaScript from the full
-// logits with a seeded PRNG: the same request with the same seed gives the same output; sample j of n uses seed + j.
+// full vocabulary without shipping the vocabulary to JavaScript. Generation without log-probs is sampled natively by
+// llama.cpp (at node-llama-cpp's own speed); generation with log-probs samples in JavaScript from the full logits
+// (slower: a vocabulary-sized copy per token) so that each token's log-prob is exact (engine.ts). Either way the same
+// request with the same seed gives the same output, also while other requests run; sample j of n uses seed + j;
+// temperature 0 is greedy. top_p is applied as llama.cpp orders it, to the distribution before temperature.
+// `ignore_eos: true` (vLLM's extra parameter) keeps generating after an end-of-generation token.
 //
 // Token texts: every token is given the characters that become complete once its bytes are appended (a streaming
 // UTF-8 decode). Concatenating `tokens` gives the returned text exactly and `text_offset` is the character offset
@@ -20,10 +24,9 @@
 // the character goes to the token holding its last byte. Invalid UTF-8 decodes to U+FFFD. `top_logprobs` keys use
 // the token's own text, or `bytes:\xNN…` for tokens that are not valid UTF-8 by themselves (OpenAI's convention).
 //
-// Chat template (fixed, for every model): each message renders as `<|{role}|>\n{content}\n`, then the prompt ends
-// with `<|assistant|>\n`; the model's BOS token is prepended when the model asks for one. Content may be a string
-// or an array of `{type: 'text', text}` parts (joined without separator). Generation also stops at any
-// `<|system|>`, `<|user|>`, `<|assistant|>`, `<|developer|>` or `<|tool|>` marker, which is not returned.
+// Chat template (chat-template.ts): the GGUF file's own template when it has one (SmolLM2's ChatML, say), otherwise
+// a fixed one (`<|{role}|>\n{content}\n` per message, then `<|assistant|>\n`); `chatTemplate: 'fixed'` forces the
+// fixed one. Content may be a string or an array of `{type: 'text', text}` parts (joined without separator).
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -32,6 +35,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Token } from 'node-llama-cpp';
 import { formatPath } from '../../domain/core/validation';
+import { CHAT_ROLES, type ChatTemplateChoice } from './chat-template';
 import { Engine, type TokenLogprob } from './engine';
 import { displayToken, Utf8Assembler } from './sampling';
 
@@ -52,10 +56,15 @@ export interface LocalModelServerOptions {
   contextSize?: number;
   /** Number of sequences evaluated in parallel (batched together); further requests queue (default 4). */
   parallel?: number;
-  /** CPU threads; default 1 for models under 64 MiB (faster for tiny models), llama.cpp's default otherwise. */
+  /**
+   * CPU threads; default 1 for models under 64 MiB (faster for tiny models), otherwise one less than the math cores
+   * (at least 1). Never more threads than free cores: llama.cpp's threads spin-wait, and a descheduled one stalls all.
+   */
   threads?: number;
   /** Compute backend; default false (the prebuilt CPU binary, never compiles llama.cpp). */
   gpu?: false | 'auto' | 'cuda' | 'vulkan';
+  /** Chat template: the GGUF's own when it has one (`auto`, the default) or always the fixed one (`fixed`). */
+  chatTemplate?: ChatTemplateChoice;
   /** Called with one line per notable event (start, server errors). Default: nothing. */
   log?: (line: string) => void;
 }
@@ -96,6 +105,7 @@ const common = {
   seed: z.number().int().nullish(),
   stop: stopSchema,
   stream: z.literal(false, { message: 'streaming is not supported' }).nullish(),
+  ignore_eos: z.boolean().nullish(),
 };
 
 const CompletionRequestSchema = z
@@ -112,7 +122,7 @@ const CompletionRequestSchema = z
 
 const ChatMessageSchema = z
   .object({
-    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+    role: z.enum(CHAT_ROLES),
     content: z
       .union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }).loose()), z.null()])
       .optional(),
@@ -132,20 +142,7 @@ const ChatRequestSchema = z
 
 type ChatMessage = z.output<typeof ChatMessageSchema>;
 
-const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
-const CHAT_STOPS = CHAT_ROLES.map((r) => `<|${r}|>`);
-
-/** The fixed chat template (see the header comment). */
-export function renderChatPrompt(
-  messages: ReadonlyArray<{ role: string; content?: string | null | ReadonlyArray<{ text: string }> }>,
-): string {
-  let out = '';
-  for (const m of messages) {
-    const content = typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join('');
-    out += `<|${m.role}|>\n${content}\n`;
-  }
-  return `${out}<|assistant|>\n`;
-}
+export { renderChatPrompt } from './chat-template';
 
 function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body);
@@ -308,6 +305,7 @@ class Server {
           topP: r.top_p ?? 1,
           seed: baseSeed + j,
           stop: stopList(r.stop),
+          ignoreEos: r.ignore_eos ?? false,
           logprobs,
           scorePrompt: echo && logprobs !== null,
           isAborted,
@@ -382,8 +380,10 @@ class Server {
   private async chatCompletions(body: unknown, res: http.ServerResponse): Promise<unknown> {
     const r = parseBody(ChatRequestSchema, body);
     this.checkModel(r.model);
-    const prompt = renderChatPrompt(r.messages.map((m: ChatMessage) => ({ role: m.role, content: m.content })));
-    const encoded = this.engine.promptTokens(prompt);
+    const chat = this.engine.chatTemplate.render(
+      r.messages.map((m: ChatMessage) => ({ role: m.role, content: m.content })),
+    );
+    const encoded = { tokens: chat.tokens, hiddenPrefix: 0 };
     this.checkPromptLength(encoded.tokens, 'messages', true);
     const n = r.n ?? 1;
     const remaining = this.engine.contextSize - encoded.tokens.length;
@@ -399,7 +399,9 @@ class Server {
           temperature: r.temperature ?? 1,
           topP: r.top_p ?? 1,
           seed: baseSeed + j,
-          stop: [...stopList(r.stop), ...CHAT_STOPS],
+          stop: [...stopList(r.stop), ...chat.stop],
+          stopTokens: chat.stopTokens,
+          ignoreEos: r.ignore_eos ?? false,
           logprobs: wantLogprobs ? (r.top_logprobs ?? 0) : null,
           scorePrompt: false,
           isAborted,
@@ -451,7 +453,8 @@ export async function startLocalModelServer(options: LocalModelServerOptions): P
     throw new Error(`parallel must be a positive integer, got ${parallel}`);
   const modelName = options.modelName ?? path.basename(modelPath).replace(/\.gguf$/i, '');
   const log = options.log ?? (() => {});
-  const engine = await Engine.create({ ...options, modelPath, contextSize, parallel });
+  const engine = await Engine.create({ ...options, modelPath, contextSize, parallel, log });
+  log(`model ${modelName}: ${engine.chatTemplate.kind} chat template, context ${engine.contextSize} x ${parallel}`);
   const app = new Server(engine, modelName, log);
   const server = http.createServer(app.handle);
   server.keepAliveTimeout = 30_000;

@@ -96,3 +96,12 @@ export function sampleFromLogits(logits: Float64Array, temperature: number, topP
   for (let i = candidates.length - 1; i >= 0; i--) if (probs[candidates[i]!]! > 0) return candidates[i]!;
   return candidates[0]!;
 }
+
+/**
+ * The seed of llama.cpp's native sampler for a request seed: the same 32-bit hash as the JavaScript streams, except
+ * that llama.cpp reads 0xFFFFFFFF (LLAMA_DEFAULT_SEED) as "pick a random seed", so that one value is moved.
+ */
+export function nativeSeed(seed: number): number {
+  const h = seedHash(seed);
+  return h === 0xffffffff ? 0xfffffffe : h;
+}

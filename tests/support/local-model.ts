@@ -59,3 +59,23 @@ export function startLocalModelProcess(
     });
   });
 }
+
+/** Runs tests/support/llama-reference.ts (node-llama-cpp's own evaluation) on `modelPath` in a child process. */
+export function runLlamaReference(modelPath: string, ops: readonly unknown[]): Promise<any[]> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tests/support/llama-reference.ts'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin!.end(JSON.stringify({ modelPath, ops }));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`llama-reference exited with code ${code}:\n${stderr}`));
+      resolve(JSON.parse(stdout) as any[]);
+    });
+  });
+}
