@@ -16,7 +16,7 @@ import { startDevServer, type DevServer } from '../lib/dev-server';
 import { startLocalModelServer } from '../lib/local-model/http';
 import { readRunView, renderRunView } from '../lib/progress-view';
 import { runSummary } from '../domain/core/run-view';
-import type { ExperimentResult } from '../workflows/promptcot-experiment';
+import type { ExperimentResult, ExperimentStatus } from '../workflows/promptcot-experiment';
 
 async function reachable(check: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -125,7 +125,23 @@ async function main(): Promise<void> {
     if (text !== shown) console.log(text);
     shown = text;
     if (view.status !== 'RUNNING') break;
+    // a step that failed for good holds the run until retryStep or abandon: say so, and stop here with --exit
+    const status = await handle.query<ExperimentStatus>('status').catch(() => undefined);
+    if (status?.failed) {
+      console.error(`step ${status.failed.step} failed: ${status.failed.message}`);
+      console.error(`fix the cause, then: npm run cli -- signal ${workflowId} retryStep (or abandon)`);
+      if (!stayUp) {
+        await handle.signal('abandon');
+        process.exitCode = 1;
+        break;
+      }
+    }
     await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (process.exitCode === 1) {
+    await client.connection.close();
+    for (const stop of stops) await stop();
+    return;
   }
   const result = (await handle.result()) as ExperimentResult;
   const store = new DatasetStore(config.storage.root);

@@ -373,9 +373,13 @@ export async function promptcotExperiment(raw: ExperimentInput): Promise<Experim
     // the corpus analyses: the experiment's corpora against the others (difficulty, diversity)
     let analyzed: AnalyzeCorporaResult | undefined;
     if (planned.includes('analyze')) {
-      if (corpora.length === 0) await cannotRun('analyze', 'no corpus (synthesis was skipped)');
+      // an empty corpus (nothing synthesized survived) has nothing to measure: the others are still compared
+      const measurable = corpora.filter((c) => c.dataset.items > 0);
+      const args = analysisInput(input, measurable);
+      for (const c of corpora)
+        if (c.dataset.items === 0) progress.notes.push(`analyze: corpus ${c.domain} is empty and left out`);
+      if ((args.corpora as unknown[]).length < 2) await cannotRun('analyze', 'fewer than two non-empty corpora');
       else {
-        const args = analysisInput(input, corpora);
         analyzed = await stepOf('analyze', {
           kind: 'analyze',
           schema: AnalyzeCorporaInputSchema,

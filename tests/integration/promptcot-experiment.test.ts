@@ -88,6 +88,8 @@ function respond(body: Record<string, unknown>): string[] {
   if (messages === undefined && text.includes('<|im_start|>')) return all(`Add.\n</think>\n\n$\\boxed{${sum}}$.`);
   // the reward stage's answer votes (max_tokens 60) are right; of a prompt's rollouts (64), one in three is right
   // (a pass rate of 1/3: hard enough to keep, with chosen and rejected rollouts)
+  // the analysis' solver (also 60 tokens) misses one problem of the open corpus
+  if (body.max_tokens === 60 && text.includes('What is 6 plus 1?')) return all('Add.\n</think>\n\n$\\boxed{8}$.');
   if (body.max_tokens === 60) return all(`Add.\n</think>\n\n$\\boxed{${sum}}$.`);
   return all(() => {
     const seen = (rollouts.get(text) ?? 0) + 1;
@@ -110,6 +112,7 @@ describe('promptcotExperiment', () => {
   const extraFile = path.join(tmp.dir, 'extra.jsonl');
   const benchFile = path.join(tmp.dir, 'bench.jsonl');
   const conceptFile = path.join(tmp.dir, 'concepts.jsonl');
+  const openFile = path.join(tmp.dir, 'open.jsonl');
 
   async function connect(): Promise<void> {
     await client?.connection.close();
@@ -193,6 +196,12 @@ describe('promptcotExperiment', () => {
         .map((c, i) => JSON.stringify({ id: `c${i}`, foundational_concepts: [`${c} sums`, 'counting'], level: 'AIME' }))
         .join('\n') + '\n',
     );
+    writeFileSync(
+      openFile,
+      ['What is 2 plus 2?', 'What is 6 plus 1?', 'Describe the sky.']
+        .map((problem, i) => JSON.stringify({ id: `p${i}`, problem, domain: 'math' }))
+        .join('\n') + '\n',
+    );
     await connect();
   });
 
@@ -245,6 +254,11 @@ describe('promptcotExperiment', () => {
       selfPlay: { rounds: 1, k: 3, rollouts: { maxTokens: 64 }, mathAnswers: { n: 3, maxTokens: 60 } },
       sft: { teacher: { maxTokens: 64 }, filters: { verifyMath: false } },
       evaluate: evaluation,
+      analysis: {
+        corpora: [{ label: 'open', files: [openFile] }],
+        difficulty: { sampleSize: 10, teacher: { maxTokens: 64 }, solver: { maxTokens: 60 } },
+        bootstrap: { samples: 200 },
+      },
       shardSize: 4,
     };
     const handle = await client.workflow.start('promptcotExperiment', {
@@ -267,6 +281,7 @@ describe('promptcotExperiment', () => {
       ['cold-start', 'done'],
       ['em', 'done'],
       ['synthesize-math', 'done'],
+      ['analyze', 'done'],
       ['prompts', 'done'],
       ['self-play', 'done'],
       ['sft', 'done'],
@@ -301,11 +316,25 @@ describe('promptcotExperiment', () => {
     for (const s of result.steps.filter((x) => x.step !== 'report')) total += spendTokens(record(s.step).spend);
     expect(spendTokens(result.spent)).toBe(total);
 
+    // the corpus analyses: the synthesized corpus against the open one
+    const analysis = record('analyze').result.analysis;
+    const corpus = (label: string) => analysis.corpora.find((c: { label: string }) => c.label === label);
+    expect(corpus('promptcot-math').difficulty).toMatchObject({ sampled: 3, noReference: 0 });
+    expect(corpus('promptcot-math').difficulty.accuracy).toMatchObject({ mean: 1, n: 3 });
+    expect(corpus('open').difficulty).toMatchObject({ sampled: 3, noReference: 1 }); // "Describe the sky."
+    expect(corpus('open').difficulty.accuracy).toMatchObject({ mean: 0.5, n: 2 });
+    expect(analysis.diversity.distances[0][1]).toBeGreaterThan(0);
+    expect(new Set(record('analyze').spend.map((e: { role: string }) => e.role))).toEqual(
+      new Set(['teacher', 'solver']),
+    );
+
     // the report: the evaluation table (2 of 3 problems right for every model: 66.7), the corpus, the spend
     const md = readFileSync(store.resolve(result.report.markdown), 'utf8');
     expect(md).toContain('# PromptCoT experiment: full');
     expect(md).toMatch(/\| math \| 6 \| 6 \| 0 \| 0 \| 3 \| 0 \| 3 \|/);
     expect(md).toContain('4 prompts: PromptCoT-Math 3, OpenSource-Math 1.');
+    expect(md).toContain('## Corpus analyses: difficulty and diversity');
+    expect(md).toContain('![MDS of the corpora](analyze/mds.png)');
     for (const label of ['base', 'self-play', 'sft'])
       expect(md).toMatch(new RegExp(`\\| ${label} \\| ours \\|[^\\n]*66\\.7`));
     expect(md).toContain(`Tokens in all: ${total}`);

@@ -40,7 +40,7 @@ test('npm run quickstart runs a promptcotExperiment end to end on the embedded d
     );
     expect(out.stdout).toContain('started promptcotExperiment quickstart-');
     expect(out.stdout).toMatch(
-      /COMPLETED \| synthesize-math:done > prompts:done > self-play:\w+ > sft:\w+ > evaluate:done > report:done/,
+      /COMPLETED \| synthesize-math:done > analyze:done > prompts:done > self-play:\w+ > sft:\w+ > evaluate:done > report:done/,
     );
     expect(out.stdout).toContain('step evaluate: done');
     expect(out.stdout).toContain('evaluated: base');
