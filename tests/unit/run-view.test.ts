@@ -110,6 +110,42 @@ describe('the run view text', () => {
     expect(text).toContain('- imported 7');
   });
 
+  it("shows a graph run's steps: done/total over finished steps, and each step's state, tokens and reason", () => {
+    const progress: PipelineProgress = {
+      pipeline: 'promptcotExperiment',
+      phase: 'sft',
+      finishedStages: [],
+      notes: [],
+      graph: [
+        { step: 'synthesize-math', state: 'reused', tokens: 1200 },
+        { step: 'analyze', state: 'skipped', reason: 'fewer than two non-empty corpora' },
+        { step: 'sft', state: 'held', reason: 'role teacher: up to 656 tokens needed, 100 of its budget 100 left' },
+        { step: 'report', state: 'waiting' },
+      ],
+    };
+    expect(progressSummary(progress)).toEqual({
+      done: 2,
+      total: 4,
+      unit: 'steps',
+      kept: 0,
+      rejected: 0,
+      duplicates: 0,
+    });
+    const text = renderRunDetails({
+      pipeline: 'promptcotExperiment',
+      name: 'e',
+      workflowId: 'wf',
+      state: 'paused',
+      progress,
+    });
+    expect(text).toContain('2 of 4 steps `[##########..........] 50%`');
+    expect(text).toContain('- `synthesize-math` reused · 1200 tokens');
+    expect(text).toContain('- `analyze` skipped · fewer than two non-empty corpora');
+    expect(text).toContain('- `sft` held · role teacher: up to 656 tokens needed, 100 of its budget 100 left');
+    expect(text).toContain('- `report` waiting');
+    expect(text).not.toContain('kept 0');
+  });
+
   it('an unknown dataset fails with a DatasetError naming the manifest path, which Temporal does not retry', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'unknown-dataset-'));
     try {
