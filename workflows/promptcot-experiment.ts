@@ -68,8 +68,8 @@ import { emRationaleLoop, type EmResult } from './em-rationale-loop';
 import { evaluate, type EvaluateResult } from './evaluate';
 import { followRun, runViewOf } from './run-view';
 import { trackProgress } from './run-stage';
-import { selfPlay, type SelfPlayResult } from './self-play';
-import { sftDistill, type SftDistillResult } from './sft-distill';
+import { selfPlay } from './self-play';
+import { sftDistill } from './sft-distill';
 import { stepRunner, type StepStatus } from './steps';
 import { synthesizeCorpus } from './synthesize-corpus';
 import { parseWorkflowInput } from './validate';
@@ -425,44 +425,32 @@ export async function promptcotExperiment(raw: ExperimentInput): Promise<Experim
     }
 
     const models: ExperimentModel[] = [{ label: 'base', role: 'policy', version: input.models.policy }];
-    let selfPlayed: SelfPlayResult | undefined;
-    if (planned.includes('self-play')) {
+    /** A step that trains on the training prompts (self-play, SFT): it cannot run without them. */
+    async function onPrompts<R>(
+      step: 'self-play' | 'sft',
+      pipeline: string,
+      schema: z.ZodType,
+      build: (input: ExperimentParsed, prompts: DatasetRef) => Record<string, unknown>,
+      fn: (arg: never) => Promise<R>,
+    ): Promise<R | undefined> {
+      if (!planned.includes(step)) return undefined;
       if (!prompts || prompts.dataset.items === 0)
-        await cannotRun(
-          'self-play',
-          prompts ? 'no training prompts' : 'no training prompts (the prompts step was skipped)',
-        );
-      else {
-        const args = selfPlayInput(input, prompts.dataset);
-        selfPlayed = await stepOf('self-play', {
-          kind: 'self-play',
-          schema: SelfPlayInputSchema,
-          input: args,
-          items: () => prompts!.dataset.items,
-          run: () => child('self-play', 'selfPlay', selfPlay, args),
-        });
-        if (selfPlayed && selfPlayed.rounds.some((r) => r.trained))
-          models.push({ label: 'self-play', role: 'policy', version: selfPlayed.policy });
-      }
+        return cannotRun(step, prompts ? 'no training prompts' : 'no training prompts (the prompts step was skipped)');
+      const dataset = prompts.dataset;
+      const args = build(input, dataset);
+      return stepOf(step, {
+        kind: step,
+        schema,
+        input: args,
+        items: () => dataset.items,
+        run: () => child(step, pipeline, fn, args),
+      });
     }
-
-    let distilled: SftDistillResult | undefined;
-    if (planned.includes('sft')) {
-      if (!prompts || prompts.dataset.items === 0)
-        await cannotRun('sft', prompts ? 'no training prompts' : 'no training prompts (the prompts step was skipped)');
-      else {
-        const args = sftInput(input, prompts.dataset);
-        distilled = await stepOf('sft', {
-          kind: 'sft',
-          schema: SftDistillInputSchema,
-          input: args,
-          items: () => prompts!.dataset.items,
-          run: () => child('sft', 'sftDistill', sftDistill, args),
-        });
-        if (distilled?.training === 'trained')
-          models.push({ label: 'sft', role: 'student', version: distilled.student });
-      }
-    }
+    const selfPlayed = await onPrompts('self-play', 'selfPlay', SelfPlayInputSchema, selfPlayInput, selfPlay);
+    if (selfPlayed && selfPlayed.rounds.some((r) => r.trained))
+      models.push({ label: 'self-play', role: 'policy', version: selfPlayed.policy });
+    const distilled = await onPrompts('sft', 'sftDistill', SftDistillInputSchema, sftInput, sftDistill);
+    if (distilled?.training === 'trained') models.push({ label: 'sft', role: 'student', version: distilled.student });
 
     let evaluated: EvaluateResult | undefined;
     if (planned.includes('evaluate')) {
