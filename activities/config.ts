@@ -95,6 +95,7 @@ export function loadConfig(file: string = defaultConfigPath(), env: NodeJS.Proce
   else config.storage.scratch = path.resolve(base, config.storage.scratch ?? 'runs/scratch');
   config.devServer.dbFile = path.resolve(base, config.devServer.dbFile);
   config.localModel.modelPath = path.resolve(base, config.localModel.modelPath);
+  config.localModel.chatModelPath = path.resolve(base, config.localModel.chatModelPath);
   if (config.training) {
     config.training.root = path.resolve(base, config.training.root);
     if (config.training.cwd) config.training.cwd = path.resolve(base, config.training.cwd);

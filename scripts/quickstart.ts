@@ -4,7 +4,7 @@
 // example trainer, evaluation, the report), shows the whole graph's progress, and prints the report's path.
 // With a TTY it then keeps everything up for the Web UI until Ctrl-C; --exit stops.
 //   npm run quickstart [-- --input experiment.json] [--exit]
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -12,11 +12,15 @@ import { loadConfig } from '../activities/config';
 import { DatasetStore } from '../activities/datasets/store';
 import { connectClient, connectWorker } from '../workers/connection';
 import { createWorkers } from '../workers/create-workers';
-import { startDevServer, type DevServer } from '../lib/dev-server';
+import { freePort, startDevServer, type DevServer } from '../lib/dev-server';
 import { startLocalModelServer } from '../lib/local-model/http';
 import { readRunView, renderRunView } from '../lib/progress-view';
 import { runSummary } from '../domain/core/run-view';
 import type { ExperimentResult, ExperimentStatus } from '../workflows/promptcot-experiment';
+
+/** The roles that talk in chat (or take a templated prompt): on the chat model when the quick start serves one. */
+const CHAT_ROLES = ['policy', 'teacher', 'testCaseWriter', 'student', 'solver'] as const;
+const CHAT_MODEL_NAME = 'smollm2-135m-instruct';
 
 async function reachable(check: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -79,6 +83,24 @@ async function main(): Promise<void> {
     });
     stops.push(() => local.close());
     console.log(`started the local model server for ${config.localModel.modelPath} at ${local.url}`);
+    // the chat roles on a real small instruct model (SmolLM2-135M, fetched by setup.sh) when it is there; the
+    // raw-completion roles (p_theta, q_phi) stay on the tiny model
+    const chatModel = config.localModel.chatModelPath;
+    if (existsSync(chatModel)) {
+      const chat = await startLocalModelServer({
+        modelPath: chatModel,
+        host: url.hostname,
+        port: await freePort(),
+        modelName: CHAT_MODEL_NAME,
+        contextSize: config.localModel.contextSize,
+        parallel: config.localModel.parallel,
+      });
+      stops.push(() => chat.close());
+      config.endpoints.chat = { ...endpoint, baseUrl: chat.url, model: CHAT_MODEL_NAME };
+      for (const role of CHAT_ROLES) config.roles[role] = { endpoint: 'chat' };
+      console.log(`started the local model server for ${chatModel} at ${chat.url} (roles ${CHAT_ROLES.join(', ')})`);
+    } else
+      console.log(`no ${chatModel} (scripts/setup.sh fetches SmolLM2-135M-Instruct): every role uses the tiny model`);
   } else console.log(`using the model server at ${endpoint.baseUrl}`);
 
   const connection = await connectWorker(config);
@@ -151,9 +173,11 @@ async function main(): Promise<void> {
     );
   console.log(`evaluated: ${result.models.map((m) => m.label).join(', ')}`);
   console.log(
-    'The embedded model is a generated 256-token bigram model: it makes the whole graph run in minutes on a laptop, ' +
-      'but it writes no parseable problems, solves nothing and writes no valid traces, so counts near zero are what ' +
-      'it can produce. Point the roles at real servers (README, "Running the paper\'s configuration") for real numbers.',
+    'What the embedded models can do: the generated 256-token bigram model (p_theta here) writes no parseable ' +
+      'problem, so the synthesized corpus is empty; SmolLM2-135M (the chat roles, when setup.sh fetched it) is a ' +
+      'tiny instruct model that rarely finishes a reasoning trace or boxes a right answer, so pass rates, pairs and ' +
+      'SFT rows stay near zero. The graph, its durability and its bookkeeping are real; the numbers are not. Point ' +
+      'the roles at real servers (README, "Running the paper\'s configuration") for real ones.',
   );
   console.log(`report: ${store.resolve(result.report.markdown)}`);
   console.log(`report (HTML): ${store.resolve(result.report.html)}`);
