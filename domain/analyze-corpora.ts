@@ -229,6 +229,8 @@ const AnswerSchema = z
     /** the answer text (the final content, after any reasoning) */
     content: z.string(),
     completionTokens: z.number().int().nonnegative(),
+    /** the part of them spent reasoning, where the server reports it */
+    reasoningTokens: z.number().int().nonnegative().optional(),
     finishReason: z.string().nullable(),
     model: z.string(),
     attempt: z.number().int().positive(),
@@ -344,6 +346,11 @@ export interface CorpusDifficulty {
   passRate: MeanEstimate | null;
   /** the teacher's completion tokens per kept problem (reasoning + answer, as the server counts them) */
   teacherTokens: MeanEstimate | null;
+  /**
+   * the teacher's reasoning tokens per kept problem (the paper's measure), where the server reports them for every
+   * kept problem (`completion_tokens_details.reasoning_tokens`); null otherwise
+   */
+  teacherReasoningTokens?: MeanEstimate | null;
 }
 
 export interface CorpusDiversity {
@@ -417,23 +424,29 @@ export function renderCorpusAnalysisSection(
   );
   if (a.difficulty) {
     const d = a.difficulty;
+    // the paper's measure, the teacher's reasoning tokens, where the server reported them
+    const reasoning = a.corpora.some((c) => c.difficulty?.teacherReasoningTokens);
     out.push(
       '### Difficulty',
       '',
       `A seeded uniform sample of up to ${d.sampleSize} problems per corpus (seed ${a.seed}). References: the last \`\\boxed{}\` ` +
         `of the teacher (\`${d.teacher}\`); accuracy: the solver (\`${d.solver}\`) zero-shot, checked by the math verifier ` +
         "(lower = harder); code: the share of problems whose every test passes in the sandbox. Tokens: the teacher's " +
-        'completion tokens per problem (higher = harder). Brackets: percentile-bootstrap 95% CI over problems ' +
+        'completion tokens per problem (higher = harder)' +
+        (reasoning
+          ? "; reasoning tokens: the part of them the server reports as reasoning (`completion_tokens_details`, '—' where it did not for every problem)"
+          : '') +
+        '. Brackets: percentile-bootstrap 95% CI over problems ' +
         `(${d.bootstrap.samples} resamples, seed ${d.bootstrap.seed}).`,
       '',
-      '| Corpus | Accuracy (%) | Pass rate (%) | Teacher tokens | Sampled | No reference | No tests | Failed |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| Corpus | Accuracy (%) | Pass rate (%) | Teacher tokens |${reasoning ? ' Reasoning tokens |' : ''} Sampled | No reference | No tests | Failed |`,
+      `| --- | --- | --- | --- |${reasoning ? ' --- |' : ''} --- | --- | --- | --- |`,
     );
     for (const c of a.corpora) {
       const x = c.difficulty;
       if (!x) continue;
       out.push(
-        `| ${c.label} | ${estimateCell(x.accuracy, pct)} | ${estimateCell(x.passRate, pct)} | ${estimateCell(x.teacherTokens, int)} | ${x.sampled} | ${x.noReference} | ${x.noTests} | ${x.failed} |`,
+        `| ${c.label} | ${estimateCell(x.accuracy, pct)} | ${estimateCell(x.passRate, pct)} | ${estimateCell(x.teacherTokens, int)} |${reasoning ? ` ${estimateCell(x.teacherReasoningTokens, int)} |` : ''} ${x.sampled} | ${x.noReference} | ${x.noTests} | ${x.failed} |`,
       );
     }
     out.push('');

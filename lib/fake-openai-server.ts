@@ -2,7 +2,8 @@
 //
 //   POST /v1/chat/completions  n choices; text from `respond(body)` (default: an echo of the last user message,
 //                              the seed and the choice index), or a scripted choice with `reasoning_content` and
-//                              its own finish reason; usage ≈ chars/4.
+//                              its own finish reason; usage ≈ chars/4 (the reasoning apart, as
+//                              completion_tokens_details.reasoning_tokens, when a choice has some).
 //   POST /v1/completions       generation like chat (a scripted choice's content and finish reason); with
 //                              `echo: true` the prompt comes back as tokens of one character (code point) each, token_logprobs[i] = -(charCode % 7) - 0.5 (null for the
 //                              first), text_offset in UTF-16 units; `max_tokens: 0` generates nothing.
@@ -162,10 +163,13 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     const seed = body.seed ?? 'none';
     const outs = texts(body, n, (i) => `echo(seed=${String(seed)}, i=${i}): ${user}`);
     let completionTokens = 0;
+    let reasoningTokens: number | undefined;
     const choices = outs.map((out, index) => {
       const scripted = typeof out === 'string' ? { content: out } : out;
       const { text, finish } = limitText(scripted.content, body.max_tokens);
       completionTokens += estimateTokens(text) + estimateTokens(scripted.reasoning ?? '');
+      if (scripted.reasoning !== undefined)
+        reasoningTokens = (reasoningTokens ?? 0) + estimateTokens(scripted.reasoning);
       const message = {
         role: 'assistant',
         content: text,
@@ -184,6 +188,8 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
+        // as OpenAI reports it for reasoning models: only when some choice reasoned apart
+        ...(reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {}),
       },
     });
   };

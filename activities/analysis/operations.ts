@@ -49,6 +49,7 @@ export const teacherReference = implement(TeacherReferenceOperation, {
             content,
             reference,
             completionTokens: s!.usage.completionTokens,
+            ...(s!.usage.reasoningTokens !== undefined ? { reasoningTokens: s!.usage.reasoningTokens } : {}),
             finishReason: s!.finishReason,
             model: s!.model,
             attempt: ctx.attempt,

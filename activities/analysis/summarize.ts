@@ -137,6 +137,12 @@ export function createCorpusAnalysisSummaryActivities(store: DatasetStore) {
                 inIdOrder(kept[i]!, (r) => r.teacher.completionTokens),
                 input.bootstrap,
               ),
+              teacherReasoningTokens: kept[i]!.every((r) => r.teacher.reasoningTokens !== undefined)
+                ? meanEstimate(
+                    inIdOrder(kept[i]!, (r) => r.teacher.reasoningTokens!),
+                    input.bootstrap,
+                  )
+                : null,
             };
           });
           analysis.difficulty = {

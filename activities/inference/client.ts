@@ -72,6 +72,8 @@ export interface GenerationChoice {
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** the completion tokens spent reasoning, where the server says (`completion_tokens_details.reasoning_tokens`) */
+  reasoningTokens?: number;
 }
 
 export interface GenerationResult {
@@ -159,9 +161,21 @@ function choicesOf(body: Record<string, unknown>): Array<Record<string, unknown>
 }
 
 function usageOf(body: Record<string, unknown>): TokenUsage {
-  const usage = body.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
+  const usage = body.usage as
+    | {
+        prompt_tokens?: unknown;
+        completion_tokens?: unknown;
+        completion_tokens_details?: { reasoning_tokens?: unknown } | null;
+      }
+    | null
+    | undefined;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  return { promptTokens: num(usage?.prompt_tokens), completionTokens: num(usage?.completion_tokens) };
+  const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
+  return {
+    promptTokens: num(usage?.prompt_tokens),
+    completionTokens: num(usage?.completion_tokens),
+    ...(typeof reasoning === 'number' && Number.isFinite(reasoning) ? { reasoningTokens: reasoning } : {}),
+  };
 }
 
 function finishReasonOf(choice: Record<string, unknown>): string | null {

@@ -297,6 +297,10 @@ describe('analyzeCorpora', () => {
       expect(d.teacherTokens!.ci).toEqual(bootstrap(t));
       const sd = Math.sqrt(t.reduce((s, x) => s + (x - mean(t)) ** 2, 0) / (t.length - 1));
       expect(d.teacherTokens!.se).toBeCloseTo(sd / Math.sqrt(t.length), 9);
+      // the paper's measure: the reasoning part, as the server reports it (completion_tokens_details)
+      const r = ordered.map((p) => tokens('r'.repeat(p.reasoning)));
+      expect(d.teacherReasoningTokens!.mean).toBeCloseTo(mean(r), 9);
+      expect(d.teacherReasoningTokens!.ci).toEqual(bootstrap(r));
       expect(d.passRate).toBeNull();
     }
     // beta: 1 of 3 right, alpha: 3 of 3 (a4 has no reference, a2's 7 is wrong when sampled)
@@ -338,6 +342,9 @@ describe('analyzeCorpora', () => {
     // the files
     const md = readFileSync(store.resolve(a.files.markdown), 'utf8');
     expect(md).toContain('| alpha |');
+    expect(md).toContain(
+      '| Corpus | Accuracy (%) | Pass rate (%) | Teacher tokens | Reasoning tokens | Sampled | No reference | No tests | Failed |',
+    );
     expect(md).toContain('Embedder: **onnx**');
     expect(readFileSync(store.resolve(a.files.plot!)).subarray(1, 4).toString()).toBe('PNG');
     const csv = readFileSync(store.resolve(a.files.coordinates!), 'utf8').trim().split('\n');

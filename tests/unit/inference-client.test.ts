@@ -124,6 +124,26 @@ describe('chat', () => {
     expect(processInferenceUsage()[client.name]!.promptTokens - before).toBe(30);
   });
 
+  test('keeps the reasoning tokens a server reports (completion_tokens_details), and none where it reports none', async () => {
+    const reasoner = await startFakeOpenAIServer({
+      latencyMs: 0,
+      respond: (body) =>
+        JSON.stringify(body).includes('think')
+          ? { content: 'The answer is 4.', reasoning: 'r'.repeat(400) }
+          : 'plain answer',
+    });
+    try {
+      const client = makeClient({ baseUrl: reasoner.url });
+      const thought = await client.chat({ messages: [{ role: 'user', content: 'think: 2 + 2' }] });
+      expect(thought.usage.reasoningTokens).toBe(100);
+      expect(thought.usage.completionTokens).toBe(100 + Math.ceil('The answer is 4.'.length / 4));
+      const plain = await client.chat({ messages: [{ role: 'user', content: 'say hi' }] });
+      expect(plain.usage).not.toHaveProperty('reasoningTokens');
+    } finally {
+      await reasoner.close();
+    }
+  });
+
   test('complete() generates with /v1/completions', async () => {
     const client = makeClient();
     const result = await client.complete({ prompt: 'Problem:', seed: 3, n: 2 });
