@@ -384,18 +384,15 @@ export function estimateStep(
   const e: TokenEstimate = {};
   switch (kind) {
     case 'cold-start': {
-      const concepts = obj(parsed.concepts);
-      const rationales = obj(parsed.rationales);
-      const annotators = (concepts.annotators as unknown[] | undefined)?.length ?? 1;
-      const all = concepts.annotatorPolicy === 'all' ? annotators : 1;
-      charge(e, String(concepts.role ?? 'rationaleModel'), items * all, num(concepts.maxTokens, 2048), promptTokens);
-      charge(
-        e,
-        String(rationales.role ?? 'rationaleModel'),
-        items * all,
-        num(rationales.maxTokens, 2048),
-        promptTokens,
-      );
+      // each annotation step asks its annotators (or its one role) once per seed problem; with several annotators
+      // and policy `one`, any of them may get every problem, so each is charged for all (an upper bound per role)
+      for (const params of [obj(parsed.concepts), obj(parsed.rationales)]) {
+        const annotators = (params.annotators as Array<{ role?: string }> | undefined) ?? [
+          { role: String(params.role ?? 'rationaleModel') },
+        ];
+        for (const a of annotators)
+          charge(e, String(a.role ?? 'rationaleModel'), items, num(params.maxTokens, 2048), promptTokens);
+      }
       break;
     }
     case 'em': {

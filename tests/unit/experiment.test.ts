@@ -104,6 +104,17 @@ describe('budgets', () => {
     expect(
       estimateStep('synthesize', { role: 'promptGenerator', passes: 64, sampling: { maxTokens: 4096 } }, 10, 1000),
     ).toEqual({ promptGenerator: 10 * 64 * (1000 + 4096) });
+    expect(
+      estimateStep(
+        'cold-start',
+        {
+          concepts: { role: 'rationaleModel', maxTokens: 100 },
+          rationales: { annotators: [{ role: 'teacher' }, { role: 'policy' }], maxTokens: 50 },
+        },
+        4,
+        10,
+      ),
+    ).toEqual({ rationaleModel: 4 * 110, teacher: 4 * 60, policy: 4 * 60 });
     expect(estimateStep('em', { iterations: 2, k: 8, maxTokens: 100 }, 5, 10)).toEqual({
       rationaleModel: 5 * 2 * 9 * 110, // K samples and one greedy decode per item and iteration
       promptGenerator: 5 * 2 * 8 * 110, // K scorings
