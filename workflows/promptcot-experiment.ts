@@ -30,7 +30,7 @@ import type { ModelVersion } from '../domain/core/models';
 import type { PipelineProgress } from '../domain/core/progress';
 import { signalHint, runSummary } from '../domain/core/run-view';
 import { hashToSeed } from '../domain/core/seeds';
-import { addSpend, type SpendEntry } from '../domain/core/spend';
+import { addSpend, spendTokens, type SpendEntry } from '../domain/core/spend';
 import { EmInputSchema } from '../domain/em-rationale-loop';
 import { EvaluateInputSchema, type Benchmark } from '../domain/evaluate';
 import {
@@ -245,7 +245,7 @@ export async function promptcotExperiment(raw: ExperimentInput): Promise<Experim
         reusedSteps.push(step);
         mark(step, before.status === 'done' ? 'reused' : 'skipped', {
           ...(before.reason ? { reason: before.reason } : {}),
-          tokens: before.spend.reduce((n, e) => n + e.promptTokens + e.completionTokens, 0),
+          tokens: spendTokens(before.spend),
         });
         return before.status === 'done' ? (before.result as T) : undefined;
       }
@@ -280,7 +280,7 @@ export async function promptcotExperiment(raw: ExperimentInput): Promise<Experim
       const spend = await exp.stepSpend({ prefix: childName(input, step) });
       addSpend(status.spent, spend);
       await record(step, { inputHash: hash, status: 'done', result, spend, estimate, startedAt });
-      mark(step, 'done', { tokens: spend.reduce((n, e) => n + e.promptTokens + e.completionTokens, 0) });
+      mark(step, 'done', { tokens: spendTokens(spend) });
       return result;
     }
 

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { DatasetRef } from '../../domain/core/dataset';
-import { tokensByRole, type SpendEntry } from '../../domain/core/spend';
+import { spendTokens, tokensByRole, type SpendEntry } from '../../domain/core/spend';
 import { renderCorpusAnalysisSection, type CorpusAnalysis } from '../../domain/analyze-corpora';
 import type { Budget, ExperimentModel } from '../../domain/experiment';
 import type { SynthesisResult } from '../../domain/synthesize-corpus';
@@ -254,7 +254,7 @@ export function experimentReport(input: ExperimentReportInput, evaluationMarkdow
     '',
   );
   const byRole = tokensByRole(input.spent);
-  const total = Object.values(byRole).reduce((a, b) => a + b, 0);
+  const total = spendTokens(input.spent);
   const budgetText = [
     input.budget.tokens.total !== undefined ? `total ${input.budget.tokens.total}` : undefined,
     ...Object.entries(input.budget.tokens.roles).map(([r, n]) => `${r} ${n}`),
