@@ -2,14 +2,15 @@
 // spent, its estimate), written once, atomically, when the step ends. A re-run with the same name reads it and
 // starts at the first step without a record, so no finished step is redone, whatever happened to earlier runs.
 // Also: what a step spent (summed from the manifests its stages wrote) and the sizes its budget estimate needs.
-import { readFileSync } from 'node:fs';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
 import path from 'node:path';
 import type { Config } from '../../domain/platform/config';
 import { addSpend, type SpendEntry } from '../../domain/core/spend';
 import { benchmarkName, type Benchmark } from '../../domain/evaluate';
 import type { TokenEstimate } from '../../domain/experiment';
 import { benchmarkFile, type BenchmarkName } from '../eval/benchmark-files';
+import { readLines } from '../datasets/jsonl';
 import type { DatasetStore } from '../datasets/store';
 
 export interface StepRecord {
@@ -111,7 +112,9 @@ export function createExperimentLedgerActivities(store: DatasetStore, config: Pi
         const manifest = await store.readJsonIfPresent<{ producedBy?: { spend?: SpendEntry[] } }>(file);
         addSpend(spend, manifest?.producedBy?.spend);
       }
-      return spend.sort((a, b) => `${a.role}/${a.model}`.localeCompare(`${b.role}/${b.model}`)).map(costOf);
+      return spend
+        .sort((a, b) => `${a.role}/${a.model}/${a.endpoint}`.localeCompare(`${b.role}/${b.model}/${b.endpoint}`))
+        .map(costOf);
     },
 
     /** Sizes a budget estimate needs: non-empty lines of JSONL files, problems per benchmark. */
@@ -119,15 +122,24 @@ export function createExperimentLedgerActivities(store: DatasetStore, config: Pi
       lines: number;
       benchmarkProblems: Record<string, number>;
     }> {
-      const count = (file: string) =>
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((l) => l.trim() !== '').length;
+      // streamed: a seed file may be far larger than memory wants
+      const count = async (file: string) => {
+        if (!existsSync(file))
+          throw ApplicationFailure.nonRetryable(
+            `${file}: no such file (named in the experiment's input)`,
+            'InvalidInput',
+          );
+        let n = 0;
+        for await (const l of readLines(file)) if (l.text.trim() !== '') n++;
+        return n;
+      };
       let lines = 0;
-      for (const f of input.files ?? []) lines += count(f);
+      for (const f of input.files ?? []) lines += await count(f);
       const benchmarkProblems: Record<string, number> = {};
       for (const b of input.benchmarks ?? [])
-        benchmarkProblems[benchmarkName(b)] = count(typeof b === 'string' ? benchmarkFile(b as BenchmarkName) : b.file);
+        benchmarkProblems[benchmarkName(b)] = await count(
+          typeof b === 'string' ? benchmarkFile(b as BenchmarkName) : b.file,
+        );
       return { lines, benchmarkProblems };
     },
   };

@@ -4,7 +4,9 @@
 import path from 'node:path';
 import { importJsonl } from '../../activities/datasets/import';
 import { DatasetStore } from '../../activities/datasets/store';
+import { createExperimentLedgerActivities } from '../../activities/experiment/ledger';
 import { experimentReport, type ExperimentReportInput } from '../../activities/experiment/report';
+import { writeDataset } from '../../activities/datasets/write';
 import { chargeSpend } from '../../activities/inference/spend';
 import { markdownToHtml } from '../../activities/reports/markdown-html';
 import { RetryLaterError, type ItemOperation } from '../../activities/stage/operation';
@@ -233,6 +235,76 @@ describe('spend records of a stage', () => {
       { role: 'policy', endpoint: 'main', model: 'm', calls: 40, promptTokens: sumX, completionTokens: 40 },
       { role: 'teacher', endpoint: 'main', model: 't', calls: 40, promptTokens: 80, completionTokens: sumX },
     ]);
+  });
+});
+
+describe('experiment ledger', () => {
+  const tmp = tempDir('ledger');
+  afterAll(() => tmp.remove());
+
+  it("keeps its first start and the first record of each step; sums a step's spend from its manifests, with cost", async () => {
+    const store = new DatasetStore(path.join(tmp.dir, 'store'));
+    const ledger = createExperimentLedgerActivities(store, {
+      endpoints: {
+        main: { price: { promptPerMillion: 2, completionPerMillion: 10 } },
+        free: {},
+      },
+    } as never);
+    const opened = await ledger.openLedger({ name: 'e', now: '2026-01-01T00:00:00.000Z' });
+    expect(opened).toEqual({ startedAt: '2026-01-01T00:00:00.000Z', steps: {} });
+    const first = { step: 'sft', inputHash: 'a', status: 'done' as const, spend: [], finishedAt: 't1' };
+    await ledger.recordStep({ name: 'e', record: first });
+    expect(await ledger.recordStep({ name: 'e', record: { ...first, inputHash: 'b', finishedAt: 't2' } })).toEqual(
+      first,
+    );
+    const again = await ledger.openLedger({ name: 'e', now: '2027-01-01T00:00:00.000Z' });
+    expect(again).toEqual({ startedAt: '2026-01-01T00:00:00.000Z', steps: { sft: first } });
+
+    // two stage outputs of the step (one nested deeper), one of another step
+    const spendOf = (endpoint: string, promptTokens: number, completionTokens: number) => ({
+      spend: [{ role: 'teacher', endpoint, model: 'm', calls: 1, promptTokens, completionTokens }],
+    });
+    await writeDataset(store, 'e/sft/teacher', [], { shardSize: 10, producedBy: spendOf('main', 100, 1000) });
+    await writeDataset(store, 'e/sft/round/x', [], { shardSize: 10, producedBy: spendOf('main@http://h:1/v1', 50, 0) });
+    await writeDataset(store, 'e/sft/plain', [{ id: 1 }], { shardSize: 10, producedBy: {} });
+    await writeDataset(store, 'e/evaluate/cells', [], { shardSize: 10, producedBy: spendOf('free', 7, 7) });
+    expect(await ledger.stepSpend({ prefix: 'e/sft' })).toEqual([
+      {
+        role: 'teacher',
+        endpoint: 'main',
+        model: 'm',
+        calls: 1,
+        promptTokens: 100,
+        completionTokens: 1000,
+        cost: 0.0102,
+      },
+      {
+        role: 'teacher',
+        endpoint: 'main@http://h:1/v1',
+        model: 'm',
+        calls: 1,
+        promptTokens: 50,
+        completionTokens: 0,
+        cost: 0.0001,
+      },
+    ]);
+    expect(await ledger.stepSpend({ prefix: 'e/evaluate' })).toEqual([
+      { role: 'teacher', endpoint: 'free', model: 'm', calls: 1, promptTokens: 7, completionTokens: 7 },
+    ]);
+  });
+
+  it('counts the lines and benchmark problems an estimate needs, and names a missing file', async () => {
+    const store = new DatasetStore(path.join(tmp.dir, 'store2'));
+    const ledger = createExperimentLedgerActivities(store, { endpoints: {} } as never);
+    const file = writeJsonl(path.join(tmp.dir, 'seeds.jsonl'), [{ problem: 'a' }, { problem: 'b' }, { problem: 'c' }]);
+    const sizes = await ledger.stepSizes({
+      files: [file, file],
+      benchmarks: ['aime24', { name: 'mine', kind: 'math', file }],
+    });
+    expect(sizes).toEqual({ lines: 6, benchmarkProblems: { aime24: 30, mine: 3 } });
+    await expect(ledger.stepSizes({ files: [path.join(tmp.dir, 'nope.jsonl')] })).rejects.toThrow(
+      /nope\.jsonl: no such file/,
+    );
   });
 });
 
