@@ -15,12 +15,11 @@ import { spendTokens } from '../../domain/core/spend';
 import { startDevServer, type DevServer } from '../../lib/dev-server';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../lib/fake-openai-server';
 import type { ExperimentResult, ExperimentStatus } from '../../workflows/promptcot-experiment';
-import { exampleTrainerCommand } from '../support/config';
+import { exampleTraining } from '../support/config';
 import { tempDir } from '../support/files';
 import { pipelineTestConfig } from '../support/pipeline-runs';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../support/worker-process';
 
-const ROOT = path.join(__dirname, '..', '..');
 jest.setTimeout(600_000);
 
 /** The sum the scripted problems ask for: "What is A plus B?" */
@@ -135,13 +134,7 @@ describe('promptcotExperiment', () => {
       baseUrl: fake.url,
       model: 'fake-model',
       more: {
-        training: {
-          command: exampleTrainerCommand(ROOT),
-          cwd: ROOT,
-          root: path.join(tmp.dir, 'training'),
-          heartbeatSeconds: 1,
-          killGraceSeconds: 2,
-        },
+        training: exampleTraining(tmp.dir),
       },
     });
     // the teacher on its own endpoint (so the script knows it), with a price: the report shows cost

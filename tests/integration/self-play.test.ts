@@ -7,7 +7,7 @@
 // run. Checks: every rollout scored exactly once (the ones recorded before the crash were not redone), the expected
 // pairs and report counts (every prompt kept or dropped by a named rule), the adapters, and byte-identical pairs
 // from a second run with the same seed.
-import { exampleTrainerCommand } from '../support/config';
+import { exampleTraining } from '../support/config';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -31,7 +31,6 @@ import {
 } from '../support/pipeline-runs';
 import { spawnWorker, writeConfigFile } from '../support/worker-process';
 
-const ROOT = path.join(__dirname, '..', '..');
 const AIME24 = benchmarkFile('aime24');
 const SEED = 11;
 const K = 8;
@@ -178,14 +177,7 @@ describe('selfPlay', () => {
       model: 'policy-0',
       more: {
         sandbox: { concurrency: 2 },
-        training: {
-          command: exampleTrainerCommand(ROOT),
-          cwd: ROOT,
-          root: path.join(tmp.dir, 'training'),
-          heartbeatSeconds: 1,
-          killGraceSeconds: 2,
-          env: trainerEnv,
-        },
+        training: exampleTraining(tmp.dir, { env: trainerEnv }),
       },
     });
     const configFile = writeConfigFile(path.join(tmp.dir, `${prefix}.yaml`), config);

@@ -18,7 +18,7 @@ import { deriveSeed } from '../../domain/core/seeds';
 import { traceSeedKey } from '../../domain/sft-distill';
 import type { FakeChoice, FakeOpenAIServer } from '../../lib/fake-openai-server';
 import type { SftDistillResult } from '../../workflows/sft-distill';
-import { exampleTrainerCommand } from '../support/config';
+import { exampleTraining } from '../support/config';
 import { pythonTools } from '../support/python-tools';
 import { useTemporalAndFake } from '../support/temporal-and-fake';
 import {
@@ -30,7 +30,6 @@ import {
 } from '../support/pipeline-runs';
 import { spawnWorker, writeConfigFile } from '../support/worker-process';
 
-const ROOT = path.join(__dirname, '..', '..');
 const SEED = 5;
 const MAX_LEN = 2048;
 const FILLERS = 40;
@@ -167,13 +166,7 @@ describe('sftDistill', () => {
       baseUrl: fake.url,
       model: 'gpt-oss-fake',
       more: {
-        training: {
-          command: exampleTrainerCommand(ROOT),
-          cwd: ROOT,
-          root: path.join(tmp.dir, 'training'),
-          heartbeatSeconds: 1,
-          killGraceSeconds: 2,
-        },
+        training: exampleTraining(tmp.dir),
       },
     });
     writeFileSync(

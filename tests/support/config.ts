@@ -65,3 +65,19 @@ export function exampleTrainerCommand(root: string, extra: string[] = []): strin
     ...extra,
   ];
 }
+
+/**
+ * The `training` section of a pipeline test: the example trainer run from the repository, jobs under
+ * `<folder>/training`, a 1 s heartbeat and a 2 s kill grace (plus `extra`, e.g. an `env` for the trainer).
+ */
+export function exampleTraining(folder: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const root = path.join(__dirname, '..', '..');
+  return {
+    command: exampleTrainerCommand(root),
+    cwd: root,
+    root: path.join(folder, 'training'),
+    heartbeatSeconds: 1,
+    killGraceSeconds: 2,
+    ...extra,
+  };
+}
