@@ -165,7 +165,10 @@ export async function processShard(env: ProcessShardEnv, input: ProcessShardInpu
       if (stopped()) break;
       active++;
       beat();
+      // the slot is freed once the item's record is in the attempt file, not just queued for it: so a crash redoes
+      // at most the items that hold a slot (in flight or being written), never one that a newer item displaced
       handle(l.line, l.text)
+        .then(() => appender.flush())
         .catch((err: unknown) => void (stopError ??= err)) // e.g. the attempt file cannot be written: retry the shard
         .finally(slotFreed);
     }
